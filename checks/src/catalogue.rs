@@ -1,0 +1,114 @@
+//! The one list every check is registered in. The `checks` command, the
+//! README table, SARIF rules and `--check` validation all read it, so a check
+//! cannot be documented in one place and missing in another.
+
+use crate::engine::Findings;
+use crate::finding::CheckMeta;
+use crate::view::StageView;
+
+/// A check: its metadata and its logic, declared side by side.
+pub struct CheckDef {
+    pub meta: CheckMeta,
+    pub run: fn(&StageView, &mut Findings),
+}
+
+impl std::fmt::Debug for CheckDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckDef")
+            .field("id", &self.meta.id)
+            .finish()
+    }
+}
+
+impl CheckDef {
+    /// Whether `id` names this check, by id or by a former id.
+    pub fn is(&self, id: &str) -> bool {
+        self.meta.id == id || self.meta.aliases.contains(&id)
+    }
+}
+
+/// Every check, in the contract's catalogue order.
+pub static CHECKS: &[&CheckDef] = &[
+    &crate::checks::vpc_link_status::CHECK,
+    &crate::checks::vpc_link_reference::CHECK,
+    &crate::checks::load_balancer_exists::CHECK,
+    &crate::checks::endpoint_connection::CHECK,
+    &crate::checks::listener_port::CHECK,
+    &crate::checks::target_health::CHECK,
+    &crate::checks::security_groups::CHECK,
+    &crate::checks::network_acls::CHECK,
+    &crate::checks::privatelink_inbound_rules::CHECK,
+    &crate::checks::execution_logging::CHECK,
+];
+
+/// The check `id` (or a former id) names.
+pub fn find(id: &str) -> Option<&'static CheckDef> {
+    CHECKS.iter().copied().find(|c| c.is(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn ids_and_aliases_are_unique() {
+        let mut seen = BTreeSet::new();
+        for c in CHECKS {
+            assert!(seen.insert(c.meta.id), "duplicate id {}", c.meta.id);
+            for a in c.meta.aliases {
+                assert!(seen.insert(a), "alias {a} collides");
+            }
+        }
+    }
+
+    #[test]
+    fn every_check_documents_itself() {
+        for c in CHECKS {
+            let m = &c.meta;
+            assert!(!m.title.is_empty() && !m.remediation.is_empty(), "{}", m.id);
+            assert!(!m.explains.is_empty(), "{} explains no message", m.id);
+            assert!(
+                m.id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{} is not kebab-case",
+                m.id
+            );
+        }
+    }
+
+    /// The ids are part of the contract: this list changes only by adding.
+    #[test]
+    fn catalogue_order_is_the_contracts() {
+        let ids: Vec<&str> = CHECKS.iter().map(|c| c.meta.id).collect();
+        let contract = [
+            "vpc-link-status",
+            "vpc-link-reference",
+            "load-balancer-exists",
+            "endpoint-connection",
+            "listener-port",
+            "target-health",
+            "security-groups",
+            "network-acls",
+            "privatelink-inbound-rules",
+            "tls-certificate-hostname",
+            "tls-certificate-trust",
+            "protocol-match",
+            "idle-timeout",
+            "execution-logging",
+            "deployment-drift",
+            "authorizer-config",
+            "resource-policy",
+            "cloudfront-origin-protocol",
+            "route-exists",
+        ];
+        let expected: Vec<&str> = contract
+            .iter()
+            .copied()
+            .filter(|id| ids.contains(id))
+            .collect();
+        assert_eq!(ids, expected, "checks must appear in the contract's order");
+        for id in &ids {
+            assert!(contract.contains(id), "{id} is not in the contract");
+        }
+    }
+}

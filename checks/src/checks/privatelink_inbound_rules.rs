@@ -1,0 +1,175 @@
+//! `privatelink-inbound-rules`: (NLB with security groups behind a VPC link
+//! v1) inbound-rule enforcement on PrivateLink traffic is off, or the NLB's
+//! groups admit the listener port from any source.
+//!
+//! API Gateway's traffic reaches the NLB from an interface endpoint in an
+//! AWS-owned VPC, whose addresses no configuration reveals. With
+//! `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic` on (the default
+//! for an NLB with security groups), only a rule admitting every source is
+//! known to let it in; a narrower rule is a `warn`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::catalogue::CheckDef;
+use crate::engine::{Findings, private_routes};
+use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::model::LoadBalancer;
+use crate::net::sg::{self, Direction, Peer, SgVerdict};
+use crate::net::{AddrSet, PortSet};
+use crate::view::{LinkVersion, StageView};
+
+pub static CHECK: CheckDef = CheckDef {
+    meta: CheckMeta {
+        id: "privatelink-inbound-rules",
+        title: "NLB security groups admit PrivateLink traffic",
+        severity: Severity::High,
+        explains: &[
+            "Execution failed due to a timeout error",
+            "HTTP 504 {\"message\": \"Endpoint request timed out\"}",
+            "Execution failed due to configuration error: There was an internal error while executing your request",
+        ],
+        remediation: "Turn off inbound-rule evaluation for PrivateLink traffic on the NLB (aws elbv2 set-security-groups --load-balancer-arn ARN --security-groups SG... --enforce-security-group-inbound-rules-on-private-link-traffic off), as the API Gateway guide advises, or admit the listener port from 0.0.0.0/0 in the NLB's security group.",
+        aliases: &[],
+    },
+    run,
+};
+
+fn run(view: &StageView, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let Some(routes) = private_routes(view, out) else {
+        return;
+    };
+    let mut needs: BTreeMap<&str, (&LoadBalancer, BTreeSet<u16>, BTreeSet<String>)> =
+        BTreeMap::new();
+    for rp in routes {
+        if rp.link.version != LinkVersion::V1 {
+            continue;
+        }
+        let lb = match view.link_v1_load_balancer(rp) {
+            Ok(lb) => lb,
+            Err(b) => {
+                out.blocked(&b, &[&rp.label]);
+                continue;
+            }
+        };
+        let entry = needs
+            .entry(lb.arn.as_str())
+            .or_insert_with(|| (lb, BTreeSet::new(), BTreeSet::new()));
+        if let Ok(e) = &rp.endpoint {
+            entry.1.insert(e.port);
+        }
+        entry.2.insert(rp.label.clone());
+    }
+    for (lb, ports, routes) in needs.into_values() {
+        let routes: Vec<String> = routes.into_iter().collect();
+        if lb.security_groups.is_empty() {
+            out.add(
+                Finding::new(
+                    meta,
+                    Status::Skip,
+                    &lb.arn,
+                    format!(
+                        "Not applicable: NLB {} has no security groups, so no inbound rule filters PrivateLink traffic.",
+                        lb.arn
+                    ),
+                )
+                .routes(routes),
+            );
+            continue;
+        }
+        let enforcement = lb.enforce_privatelink_inbound_rules.as_deref();
+        let evidence_base = json!({
+            "load_balancer_arn": lb.arn,
+            "security_groups": lb.security_groups,
+            "enforce_security_group_inbound_rules_on_private_link_traffic": enforcement,
+            "listener_ports": ports,
+        });
+        if enforcement.is_some_and(|e| e.eq_ignore_ascii_case("off")) {
+            out.add(
+                Finding::new(
+                    meta,
+                    Status::Pass,
+                    &lb.arn,
+                    format!(
+                        "NLB {} does not evaluate inbound rules on PrivateLink traffic, so its security groups do not filter API Gateway.",
+                        lb.arn
+                    ),
+                )
+                .routes(routes)
+                .evidence(evidence_base),
+            );
+            continue;
+        }
+        let groups = match view.security_groups(&lb.security_groups, &lb.arn) {
+            Ok(g) => g,
+            Err(b) => {
+                out.blocked(&b, &routes);
+                continue;
+            }
+        };
+        let peer = Peer {
+            addrs: AddrSet::any(),
+            groups: Vec::new(),
+        };
+        let pl = |id: &str| view.prefix_list_cidrs(id);
+        let port_set = PortSet::of(ports.iter().copied());
+        let e = sg::evaluate(&groups, Direction::Ingress, &peer, &port_set, &pl);
+        let state = match enforcement {
+            Some(v) => format!("enforcement {v}"),
+            None => "enforcement not reported (on by default for an NLB with security groups)"
+                .to_string(),
+        };
+        let mut evidence = evidence_base;
+        evidence["verdict"] = json!(e.verdict);
+        evidence["matched_rules"] = json!(e.matched);
+        evidence["rules"] = json!(sg::summarize_rules(&groups, Direction::Ingress));
+        let sgs = lb.security_groups.join(", ");
+        let (status, message) = match e.verdict {
+            SgVerdict::All => (
+                Status::Pass,
+                format!(
+                    "NLB {} evaluates inbound rules on PrivateLink traffic ({state}) and its security groups {sgs} admit TCP {port_set} from any source.",
+                    lb.arn
+                ),
+            ),
+            SgVerdict::None => (
+                Status::Fail,
+                format!(
+                    "NLB {} evaluates inbound rules on PrivateLink traffic ({state}) but its security groups {sgs} admit no TCP {port_set}, so API Gateway's requests are dropped; turn enforcement off or admit the port.",
+                    lb.arn
+                ),
+            ),
+            SgVerdict::Partial => (
+                Status::Warn,
+                format!(
+                    "NLB {} evaluates inbound rules on PrivateLink traffic ({state}) and its security groups {sgs} admit TCP {port_set} from only some sources, while API Gateway's endpoint addresses are not knowable; turn enforcement off or admit any source.",
+                    lb.arn
+                ),
+            ),
+            SgVerdict::Unknown => {
+                let id = e
+                    .unresolved_prefix_lists
+                    .first()
+                    .cloned()
+                    .unwrap_or_default();
+                let failure = match view.region.prefix_lists.get(&id) {
+                    Some(crate::model::Fetched::Error(f))
+                    | Some(crate::model::Fetched::NotFound(f)) => f.clone(),
+                    _ => crate::view::not_collected("ec2:GetManagedPrefixListEntries"),
+                };
+                out.add(
+                    Finding::from_failure(meta, &lb.arn, &format!("prefix list {id}"), &failure)
+                        .routes(routes),
+                );
+                continue;
+            }
+        };
+        out.add(
+            Finding::new(meta, status, &lb.arn, message)
+                .routes(routes)
+                .evidence(evidence),
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! `vpc-link-reference`: the integration's connection id, literal or
+//! `${stageVariables.NAME}`, resolves on this stage to a VPC link that exists.
+//!
+//! A stage variable is resolved per stage, so the same route can pass on
+//! `prod` and fail on `beta`: this is the check that catches a variable
+//! naming another environment's link, or none at all.
+
+use serde_json::json;
+
+use crate::catalogue::CheckDef;
+use crate::engine::{Findings, private_routes};
+use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::model::{Failure, FailureKind, Fetched};
+use crate::view::{LinkVersion, StageView};
+
+pub static CHECK: CheckDef = CheckDef {
+    meta: CheckMeta {
+        id: "vpc-link-reference",
+        title: "Connection id resolves to an existing VPC link",
+        severity: Severity::Critical,
+        explains: &[
+            "Execution failed due to configuration error: There was an internal error while executing your request",
+            "Invalid VPC link identifier specified",
+            "HTTP 500 {\"message\": \"Internal server error\"}",
+        ],
+        remediation: "Set the integration's connection id (or the stage variable it names) to the id of an existing VPC link in the API's region, then redeploy the stage.",
+        aliases: &[],
+    },
+    run,
+};
+
+fn run(view: &StageView, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let Some(routes) = private_routes(view, out) else {
+        return;
+    };
+    for rp in routes {
+        let link = &rp.link;
+        let id = match &link.id {
+            Ok(id) => id,
+            Err(why) => {
+                out.add(
+                    Finding::new(
+                        meta,
+                        Status::Fail,
+                        &view.stage_arn,
+                        format!(
+                            "The integration of {} cannot be routed because its {}; it needs a VPC link id.",
+                            rp.label,
+                            lowercase_first(why)
+                        ),
+                    )
+                    .routes([rp.label.clone()])
+                    .evidence(json!({
+                        "connection_id": link.raw,
+                        "stage_variable": link.variable,
+                        "stage_variables": view.stage.variables,
+                    })),
+                );
+                continue;
+            }
+        };
+        let arn = view.vpc_link_arn(id);
+        let fetched: Option<Fetched<Option<String>>> = match link.version {
+            LinkVersion::V1 => view
+                .region
+                .vpc_links
+                .get(id)
+                .map(|f| f.as_ref().map(|l| l.name.clone())),
+            LinkVersion::V2 => view
+                .region
+                .vpc_links_v2
+                .get(id)
+                .map(|f| f.as_ref().map(|l| l.name.clone())),
+        };
+        let generation = match link.version {
+            LinkVersion::V1 => "VPC link (v1)",
+            LinkVersion::V2 => "VPC link v2",
+        };
+        let via = match &link.variable {
+            Some(v) => format!("stage variable {v} = {id}"),
+            None => format!("connection id {id}"),
+        };
+        let evidence = json!({
+            "connection_id": link.raw,
+            "stage_variable": link.variable,
+            "resolved_id": id,
+            "link_version": match link.version { LinkVersion::V1 => "v1", LinkVersion::V2 => "v2" },
+        });
+        let f = match fetched {
+            Some(Fetched::Ok(name)) => Finding::new(
+                meta,
+                Status::Pass,
+                &arn,
+                format!(
+                    "On stage {}, {via} resolves to {generation} {id}{}.",
+                    view.stage.name,
+                    name.map(|n| format!(" ({n})")).unwrap_or_default()
+                ),
+            ),
+            Some(Fetched::NotFound(_)) => Finding::new(
+                meta,
+                Status::Fail,
+                &arn,
+                format!(
+                    "On stage {}, {via} names {generation} {id}, which does not exist in {}; it needs the id of an existing {generation}.",
+                    view.stage.name, view.region.region
+                ),
+            ),
+            Some(Fetched::Error(failure)) => {
+                Finding::from_failure(meta, &arn, &format!("{generation} {id}"), &failure)
+            }
+            None => Finding::from_failure(
+                meta,
+                &arn,
+                &format!("{generation} {id}"),
+                &Failure {
+                    operation: "apigateway:GetVpcLinks".into(),
+                    iam_action: None,
+                    kind: FailureKind::Malformed,
+                    code: None,
+                    message: "the snapshot holds no result for it".into(),
+                },
+            ),
+        };
+        let f = if f.status == Status::Error {
+            f.routes([rp.label.clone()])
+        } else {
+            f.routes([rp.label.clone()]).evidence(evidence)
+        };
+        out.add(f);
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,235 @@
+//! Runs the catalogue over a snapshot: one [`StageResult`] per API stage,
+//! each holding exactly one finding per check and resource.
+
+use std::collections::BTreeMap;
+
+use crate::catalogue::{CHECKS, CheckDef};
+use crate::finding::{Finding, Status};
+use crate::model::{ApiKind, ApiRecord, Failure, Fetched, RegionData, Snapshot};
+use crate::view::{Blocked, BlockedKind, RoutePath, StageView, api_arn};
+
+/// Collects one check's findings on one stage, merging by resource so the
+/// contract's "one finding per check and resource" holds whatever order the
+/// routes are walked in: the worse verdict wins, routes of equal verdicts
+/// are united.
+pub struct Findings {
+    def: &'static CheckDef,
+    by_resource: BTreeMap<String, Finding>,
+}
+
+impl Findings {
+    pub fn new(def: &'static CheckDef) -> Self {
+        Findings {
+            def,
+            by_resource: BTreeMap::new(),
+        }
+    }
+
+    pub fn meta(&self) -> &'static crate::finding::CheckMeta {
+        &self.def.meta
+    }
+
+    pub fn add(&mut self, f: Finding) {
+        let key = f.resource.clone().unwrap_or_default();
+        match self.by_resource.get_mut(&key) {
+            None => {
+                self.by_resource.insert(key, f);
+            }
+            Some(old) if f.status > old.status => *old = f,
+            Some(old) if f.status == old.status => {
+                old.routes.extend(f.routes);
+                old.routes.sort();
+                old.routes.dedup();
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Reports a walk that stopped before reaching what this check judges.
+    pub fn blocked<S: AsRef<str>>(&mut self, b: &Blocked, routes: &[S]) {
+        let f = blocked_finding(&self.def.meta, b);
+        self.add(f.routes(routes.iter().map(|r| r.as_ref().to_string())));
+    }
+
+    pub fn into_vec(self) -> Vec<Finding> {
+        self.by_resource.into_values().collect()
+    }
+}
+
+/// The finding for a walk that stopped at `b`: `skip` or `error`.
+pub fn blocked_finding(meta: &crate::finding::CheckMeta, b: &Blocked) -> Finding {
+    match &b.kind {
+        BlockedKind::Skip(reason) => {
+            Finding::new(meta, Status::Skip, &b.resource, skip_sentence(reason))
+        }
+        BlockedKind::Error { what, failure } => {
+            Finding::from_failure(meta, &b.resource, what, failure)
+        }
+    }
+}
+
+fn skip_sentence(reason: &str) -> String {
+    let mut s = String::from("Not applicable: ");
+    s.push_str(reason.trim_end_matches('.'));
+    s.push('.');
+    s
+}
+
+/// The routes a VPC-link check walks. When there is nothing to walk it
+/// records why (no VPC-link route: `skip`; routes unreadable: `error`) and
+/// returns `None`.
+pub fn private_routes<'v, 'a>(
+    view: &'v StageView<'a>,
+    out: &mut Findings,
+) -> Option<&'v [RoutePath<'a>]> {
+    let meta = out.meta();
+    match view.private_routes() {
+        Err(failure) => {
+            out.add(Finding::from_failure(
+                meta,
+                &view.stage_arn,
+                &format!("the routes of API {}", view.api.id),
+                failure,
+            ));
+            None
+        }
+        Ok([]) => {
+            out.add(Finding::new(
+                meta,
+                Status::Skip,
+                &view.stage_arn,
+                format!(
+                    "Not applicable: no route of stage {} integrates through a VPC link.",
+                    view.stage.name
+                ),
+            ));
+            None
+        }
+        Ok(routes) => Some(routes),
+    }
+}
+
+/// Which checks, APIs and stages to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Check ids to run; empty means all.
+    pub only: Vec<String>,
+    /// Check ids not to run.
+    pub skip: Vec<String>,
+    /// API ids to audit; empty means every API in the snapshot.
+    pub apis: Vec<String>,
+    /// Stage names to audit; empty means every stage.
+    pub stages: Vec<String>,
+}
+
+impl Selection {
+    /// The checks to run, in catalogue order.
+    pub fn checks(&self) -> Vec<&'static CheckDef> {
+        CHECKS
+            .iter()
+            .copied()
+            .filter(|c| self.only.is_empty() || self.only.iter().any(|id| c.is(id)))
+            .filter(|c| !self.skip.iter().any(|id| c.is(id)))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResult {
+    pub region: String,
+    pub id: String,
+    pub name: Option<String>,
+    pub kind: ApiKind,
+    pub stages: Vec<StageResult>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageResult {
+    /// `None` when the stages could not be read.
+    pub name: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+impl StageResult {
+    /// The stage's verdict: its worst finding, skips aside.
+    pub fn status(&self) -> Status {
+        self.findings
+            .iter()
+            .map(|f| f.status)
+            .filter(|s| *s != Status::Skip)
+            .max()
+            .unwrap_or(Status::Pass)
+    }
+}
+
+/// Audits every selected API stage of the snapshot.
+pub fn audit(snapshot: &Snapshot, selection: &Selection) -> Vec<ApiResult> {
+    let checks = selection.checks();
+    let mut out = Vec::new();
+    for region in &snapshot.regions {
+        for api in &region.apis {
+            if !selection.apis.is_empty() && !selection.apis.contains(&api.id) {
+                continue;
+            }
+            out.push(audit_api(snapshot, region, api, &checks, &selection.stages));
+        }
+    }
+    out
+}
+
+fn audit_api(
+    snapshot: &Snapshot,
+    region: &RegionData,
+    api: &ApiRecord,
+    checks: &[&'static CheckDef],
+    stage_filter: &[String],
+) -> ApiResult {
+    let name = api.info.ok().and_then(|i| i.name.clone());
+    let stages = match &api.stages {
+        Fetched::Ok(stages) => stages
+            .iter()
+            .filter(|s| stage_filter.is_empty() || stage_filter.contains(&s.name))
+            .map(|stage| {
+                let view = StageView::new(snapshot, region, api, stage);
+                let mut findings = Vec::new();
+                for def in checks {
+                    let mut sink = Findings::new(def);
+                    (def.run)(&view, &mut sink);
+                    findings.extend(sink.into_vec());
+                }
+                StageResult {
+                    name: Some(stage.name.clone()),
+                    findings,
+                }
+            })
+            .collect(),
+        Fetched::NotFound(f) | Fetched::Error(f) => vec![unreadable_stages(region, api, checks, f)],
+    };
+    ApiResult {
+        region: region.region.clone(),
+        id: api.id.clone(),
+        name,
+        kind: api.kind,
+        stages,
+    }
+}
+
+/// With no stage list there is no stage to judge: every check is `error`,
+/// naming the call that failed.
+fn unreadable_stages(
+    region: &RegionData,
+    api: &ApiRecord,
+    checks: &[&'static CheckDef],
+    f: &Failure,
+) -> StageResult {
+    let arn = api_arn(&region.region, api);
+    StageResult {
+        name: None,
+        findings: checks
+            .iter()
+            .map(|def| {
+                Finding::from_failure(&def.meta, &arn, &format!("the stages of API {}", api.id), f)
+            })
+            .collect(),
+    }
+}

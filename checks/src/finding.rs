@@ -1,0 +1,227 @@
+//! Verdicts: what a check says about one resource on one stage.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Failure, FailureKind};
+
+/// A finding's verdict. The derived order is the order in which a stage's
+/// status is decided: the worst finding wins, `fail > error > warn > pass`,
+/// and `skip` counts for nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Skip,
+    Pass,
+    Warn,
+    Error,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skip => "skip",
+        }
+    }
+
+    pub const ALL: [Status; 5] = [
+        Status::Pass,
+        Status::Warn,
+        Status::Fail,
+        Status::Error,
+        Status::Skip,
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// What a check declares about itself, once, next to its logic.
+#[derive(Debug)]
+pub struct CheckMeta {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// The error messages and log lines this check explains.
+    pub explains: &'static [&'static str],
+    pub remediation: &'static str,
+    /// Former ids, kept so a rename never breaks a suppression or a filter.
+    pub aliases: &'static [&'static str],
+}
+
+/// One check's verdict on one resource of one stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub check: String,
+    pub status: Status,
+    pub severity: Severity,
+    /// The ARN (or id, where AWS has no ARN) the verdict is about.
+    pub resource: Option<String>,
+    /// The routes whose integrations the verdict affects; empty when it is
+    /// about the whole stage.
+    pub routes: Vec<String>,
+    pub message: String,
+    /// What to change; `None` when nothing needs changing.
+    pub remediation: Option<String>,
+    pub evidence: Value,
+}
+
+impl Finding {
+    pub fn new(
+        meta: &CheckMeta,
+        status: Status,
+        resource: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            check: meta.id.to_string(),
+            status,
+            severity: meta.severity,
+            resource: Some(resource.into()),
+            routes: Vec::new(),
+            message: message.into(),
+            remediation: match status {
+                Status::Fail | Status::Warn => Some(meta.remediation.to_string()),
+                _ => None,
+            },
+            evidence: Value::Object(Default::default()),
+        }
+    }
+
+    /// A finding for data that could not be read: names the call and the
+    /// IAM action, so the user knows which permission or which outage to fix.
+    pub fn from_failure(
+        meta: &CheckMeta,
+        resource: impl Into<String>,
+        what: &str,
+        failure: &Failure,
+    ) -> Self {
+        let mut f = Finding::new(
+            meta,
+            Status::Error,
+            resource,
+            failure_sentence(what, failure),
+        );
+        f.remediation = Some(failure_remediation(failure));
+        f.evidence = serde_json::json!({ "failure": failure });
+        f
+    }
+
+    pub fn routes<I, S>(mut self, routes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut r: Vec<String> = routes.into_iter().map(Into::into).collect();
+        r.sort();
+        r.dedup();
+        self.routes = r;
+        self
+    }
+
+    pub fn remediation(mut self, text: impl Into<String>) -> Self {
+        self.remediation = Some(text.into());
+        self
+    }
+
+    pub fn evidence(mut self, evidence: Value) -> Self {
+        self.evidence = evidence;
+        self
+    }
+}
+
+/// One sentence saying what could not be read and why.
+pub fn failure_sentence(what: &str, failure: &Failure) -> String {
+    let why = match failure.kind {
+        FailureKind::AccessDenied => "access was denied".to_string(),
+        FailureKind::Throttled => "AWS throttled the call past the retry budget".to_string(),
+        FailureKind::Timeout => "the call timed out".to_string(),
+        FailureKind::Unreachable => "the endpoint could not be reached".to_string(),
+        FailureKind::Malformed => "the answer could not be read".to_string(),
+        FailureKind::NotFound => "AWS reported it does not exist".to_string(),
+        FailureKind::Service => match &failure.code {
+            Some(code) => format!("AWS answered {code}"),
+            None => "AWS answered with an error".to_string(),
+        },
+    };
+    let detail = if failure.message.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", failure.message.trim_end_matches('.'))
+    };
+    format!(
+        "Could not read {what}: {} failed because {why}{detail}, so this check cannot decide.",
+        failure.operation
+    )
+}
+
+/// What to do about a failed read.
+pub fn failure_remediation(failure: &Failure) -> String {
+    match (failure.kind, &failure.iam_action) {
+        (FailureKind::AccessDenied, Some(action)) => format!(
+            "Allow {action} for the identity running apigw-audit (see examples/iam-policy.json), then run the audit again."
+        ),
+        (FailureKind::Throttled, _) => {
+            "Run the audit again later, or lower --max-concurrency so it stays under the account's rate limits.".to_string()
+        }
+        (FailureKind::Timeout | FailureKind::Unreachable, _) => {
+            "Check network access to the AWS endpoint (or --endpoint-url) and run the audit again.".to_string()
+        }
+        _ => format!("Run the audit again; if {} keeps failing, check it with the AWS CLI.", failure.operation),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_order_is_the_stage_order() {
+        assert!(Status::Fail > Status::Error);
+        assert!(Status::Error > Status::Warn);
+        assert!(Status::Warn > Status::Pass);
+        assert!(Status::Pass > Status::Skip);
+    }
+
+    #[test]
+    fn failure_sentence_names_operation_and_reason() {
+        let f = Failure {
+            operation: "ec2:DescribeNetworkAcls".into(),
+            iam_action: Some("ec2:DescribeNetworkAcls".into()),
+            kind: FailureKind::AccessDenied,
+            code: Some("UnauthorizedOperation".into()),
+            message: "You are not authorized to perform this operation.".into(),
+        };
+        let s = failure_sentence("the network ACL of subnet-1", &f);
+        assert!(
+            s.contains("ec2:DescribeNetworkAcls failed because access was denied"),
+            "{s}"
+        );
+        assert!(s.ends_with("cannot decide."));
+        assert!(failure_remediation(&f).contains("Allow ec2:DescribeNetworkAcls"));
+    }
+}

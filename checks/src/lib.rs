@@ -1,0 +1,22 @@
+//! The pure half of apigw-audit: the snapshot model, the check catalogue and
+//! the checks themselves, with no AWS SDK dependency.
+//!
+//! Data flows one way: the binary's collector fills a [`model::Snapshot`],
+//! [`engine::audit`] runs every check in [`catalogue::CHECKS`] over each API
+//! stage, and the binary renders the [`engine::ApiResult`]s. Keeping this
+//! crate free of the SDK keeps it compiling and testing in seconds, and
+//! makes every check testable on a snapshot fixture.
+
+pub mod catalogue;
+pub mod checks;
+pub mod engine;
+pub mod finding;
+pub mod hops;
+pub mod model;
+pub mod net;
+pub mod view;
+
+pub use catalogue::{CHECKS, CheckDef};
+pub use engine::{ApiResult, Selection, StageResult, audit};
+pub use finding::{CheckMeta, Finding, Severity, Status};
+pub use model::Snapshot;

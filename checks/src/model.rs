@@ -1,0 +1,542 @@
+//! The snapshot: everything apigw-audit read from AWS, as plain data.
+//!
+//! The collector converts every SDK response into these types at the
+//! boundary, so the checks never see an SDK type and a snapshot written with
+//! `--record` can be audited offline with the same verdicts. Every lookup is
+//! kept as a [`Fetched`] value: a resource that was read, one AWS said does not
+//! exist, or one whose call failed. A failed call is never stored as "empty":
+//! that is how a check tells "no rule allows it" from "we could not see".
+//!
+//! Maps are `BTreeMap`s so a recorded snapshot is byte-for-byte stable.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The snapshot format version. Readers refuse any other value.
+pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run read, across the regions it audited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    /// When the data was read. Time-dependent verdicts (certificate expiry)
+    /// are taken at this instant, so a snapshot audits the same way forever.
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    /// The account of the credentials, from STS; `None` when unknown.
+    pub account: Option<String>,
+    pub regions: Vec<RegionData>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// Why a resource could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The AWS operation, as `service:Operation` (e.g. `ec2:DescribeNetworkAcls`).
+    pub operation: String,
+    /// The IAM action (and resource, for API Gateway) the call needs.
+    pub iam_action: Option<String>,
+    pub kind: FailureKind,
+    /// The service's error code, when it sent one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// AWS answered that the resource does not exist.
+    NotFound,
+    AccessDenied,
+    Throttled,
+    Timeout,
+    /// No connection could be made, or it broke.
+    Unreachable,
+    /// The service answered with an error we do not classify.
+    Service,
+    /// The answer could not be parsed or lacked fields the model needs.
+    Malformed,
+}
+
+/// One lookup's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fetched<T> {
+    Ok(T),
+    /// AWS said it does not exist (a fact, not an error).
+    NotFound(Failure),
+    /// The call failed; nothing is known about the resource.
+    Error(Failure),
+}
+
+impl<T> Fetched<T> {
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Fetched::Ok(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn as_ref(&self) -> Fetched<&T> {
+        match self {
+            Fetched::Ok(v) => Fetched::Ok(v),
+            Fetched::NotFound(f) => Fetched::NotFound(f.clone()),
+            Fetched::Error(f) => Fetched::Error(f.clone()),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Fetched<U> {
+        match self {
+            Fetched::Ok(v) => Fetched::Ok(f(v)),
+            Fetched::NotFound(e) => Fetched::NotFound(e),
+            Fetched::Error(e) => Fetched::Error(e),
+        }
+    }
+}
+
+/// One region's resources. Keys are the ids or ARNs the checks look up;
+/// a key that is absent was never collected (which a check reports as an
+/// `error`, since it cannot decide without it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegionData {
+    pub region: String,
+    pub apis: Vec<ApiRecord>,
+    /// API Gateway's account settings (the CloudWatch Logs role).
+    pub apigateway_account: Option<Fetched<ApiGatewayAccount>>,
+    /// VPC links v1, by id.
+    pub vpc_links: BTreeMap<String, Fetched<VpcLink>>,
+    /// VPC links v2, by id.
+    pub vpc_links_v2: BTreeMap<String, Fetched<VpcLinkV2>>,
+    /// By load balancer ARN.
+    pub load_balancers: BTreeMap<String, Fetched<LoadBalancer>>,
+    /// `DescribeLoadBalancerAttributes`, by load balancer ARN.
+    pub load_balancer_attributes: BTreeMap<String, Fetched<BTreeMap<String, String>>>,
+    /// Every listener of a load balancer, by load balancer ARN.
+    pub listeners: BTreeMap<String, Fetched<Vec<Listener>>>,
+    /// Every rule of a listener (ALB), by listener ARN.
+    pub listener_rules: BTreeMap<String, Fetched<Vec<ListenerRule>>>,
+    /// By target group ARN.
+    pub target_groups: BTreeMap<String, Fetched<TargetGroup>>,
+    /// `DescribeTargetHealth`, by target group ARN.
+    pub target_health: BTreeMap<String, Fetched<Vec<TargetHealth>>>,
+    /// By instance id.
+    pub instances: BTreeMap<String, Fetched<Instance>>,
+    /// Network interfaces holding a private IPv4 address (IP targets), by
+    /// address. `Ok(vec![])` means no interface in the account holds it.
+    pub network_interfaces: BTreeMap<String, Fetched<Vec<NetworkInterface>>>,
+    /// By subnet id.
+    pub subnets: BTreeMap<String, Fetched<Subnet>>,
+    /// By security group id.
+    pub security_groups: BTreeMap<String, Fetched<SecurityGroup>>,
+    /// The network ACL associated with each subnet, by subnet id.
+    pub network_acls: BTreeMap<String, Fetched<NetworkAcl>>,
+    /// Managed prefix lists with their entries, by prefix list id.
+    pub prefix_lists: BTreeMap<String, Fetched<PrefixList>>,
+    /// The VPC endpoint service fronting each NLB, by NLB ARN. `NotFound`
+    /// means the account has no endpoint service for that NLB.
+    pub endpoint_services: BTreeMap<String, Fetched<EndpointService>>,
+    /// Endpoint connections of each endpoint service, by service id.
+    pub endpoint_connections: BTreeMap<String, Fetched<Vec<EndpointConnection>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKind {
+    Rest,
+    Http,
+}
+
+impl ApiKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKind::Rest => "rest",
+            ApiKind::Http => "http",
+        }
+    }
+}
+
+/// One API the run was asked to audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiRecord {
+    pub id: String,
+    pub kind: ApiKind,
+    pub info: Fetched<ApiInfo>,
+    pub stages: Fetched<Vec<Stage>>,
+    /// The API's current definition: for REST every resource and method,
+    /// for HTTP every route, each with its integration.
+    pub routes: Fetched<Vec<Route>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiInfo {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub endpoint_types: Vec<String>,
+    pub policy: Option<String>,
+    pub disable_execute_api_endpoint: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub deployment_id: Option<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// REST method settings, keyed as API Gateway keys them: `*/*` for the
+    /// stage default, `resource/path/METHOD` for an override.
+    #[serde(default)]
+    pub method_settings: BTreeMap<String, MethodSetting>,
+    pub access_log: Option<AccessLog>,
+    pub auto_deploy: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MethodSetting {
+    pub logging_level: Option<String>,
+    pub data_trace_enabled: Option<bool>,
+    pub metrics_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessLog {
+    pub destination_arn: Option<String>,
+    pub format: Option<String>,
+}
+
+/// A REST method on a resource, or an HTTP API route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    /// `GET`, `POST`, ..., or `ANY`.
+    pub method: String,
+    /// `/orders/{id}`, `/{proxy+}`; `$default` for an HTTP API default route.
+    pub path: String,
+    pub resource_id: Option<String>,
+    pub route_id: Option<String>,
+    pub authorization_type: Option<String>,
+    pub authorizer_id: Option<String>,
+    pub integration: Option<Integration>,
+}
+
+impl Route {
+    /// How findings name the route: `GET /orders/{id}`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Integration {
+    pub id: Option<String>,
+    /// `HTTP`, `HTTP_PROXY`, `AWS_PROXY`, `MOCK`, ...
+    pub integration_type: String,
+    pub http_method: Option<String>,
+    pub uri: Option<String>,
+    /// `INTERNET` or `VPC_LINK`.
+    pub connection_type: Option<String>,
+    /// A VPC link id, or `${stageVariables.NAME}`.
+    pub connection_id: Option<String>,
+    /// REST APIs on VPC link v2: the load balancer ARN.
+    pub integration_target: Option<String>,
+    pub tls_config: Option<TlsConfig>,
+    pub timeout_ms: Option<i64>,
+    #[serde(default)]
+    pub request_parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TlsConfig {
+    pub insecure_skip_verification: Option<bool>,
+    pub server_name_to_verify: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiGatewayAccount {
+    pub cloudwatch_role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpcLink {
+    pub id: String,
+    pub name: Option<String>,
+    /// `AVAILABLE`, `PENDING`, `DELETING`, `FAILED`.
+    pub status: Option<String>,
+    pub status_message: Option<String>,
+    #[serde(default)]
+    pub target_arns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpcLinkV2 {
+    pub id: String,
+    pub name: Option<String>,
+    /// `AVAILABLE`, `PENDING`, `DELETING`, `FAILED`, `INACTIVE`.
+    pub status: Option<String>,
+    pub status_message: Option<String>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub name: Option<String>,
+    /// `network`, `application` or `gateway`.
+    pub lb_type: Option<String>,
+    pub scheme: Option<String>,
+    /// `active`, `provisioning`, `active_impaired`, `failed`.
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub vpc_id: Option<String>,
+    pub dns_name: Option<String>,
+    #[serde(default)]
+    pub zones: Vec<LbZone>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    /// `on` or `off`; absent when the load balancer has no security groups.
+    pub enforce_privatelink_inbound_rules: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LbZone {
+    pub zone_name: Option<String>,
+    pub subnet_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listener {
+    pub arn: String,
+    pub load_balancer_arn: String,
+    pub port: Option<u16>,
+    /// `TCP`, `TLS`, `UDP`, `TCP_UDP`, `HTTP`, `HTTPS`.
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub default_actions: Vec<Action>,
+    #[serde(default)]
+    pub certificate_arns: Vec<String>,
+    pub ssl_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// `forward`, `fixed-response`, `redirect`, ...
+    pub action_type: String,
+    #[serde(default)]
+    pub target_groups: Vec<WeightedTargetGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightedTargetGroup {
+    pub arn: String,
+    pub weight: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenerRule {
+    pub arn: String,
+    pub priority: Option<String>,
+    pub is_default: bool,
+    #[serde(default)]
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: Option<String>,
+    pub protocol: Option<String>,
+    pub port: Option<u16>,
+    /// `instance`, `ip`, `lambda`, `alb`.
+    pub target_type: Option<String>,
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub load_balancer_arns: Vec<String>,
+    pub health_check: HealthCheck,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub enabled: Option<bool>,
+    pub protocol: Option<String>,
+    /// `traffic-port` or a port number, as AWS reports it.
+    pub port: Option<String>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetHealth {
+    /// An instance id, an IP address, an ALB ARN or a Lambda ARN.
+    pub target_id: String,
+    pub port: Option<u16>,
+    pub availability_zone: Option<String>,
+    /// `healthy`, `unhealthy`, `unused`, `draining`, `initial`, `unavailable`.
+    pub state: Option<String>,
+    pub reason: Option<String>,
+    pub description: Option<String>,
+    pub health_check_port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub state: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub private_ip: Option<String>,
+    pub availability_zone: Option<String>,
+    /// The security groups of the primary network interface.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkInterface {
+    pub id: String,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub private_ips: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub id: String,
+    pub arn: Option<String>,
+    pub vpc_id: Option<String>,
+    pub availability_zone: Option<String>,
+    pub cidr_block: Option<String>,
+    #[serde(default)]
+    pub ipv6_cidr_blocks: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: Option<String>,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub ingress: Vec<SgRule>,
+    #[serde(default)]
+    pub egress: Vec<SgRule>,
+}
+
+/// One `IpPermission` of a security group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SgRule {
+    /// `-1` (all), `tcp`, `udp`, `icmp`, or a protocol number.
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub ipv4_ranges: Vec<String>,
+    pub ipv6_ranges: Vec<String>,
+    pub prefix_list_ids: Vec<String>,
+    pub group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkAcl {
+    pub id: String,
+    pub vpc_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub is_default: Option<bool>,
+    #[serde(default)]
+    pub entries: Vec<NaclEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NaclEntry {
+    pub rule_number: i32,
+    pub egress: bool,
+    /// `-1` (all) or a protocol number (`6` is TCP).
+    pub protocol: String,
+    /// `allow` or `deny`.
+    pub action: String,
+    pub cidr_block: Option<String>,
+    pub ipv6_cidr_block: Option<String>,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrefixList {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointService {
+    pub service_id: String,
+    pub service_name: Option<String>,
+    /// `Available`, `Pending`, `Deleting`, `Deleted`, `Failed`.
+    pub state: Option<String>,
+    pub acceptance_required: Option<bool>,
+    #[serde(default)]
+    pub network_load_balancer_arns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointConnection {
+    pub vpc_endpoint_id: Option<String>,
+    pub owner: Option<String>,
+    /// `pendingAcceptance`, `pending`, `available`, `deleting`, `deleted`,
+    /// `rejected`, `failed`, `expired`.
+    pub state: Option<String>,
+}
+
+/// Errors reading a snapshot file.
+#[derive(Debug)]
+pub enum SnapshotError {
+    Parse(serde_json::Error),
+    Version(u32),
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnapshotError::Parse(e) => write!(f, "not a valid snapshot: {e}"),
+            SnapshotError::Version(v) => write!(
+                f,
+                "snapshot schema_version is {v}, this apigw-audit reads version {SNAPSHOT_SCHEMA_VERSION}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+impl Snapshot {
+    /// Parses a snapshot, checking the version before the body so a newer
+    /// format is named as such instead of as a confusing field error.
+    pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
+        #[derive(Deserialize)]
+        struct Head {
+            schema_version: u32,
+        }
+        let head: Head = serde_json::from_str(text).map_err(SnapshotError::Parse)?;
+        if head.schema_version != SNAPSHOT_SCHEMA_VERSION {
+            return Err(SnapshotError::Version(head.schema_version));
+        }
+        serde_json::from_str(text).map_err(SnapshotError::Parse)
+    }
+
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self)
+    }
+}
