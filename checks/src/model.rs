@@ -311,6 +311,11 @@ pub struct LoadBalancer {
 pub struct LbZone {
     pub zone_name: Option<String>,
     pub subnet_id: Option<String>,
+    /// The load balancer node's private address in this zone, when AWS
+    /// reports it; paths are then judged from that exact address instead of
+    /// the whole subnet.
+    #[serde(default)]
+    pub private_ipv4_addresses: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -554,6 +554,18 @@ fn sole_variable(raw: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The VPC-link routes of `api` as `stage` resolves them. The collector
+/// uses this to decide what to read, so it reads exactly what checks walk.
+pub fn route_paths<'a>(api: &'a ApiRecord, stage: &Stage) -> Vec<RoutePath<'a>> {
+    match &api.routes {
+        Fetched::Ok(routes) => routes
+            .iter()
+            .filter_map(|r| route_path(api, stage, r))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn route_path<'a>(api: &ApiRecord, stage: &Stage, route: &'a Route) -> Option<RoutePath<'a>> {
     let integration = route.integration.as_ref()?;
     if !integration

@@ -134,49 +134,50 @@ fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
         "role": flow.role,
         "evaluation": e,
     });
-    let head = format!(
-        "Network ACL {} of subnet {} {{}} {dir} TCP {} {prep} {} ({})",
-        acl.id, flow.subnet, flow.ports, flow.peer_desc, flow.role
-    );
-    let denial = e.first_denial.as_ref();
-    let by_rule = denial.map_or_else(String::new, |d| {
-        if d.rule == "*" {
-            " because no rule allows it".to_string()
-        } else {
-            format!(" at rule {}", d.rule)
-        }
-    });
-    let need = denial.map_or_else(String::new, |d| {
-        if d.rule == "*" {
-            "; it needs an allow rule for that traffic".to_string()
-        } else {
-            format!("; it needs an allow rule numbered below {}", d.rule)
-        }
-    });
+    let subject = format!("Network ACL {} of subnet {}", acl.id, flow.subnet);
+    let traffic = format!("{dir} TCP {} {prep} {}", flow.ports, flow.peer_desc);
     match e.coverage {
         Coverage::All => j.push(Status::Pass, String::new(), ev),
-        Coverage::None => j.push(
-            Status::Fail,
-            format!("{}{by_rule}{need}", head.replace("{}", "denies")),
-            ev,
-        ),
-        Coverage::Partial => {
-            let what = denial.map_or_else(String::new, |d| {
-                format!(" (denied: {} port {}{by_rule})", d.addresses, d.ports)
-            });
-            let verb = if flow.peer_unknowable {
-                "allows only part of"
-            } else {
-                "partly denies"
+        Coverage::None => {
+            let (why, need) = match e.first_denial.as_ref().map(|d| d.rule.as_str()) {
+                Some("*") | None => (
+                    "no rule allows it".to_string(),
+                    "an allow rule for that traffic".to_string(),
+                ),
+                Some(rule) => (
+                    format!("rule {rule} denies it"),
+                    format!("an allow rule numbered below {rule}"),
+                ),
             };
+            j.push(
+                Status::Fail,
+                format!(
+                    "{subject} blocks {traffic}, which carries {}: {why}; it needs {need}",
+                    flow.role
+                ),
+                ev,
+            )
+        }
+        Coverage::Partial => {
+            let blocked = e.first_denial.as_ref().map_or_else(String::new, |d| {
+                let by = if d.rule == "*" {
+                    "no rule allows it".to_string()
+                } else {
+                    format!("rule {} denies it", d.rule)
+                };
+                format!(" ({} port {}: {by})", d.addresses, d.ports)
+            });
             let tail = if flow.peer_unknowable {
-                "; whether a request passes depends on its exact source address, so allow the whole range"
+                "whether a request passes depends on its exact source address, so allow the whole range"
             } else {
-                "; connections that fall in the denied part fail, so allow the whole range"
+                "connections that fall in the blocked part fail, so allow the whole range"
             };
             j.push(
                 Status::Warn,
-                format!("{}{what}{tail}", head.replace("{}", verb)),
+                format!(
+                    "{subject} admits only part of {traffic}, which carries {}{blocked}; {tail}",
+                    flow.role
+                ),
                 ev,
             );
         }

@@ -1,0 +1,105 @@
+//! Every example snapshot, audited: the cause it was built for is found by
+//! exactly the check meant to find it, and no other check fails or errors.
+
+use std::collections::BTreeMap;
+
+use apigw_audit_checks::{Selection, Snapshot, Status, audit};
+
+fn load(name: &str) -> Snapshot {
+    let path = format!(
+        "{}/../examples/snapshots/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    Snapshot::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Worst status per check across every stage.
+fn worst(snapshot: &Snapshot) -> BTreeMap<String, Status> {
+    let mut out: BTreeMap<String, Status> = BTreeMap::new();
+    for api in audit(snapshot, &Selection::default()) {
+        for stage in api.stages {
+            for f in stage.findings {
+                let e = out.entry(f.check.clone()).or_insert(Status::Skip);
+                *e = (*e).max(f.status);
+            }
+        }
+    }
+    out
+}
+
+fn assert_only_fails(name: &str, expected: &str) {
+    let w = worst(&load(name));
+    assert_eq!(
+        w.get(expected),
+        Some(&Status::Fail),
+        "{name}: {expected} should fail; got {w:?}"
+    );
+    for (check, status) in &w {
+        if check != expected {
+            assert!(
+                *status < Status::Error,
+                "{name}: {check} is {status:?}, only {expected} should fail; got {w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn healthy_example_passes_every_check() {
+    let w = worst(&load("rest-healthy"));
+    for (check, status) in &w {
+        assert_eq!(*status, Status::Pass, "{check} in rest-healthy: {w:?}");
+    }
+    assert_eq!(w.len(), apigw_audit_checks::CHECKS.len());
+}
+
+#[test]
+fn vpc_link_failed() {
+    assert_only_fails("rest-vpc-link-failed", "vpc-link-status");
+}
+
+#[test]
+fn endpoint_connection_rejected() {
+    assert_only_fails("rest-endpoint-connection-rejected", "endpoint-connection");
+}
+
+#[test]
+fn nlb_deleted() {
+    assert_only_fails("rest-nlb-deleted", "load-balancer-exists");
+}
+
+#[test]
+fn no_listener_on_port() {
+    assert_only_fails("rest-no-listener-on-port", "listener-port");
+}
+
+#[test]
+fn no_healthy_target() {
+    assert_only_fails("rest-no-healthy-target", "target-health");
+}
+
+#[test]
+fn target_sg_drops_port() {
+    assert_only_fails("rest-target-sg-drops-port", "security-groups");
+}
+
+#[test]
+fn nacl_drops_return() {
+    assert_only_fails("rest-nacl-drops-return", "network-acls");
+}
+
+#[test]
+fn privatelink_enforced() {
+    assert_only_fails("rest-privatelink-enforced", "privatelink-inbound-rules");
+}
+
+#[test]
+fn stage_variable_missing_link() {
+    assert_only_fails("rest-stage-variable-missing-link", "vpc-link-reference");
+}
+
+#[test]
+fn execution_logging_off() {
+    assert_only_fails("rest-execution-logging-off", "execution-logging");
+}

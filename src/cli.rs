@@ -1,0 +1,116 @@
+//! The command line, as the contract fixes it: `audit`, `explain`, `checks`.
+//!
+//! Only parsing lives here; what each command does lives in its own module.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apigw-audit",
+    version,
+    about = "Finds why Amazon API Gateway private integrations fail (HTTP 500, 401, 403, 502, 503) before a customer does.",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More output: -v shows passing findings and progress, -vv debug logs, -vvv trace logs (credentials are never logged).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit every stage of one or more APIs, live or from a snapshot.
+    Audit(Box<AuditArgs>),
+    /// Print the check catalogue.
+    Checks(ChecksArgs),
+}
+
+/// Where to reach AWS; flags win over the environment, as in the AWS CLI.
+#[derive(Debug, Clone, Args, Default)]
+pub struct AwsArgs {
+    /// AWS region (default: AWS_REGION, then the profile's region).
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+    /// Named profile from the shared AWS config (default: AWS_PROFILE).
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (default: AWS_ENDPOINT_URL), e.g. a local emulator.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Give up on one AWS call after this many seconds, retries included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub call_timeout: f64,
+    /// Attempts per AWS call, the first included (default: AWS_MAX_ATTEMPTS, else 3).
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    #[default]
+    Fail,
+    Warn,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The API to audit (REST); repeat for several. Optional with --snapshot, where it filters.
+    #[arg(long = "api-id", value_name = "ID")]
+    pub api_id: Vec<String>,
+    /// Audit every REST API in the region.
+    #[arg(long, conflicts_with = "api_id")]
+    pub all_apis: bool,
+    /// Audit only this stage; repeat for several (default: every stage).
+    #[arg(long, value_name = "NAME")]
+    pub stage: Vec<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Write the report here instead of stdout (atomically: no half-written file).
+    #[arg(long, value_name = "PATH")]
+    pub out_file: Option<PathBuf>,
+    /// The lowest finding status that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// Save everything read from AWS (and every failed call) to this snapshot file.
+    #[arg(long, value_name = "SNAPSHOT.json", conflicts_with = "snapshot")]
+    pub record: Option<PathBuf>,
+    /// Audit a saved snapshot offline instead of reading AWS.
+    #[arg(long, value_name = "SNAPSHOT.json")]
+    pub snapshot: Option<PathBuf>,
+    /// Run only this check; repeat for several.
+    #[arg(long = "check", value_name = "ID")]
+    pub check: Vec<String>,
+    /// Do not run this check; repeat for several.
+    #[arg(long = "skip-check", value_name = "ID")]
+    pub skip_check: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogueFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ChecksArgs {
+    /// Catalogue format.
+    #[arg(long, value_enum, default_value_t = CatalogueFormat::Table)]
+    pub output: CatalogueFormat,
+}

@@ -1,0 +1,223 @@
+//! API Gateway (REST, v1) reads and their conversion to the snapshot model.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_apigateway::Client;
+use aws_sdk_apigateway::types as t;
+
+use apigw_audit_checks::model::{
+    AccessLog, ApiGatewayAccount, ApiInfo, Failure, Integration, MethodSetting, Route, Stage,
+    TlsConfig, VpcLink,
+};
+
+use super::error::{Op, classify};
+
+pub async fn get_rest_api(c: &Client, region: &str, id: &str) -> Result<ApiInfo, Failure> {
+    let op = Op::apigw("apigateway:GetRestApi", region, &format!("/restapis/{id}"));
+    let out = c
+        .get_rest_api()
+        .rest_api_id(id)
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(ApiInfo {
+        name: out.name().map(str::to_string),
+        endpoint_types: out
+            .endpoint_configuration()
+            .map(|e| e.types().iter().map(|t| t.as_str().to_string()).collect())
+            .unwrap_or_default(),
+        policy: out.policy().map(str::to_string),
+        disable_execute_api_endpoint: Some(out.disable_execute_api_endpoint()),
+    })
+}
+
+/// Every REST API in the region, as (id, info).
+pub async fn get_rest_apis(c: &Client, region: &str) -> Result<Vec<(String, ApiInfo)>, Failure> {
+    let op = Op::apigw("apigateway:GetRestApis", region, "/restapis");
+    let items: Vec<t::RestApi> = c
+        .get_rest_apis()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(items
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a.id()?.to_string(),
+                ApiInfo {
+                    name: a.name().map(str::to_string),
+                    endpoint_types: a
+                        .endpoint_configuration()
+                        .map(|e| e.types().iter().map(|t| t.as_str().to_string()).collect())
+                        .unwrap_or_default(),
+                    policy: a.policy().map(str::to_string),
+                    disable_execute_api_endpoint: Some(a.disable_execute_api_endpoint()),
+                },
+            ))
+        })
+        .collect())
+}
+
+pub async fn get_stages(c: &Client, region: &str, id: &str) -> Result<Vec<Stage>, Failure> {
+    let op = Op::apigw(
+        "apigateway:GetStages",
+        region,
+        &format!("/restapis/{id}/stages"),
+    );
+    let out = c
+        .get_stages()
+        .rest_api_id(id)
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    let mut stages: Vec<Stage> = out
+        .item()
+        .iter()
+        .filter_map(|s| {
+            Some(Stage {
+                name: s.stage_name()?.to_string(),
+                deployment_id: s.deployment_id().map(str::to_string),
+                variables: s
+                    .variables()
+                    .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                method_settings: s
+                    .method_settings()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    MethodSetting {
+                                        logging_level: v.logging_level().map(str::to_string),
+                                        data_trace_enabled: Some(v.data_trace_enabled()),
+                                        metrics_enabled: Some(v.metrics_enabled()),
+                                    },
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                access_log: s.access_log_settings().map(|a| AccessLog {
+                    destination_arn: a.destination_arn().map(str::to_string),
+                    format: a.format().map(str::to_string),
+                }),
+                auto_deploy: None,
+            })
+        })
+        .collect();
+    stages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(stages)
+}
+
+/// Every resource and method, with its integration, in one paginated walk
+/// (`embed=methods` returns each method's integration inline).
+pub async fn get_resources(c: &Client, region: &str, id: &str) -> Result<Vec<Route>, Failure> {
+    let op = Op::apigw(
+        "apigateway:GetResources",
+        region,
+        &format!("/restapis/{id}/resources"),
+    );
+    let items: Vec<t::Resource> = c
+        .get_resources()
+        .rest_api_id(id)
+        .embed("methods")
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    let mut routes = Vec::new();
+    for r in &items {
+        let Some(path) = r.path() else { continue };
+        let Some(methods) = r.resource_methods() else {
+            continue;
+        };
+        for (verb, m) in methods {
+            routes.push(Route {
+                method: m.http_method().unwrap_or(verb).to_string(),
+                path: path.to_string(),
+                resource_id: r.id().map(str::to_string),
+                route_id: None,
+                authorization_type: m.authorization_type().map(str::to_string),
+                authorizer_id: m.authorizer_id().map(str::to_string),
+                integration: m.method_integration().map(integration),
+            });
+        }
+    }
+    routes.sort_by(|a, b| a.path.cmp(&b.path).then(a.method.cmp(&b.method)));
+    Ok(routes)
+}
+
+fn integration(i: &t::Integration) -> Integration {
+    Integration {
+        id: None,
+        integration_type: i
+            .r#type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        http_method: i.http_method().map(str::to_string),
+        uri: i.uri().map(str::to_string),
+        connection_type: i.connection_type().map(|c| c.as_str().to_string()),
+        connection_id: i.connection_id().map(str::to_string),
+        integration_target: i.integration_target().map(str::to_string),
+        tls_config: i.tls_config().map(|t| TlsConfig {
+            insecure_skip_verification: Some(t.insecure_skip_verification()),
+            server_name_to_verify: None,
+        }),
+        // The SDK reports an absent timeout as 0.
+        timeout_ms: Some(i64::from(i.timeout_in_millis())).filter(|t| *t > 0),
+        request_parameters: i
+            .request_parameters()
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<BTreeMap<_, _>>()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+pub async fn get_account(c: &Client, region: &str) -> Result<ApiGatewayAccount, Failure> {
+    let op = Op::apigw("apigateway:GetAccount", region, "/account");
+    let out = c
+        .get_account()
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(ApiGatewayAccount {
+        cloudwatch_role_arn: out.cloudwatch_role_arn().map(str::to_string),
+    })
+}
+
+/// Every VPC link (v1) in the region: one listing answers every lookup.
+pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLink>, Failure> {
+    let op = Op::apigw("apigateway:GetVpcLinks", region, "/vpclinks");
+    let items: Vec<t::VpcLink> = c
+        .get_vpc_links()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(items
+        .iter()
+        .filter_map(|l| {
+            Some(VpcLink {
+                id: l.id()?.to_string(),
+                name: l.name().map(str::to_string),
+                status: l.status().map(|s| s.as_str().to_string()),
+                status_message: l.status_message().map(str::to_string),
+                target_arns: l.target_arns().to_vec(),
+            })
+        })
+        .collect())
+}

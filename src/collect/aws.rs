@@ -1,0 +1,233 @@
+//! AWS configuration and clients: the credential chain, region, endpoint,
+//! timeouts and retries as the AWS CLI resolves them, plus an interceptor
+//! that records every operation the process invokes.
+//!
+//! The recorder is how the tool proves it is read-only (every operation it
+//! ever sent is listed by name) and how `--stats` counts calls, retries and
+//! throttles without trusting the code paths that make the calls.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::Fatal;
+use crate::cli::AwsArgs;
+
+/// What the recorder saw.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct CallStats {
+    /// Operations invoked, as `service:Operation`, with how many times.
+    pub calls: BTreeMap<String, u64>,
+    /// Attempts beyond the first, summed over every call.
+    pub retries: u64,
+    /// Attempts AWS answered with a throttling error.
+    pub throttles: u64,
+    /// Response bytes received (by Content-Length).
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Recorder {
+    inner: Mutex<CallStats>,
+}
+
+impl Recorder {
+    pub fn snapshot(&self) -> CallStats {
+        self.inner.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    fn with(&self, f: impl FnOnce(&mut CallStats)) {
+        if let Ok(mut g) = self.inner.lock() {
+            f(&mut g);
+        }
+    }
+}
+
+/// The interceptor installed on every client.
+#[derive(Debug, Clone)]
+pub struct RecordCalls(pub Arc<Recorder>);
+
+fn op_name(cfg: &ConfigBag) -> String {
+    match cfg.load::<Metadata>() {
+        Some(m) => format!("{}:{}", service_prefix(m.service()), m.name()),
+        None => "unknown:unknown".to_string(),
+    }
+}
+
+/// The IAM service prefix of an SDK service name.
+pub fn service_prefix(service: &str) -> &'static str {
+    match service.to_ascii_lowercase().as_str() {
+        "apigateway" | "api gateway" => "apigateway",
+        "apigatewayv2" => "apigateway",
+        "elasticloadbalancingv2" | "elastic load balancing v2" | "elasticloadbalancing" => {
+            "elasticloadbalancing"
+        }
+        "ec2" => "ec2",
+        "sts" => "sts",
+        "acm" => "acm",
+        "cloudfront" => "cloudfront",
+        "lambda" => "lambda",
+        "cloudwatchlogs" | "cloudwatch logs" | "logs" => "logs",
+        "servicediscovery" => "servicediscovery",
+        _ => "unknown",
+    }
+}
+
+impl Intercept for RecordCalls {
+    fn name(&self) -> &'static str {
+        "apigw-audit-call-recorder"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let op = op_name(cfg);
+        tracing::debug!(operation = %op, "calling AWS");
+        self.0.with(|s| *s.calls.entry(op).or_insert(0) += 1);
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // The first attempt is the call itself; count only the rest.
+        #[derive(Debug, Clone, Copy)]
+        struct Seen;
+        impl aws_smithy_types::config_bag::Storable for Seen {
+            type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+        }
+        if cfg.load::<Seen>().is_some() {
+            self.0.with(|s| s.retries += 1);
+        } else {
+            cfg.interceptor_state().store_put(Seen);
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(resp) = context.response() {
+            let status = resp.status().as_u16();
+            let len = resp
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            let header_code = resp.headers().get("x-amzn-errortype").unwrap_or("");
+            let body = resp.body().bytes().unwrap_or(&[]);
+            let throttled = status == 429
+                || header_code.contains("Throttl")
+                || header_code.contains("TooManyRequests")
+                || (status >= 400 && contains_throttle_code(body));
+            self.0.with(|s| {
+                s.bytes += len;
+                if throttled {
+                    s.throttles += 1;
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+fn contains_throttle_code(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    [
+        "Throttling",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ThrottlingException",
+    ]
+    .iter()
+    .any(|c| text.contains(c))
+}
+
+/// Loads the AWS configuration the way the AWS CLI does, flags first, and
+/// makes sure a region and credentials exist before any call is made.
+pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConfig, Fatal> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &args.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = region.or(args.region.as_deref()) {
+        loader = loader.region(Region::new(r.to_string()));
+    }
+    if let Some(u) = &args.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    if !(args.call_timeout.is_finite() && args.call_timeout > 0.0) {
+        return Err(Fatal::Usage(format!(
+            "--call-timeout must be a positive number of seconds, got {}",
+            args.call_timeout
+        )));
+    }
+    let call = Duration::from_secs_f64(args.call_timeout);
+    // The default config sets only a connect timeout: a server that accepts
+    // and never answers would hang the audit. Bound every phase.
+    loader = loader.timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2).min(call))
+            .read_timeout(Duration::from_secs(5).min(call))
+            .operation_attempt_timeout(Duration::from_secs(5).min(call))
+            .operation_timeout(call)
+            .build(),
+    );
+    if let Some(n) = args.max_attempts {
+        if n == 0 {
+            return Err(Fatal::Usage(
+                "--max-attempts must be at least 1".to_string(),
+            ));
+        }
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(Fatal::Usage(
+            "no AWS region: pass --region, set AWS_REGION, or set a region in the profile"
+                .to_string(),
+        ));
+    }
+    let Some(provider) = config.credentials_provider() else {
+        return Err(Fatal::Usage(
+            "no AWS credentials provider could be configured".to_string(),
+        ));
+    };
+    match tokio::time::timeout(Duration::from_secs(15), provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(config),
+        Ok(Err(e)) => Err(Fatal::Usage(format!(
+            "no usable AWS credentials ({}): set AWS_PROFILE, run aws sso login, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            one_line(&aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
+        ))),
+        Err(_) => Err(Fatal::Usage(
+            "no AWS credentials after 15 s of trying the credential chain: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string(),
+        )),
+    }
+}
+
+/// Squeezes a multi-line error into one line.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

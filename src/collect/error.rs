@@ -1,0 +1,131 @@
+//! SDK errors become the snapshot's [`Failure`] at the collector boundary:
+//! classified (denied, throttled, timed out, unreachable, not found), with
+//! the operation and the IAM action it needs, so a check can say exactly
+//! which permission or outage kept it from deciding.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use apigw_audit_checks::model::{Failure, FailureKind};
+
+use super::aws::one_line;
+
+/// An AWS operation as the snapshot names it, with the IAM action (and for
+/// API Gateway, the resource) a policy must allow.
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub operation: &'static str,
+    pub iam_action: String,
+}
+
+impl Op {
+    /// An operation whose IAM action has the same name (EC2, ELBv2, ...).
+    pub fn named(operation: &'static str) -> Op {
+        Op {
+            operation,
+            iam_action: operation.to_string(),
+        }
+    }
+
+    /// An API Gateway operation: IAM knows it as `apigateway:GET` on a path.
+    pub fn apigw(operation: &'static str, region: &str, path: &str) -> Op {
+        Op {
+            operation,
+            iam_action: format!(
+                "apigateway:GET on arn:{}:apigateway:{region}::{path}",
+                apigw_audit_checks::view::partition(region)
+            ),
+        }
+    }
+
+    pub fn failure(&self, kind: FailureKind, code: Option<String>, message: String) -> Failure {
+        Failure {
+            operation: self.operation.to_string(),
+            iam_action: Some(self.iam_action.clone()),
+            kind,
+            code,
+            message,
+        }
+    }
+}
+
+const DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedException",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "AuthFailure",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+];
+
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+];
+
+/// Whether a service error code means "no such resource".
+fn is_not_found(code: &str) -> bool {
+    code == "NotFoundException"
+        || code.ends_with("NotFound")
+        || code.ends_with(".NotFound")
+        || code.ends_with("NotFoundException")
+}
+
+/// Converts any SDK error into a [`Failure`] for `op`.
+pub fn classify<E, R>(op: &Op, err: &SdkError<E, R>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code().map(str::to_string);
+            let message = e
+                .message()
+                .map(one_line)
+                .unwrap_or_else(|| one_line(&DisplayErrorContext(e).to_string()));
+            let kind = match code.as_deref() {
+                Some(c) if DENIED.contains(&c) => FailureKind::AccessDenied,
+                Some(c) if THROTTLED.contains(&c) => FailureKind::Throttled,
+                Some(c) if is_not_found(c) => FailureKind::NotFound,
+                _ => FailureKind::Service,
+            };
+            op.failure(kind, code, message)
+        }
+        SdkError::TimeoutError(_) => op.failure(
+            FailureKind::Timeout,
+            None,
+            "no answer within the call timeout".to_string(),
+        ),
+        SdkError::DispatchFailure(d) => {
+            let kind = if d.is_timeout() {
+                FailureKind::Timeout
+            } else {
+                FailureKind::Unreachable
+            };
+            op.failure(kind, None, one_line(&DisplayErrorContext(err).to_string()))
+        }
+        SdkError::ResponseError(_) => op.failure(
+            FailureKind::Malformed,
+            None,
+            one_line(&DisplayErrorContext(err).to_string()),
+        ),
+        _ => op.failure(
+            FailureKind::Service,
+            None,
+            one_line(&DisplayErrorContext(err).to_string()),
+        ),
+    }
+}

@@ -1,0 +1,311 @@
+//! The report: audit results aggregated per API stage, in the contract's
+//! frozen JSON v1 shape, and the exit code they imply.
+//!
+//! [`Report`] is the v1 schema itself, kept apart from the checks crate's
+//! internal types so that an internal rename can never change the JSON.
+//! Renderers are pure functions from a `Report` to a writer.
+
+pub mod catalogue;
+pub mod table;
+
+use std::io::Write;
+
+use apigw_audit_checks::{ApiResult, Severity, Status};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::FailOn;
+
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub generated_at: String,
+    /// `live` or `snapshot`.
+    pub source: &'static str,
+    pub account: Option<String>,
+    /// The region audited; `null` when the report spans several.
+    pub region: Option<String>,
+    pub apis: Vec<ApiReport>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiReport {
+    pub id: String,
+    pub name: Option<String>,
+    pub kind: &'static str,
+    /// An addition to v1: the region the API lives in.
+    pub region: String,
+    pub stages: Vec<StageReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    /// `null` when the API's stages could not be read.
+    pub name: Option<String>,
+    pub status: Status,
+    pub findings: Vec<FindingReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingReport {
+    pub check: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub resource: Option<String>,
+    pub routes: Vec<String>,
+    pub message: String,
+    pub remediation: Option<String>,
+    pub evidence: Value,
+    pub suppressed: Option<Suppressed>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    pub reason: String,
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skip: usize,
+}
+
+impl Summary {
+    fn count(&mut self, s: Status) {
+        match s {
+            Status::Pass => self.pass += 1,
+            Status::Warn => self.warn += 1,
+            Status::Fail => self.fail += 1,
+            Status::Error => self.error += 1,
+            Status::Skip => self.skip += 1,
+        }
+    }
+}
+
+/// Where the audited data came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Live,
+    Snapshot,
+}
+
+impl Report {
+    pub fn build(
+        results: Vec<ApiResult>,
+        source: Source,
+        account: Option<String>,
+        regions: &[String],
+    ) -> Report {
+        let mut summary = Summary::default();
+        let apis = results
+            .into_iter()
+            .map(|api| ApiReport {
+                id: api.id,
+                name: api.name,
+                kind: api.kind.as_str(),
+                region: api.region,
+                stages: api
+                    .stages
+                    .into_iter()
+                    .map(|stage| {
+                        let status = stage.status();
+                        let findings = stage
+                            .findings
+                            .into_iter()
+                            .map(|f| {
+                                summary.count(f.status);
+                                FindingReport {
+                                    check: f.check,
+                                    status: f.status,
+                                    severity: f.severity,
+                                    resource: f.resource,
+                                    routes: f.routes,
+                                    message: f.message,
+                                    remediation: f.remediation,
+                                    evidence: f.evidence,
+                                    suppressed: None,
+                                }
+                            })
+                            .collect();
+                        StageReport {
+                            name: stage.name,
+                            status,
+                            findings,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool: Tool {
+                name: "apigw-audit",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            generated_at: now_rfc3339(),
+            source: match source {
+                Source::Live => "live",
+                Source::Snapshot => "snapshot",
+            },
+            account,
+            region: match regions {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
+            apis,
+            summary,
+        }
+    }
+
+    /// Every finding with the API and stage it belongs to.
+    pub fn findings(&self) -> impl Iterator<Item = (&ApiReport, &StageReport, &FindingReport)> {
+        self.apis
+            .iter()
+            .flat_map(|a| a.stages.iter().map(move |s| (a, s)))
+            .flat_map(|(a, s)| s.findings.iter().map(move |f| (a, s, f)))
+    }
+
+    /// The contract's exit code: 1 when an unsuppressed finding reaches
+    /// `fail_on`, else 3 when some check is `error`, else 0.
+    pub fn exit_code(&self, fail_on: FailOn) -> u8 {
+        let threshold = match fail_on {
+            FailOn::Fail => Some(Status::Fail),
+            FailOn::Warn => Some(Status::Warn),
+            FailOn::Never => None,
+        };
+        let active = || {
+            self.findings()
+                .map(|(_, _, f)| f)
+                .filter(|f| f.suppressed.is_none())
+        };
+        let reaches = |f: &FindingReport| match threshold {
+            None => false,
+            // `error` is not a verdict about the configuration: it only
+            // ever sets exit code 3.
+            Some(t) => f.status != Status::Error && f.status >= t,
+        };
+        if active().any(reaches) {
+            1
+        } else if active().any(|f| f.status == Status::Error) {
+            3
+        } else {
+            0
+        }
+    }
+
+    pub fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// The current time as RFC 3339 in UTC, to the second.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apigw_audit_checks::{Finding, StageResult, model::ApiKind};
+
+    fn finding(status: Status) -> Finding {
+        Finding {
+            check: "target-health".into(),
+            status,
+            severity: Severity::High,
+            resource: Some("arn".into()),
+            routes: vec![],
+            message: "m".into(),
+            remediation: None,
+            evidence: Value::Null,
+        }
+    }
+
+    fn report(statuses: &[Status]) -> Report {
+        let api = ApiResult {
+            region: "us-east-1".into(),
+            id: "a".into(),
+            name: None,
+            kind: ApiKind::Rest,
+            stages: vec![StageResult {
+                name: Some("prod".into()),
+                findings: statuses.iter().map(|s| finding(*s)).collect(),
+            }],
+        };
+        Report::build(vec![api], Source::Snapshot, None, &["us-east-1".into()])
+    }
+
+    #[test]
+    fn exit_code_matrix() {
+        use Status::{Error, Fail, Pass, Skip, Warn};
+        let (f, w, n) = (FailOn::Fail, FailOn::Warn, FailOn::Never);
+        let cases: &[(&[Status], FailOn, u8)] = &[
+            (&[Pass, Skip], f, 0),
+            (&[Pass, Warn], f, 0),
+            (&[Pass, Warn], w, 1),
+            (&[Fail], f, 1),
+            (&[Fail], w, 1),
+            (&[Fail], n, 0),
+            (&[Error], f, 3),
+            (&[Error], n, 3),
+            (&[Error, Warn], w, 1),
+            (&[Error, Fail], f, 1),
+            (&[Error, Fail], n, 3),
+            (&[Error, Warn], f, 3),
+        ];
+        for (statuses, fail_on, code) in cases {
+            assert_eq!(
+                report(statuses).exit_code(*fail_on),
+                *code,
+                "{statuses:?} with {fail_on:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn suppressed_findings_do_not_set_the_exit_code() {
+        let mut r = report(&[Status::Fail, Status::Error]);
+        for s in &mut r.apis[0].stages[0].findings {
+            s.suppressed = Some(Suppressed {
+                reason: "accepted".into(),
+                expires: None,
+            });
+        }
+        assert_eq!(r.exit_code(FailOn::Fail), 0);
+    }
+
+    #[test]
+    fn summary_and_stage_status() {
+        let r = report(&[Status::Pass, Status::Warn, Status::Skip, Status::Error]);
+        assert_eq!(
+            r.summary,
+            Summary {
+                pass: 1,
+                warn: 1,
+                fail: 0,
+                error: 1,
+                skip: 1
+            }
+        );
+        assert_eq!(r.apis[0].stages[0].status, Status::Error);
+    }
+}

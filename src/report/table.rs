@@ -1,0 +1,219 @@
+//! The terminal report: a one-line verdict per stage, then the failing,
+//! erroring and warning findings with what to change (`-v` adds passes and
+//! skips). Colour only when stdout is a terminal and `NO_COLOR` is unset.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use apigw_audit_checks::Status;
+use tabled::builder::Builder;
+use tabled::settings::object::Columns;
+use tabled::settings::{Modify, Style as TableStyle, Width};
+
+use super::{FindingReport, Report};
+
+pub struct TableOptions {
+    pub color: bool,
+    /// Show passing and skipped findings too.
+    pub verbose: bool,
+    /// Total width to wrap to.
+    pub width: usize,
+}
+
+fn style_of(s: Status) -> Style {
+    let c = match s {
+        Status::Fail => AnsiColor::Red,
+        Status::Error => AnsiColor::Magenta,
+        Status::Warn => AnsiColor::Yellow,
+        Status::Pass => AnsiColor::Green,
+        Status::Skip => AnsiColor::BrightBlack,
+    };
+    let st = Style::new().fg_color(Some(c.into()));
+    if matches!(s, Status::Fail | Status::Error) {
+        st.bold()
+    } else {
+        st
+    }
+}
+
+fn paint(text: &str, s: Status, color: bool) -> String {
+    if color {
+        let st = style_of(s);
+        format!("{st}{text}{st:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Error => "ERROR",
+        Status::Skip => "SKIP",
+    }
+}
+
+pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std::io::Result<()> {
+    let scope = match (&report.account, &report.region) {
+        (Some(a), Some(r)) => format!("account {a}, {r}"),
+        (None, Some(r)) => r.clone(),
+        (Some(a), None) => format!("account {a}"),
+        (None, None) => "unknown account".to_string(),
+    };
+    writeln!(
+        out,
+        "apigw-audit {} — {} audit of {scope}",
+        report.tool.version,
+        if report.source == "live" {
+            "live"
+        } else {
+            "snapshot"
+        }
+    )?;
+    if report.apis.is_empty() {
+        writeln!(out, "\nNo API to audit.")?;
+    }
+    let mut hidden = 0usize;
+    for api in &report.apis {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} ({}, {}, {})",
+            api.name.as_deref().unwrap_or("(name unknown)"),
+            api.id,
+            api.kind.to_uppercase(),
+            api.region
+        )?;
+        let name_width = api
+            .stages
+            .iter()
+            .map(|s| s.name.as_deref().unwrap_or("(stages unreadable)").len())
+            .max()
+            .unwrap_or(0);
+        for stage in &api.stages {
+            let counts = count(&stage.findings);
+            writeln!(
+                out,
+                "  {:<name_width$}  {}  {counts}",
+                stage.name.as_deref().unwrap_or("(stages unreadable)"),
+                paint(
+                    &format!("{:<5}", label(stage.status)),
+                    stage.status,
+                    opts.color
+                ),
+            )?;
+        }
+        for stage in &api.stages {
+            let mut shown: Vec<&FindingReport> = stage
+                .findings
+                .iter()
+                .filter(|f| {
+                    opts.verbose || matches!(f.status, Status::Fail | Status::Error | Status::Warn)
+                })
+                .collect();
+            hidden += stage.findings.len() - shown.len();
+            if shown.is_empty() {
+                continue;
+            }
+            shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.check.cmp(&b.check)));
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} / {}",
+                api.name.as_deref().unwrap_or(&api.id),
+                stage.name.as_deref().unwrap_or("(stages unreadable)")
+            )?;
+            let mut b = Builder::default();
+            b.push_record(["Status", "Check", "Routes", "Finding"]);
+            for f in shown {
+                let mut status = label(f.status).to_string();
+                if f.suppressed.is_some() {
+                    status.push_str("\n(suppressed)");
+                }
+                let routes = if f.routes.is_empty() {
+                    "(stage)".to_string()
+                } else {
+                    f.routes.join("\n")
+                };
+                let mut text = f.message.clone();
+                if let Some(r) = &f.remediation {
+                    text.push_str("\nFix: ");
+                    text.push_str(r);
+                }
+                b.push_record([
+                    paint(&status, f.status, opts.color),
+                    f.check.clone(),
+                    routes,
+                    text,
+                ]);
+            }
+            let fixed = 8 + 28 + 24 + 13;
+            let finding_width = opts.width.saturating_sub(fixed).max(40);
+            let mut table = b.build();
+            table
+                .with(TableStyle::sharp())
+                .with(Modify::new(Columns::new(2..3)).with(Width::wrap(24).keep_words(true)))
+                .with(
+                    Modify::new(Columns::new(3..4))
+                        .with(Width::wrap(finding_width).keep_words(true)),
+                );
+            writeln!(out, "{table}")?;
+        }
+    }
+    let s = &report.summary;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Summary: {} fail, {} error, {} warn, {} pass, {} skip.",
+        paint(
+            &s.fail.to_string(),
+            if s.fail > 0 {
+                Status::Fail
+            } else {
+                Status::Pass
+            },
+            opts.color
+        ),
+        paint(
+            &s.error.to_string(),
+            if s.error > 0 {
+                Status::Error
+            } else {
+                Status::Pass
+            },
+            opts.color
+        ),
+        paint(
+            &s.warn.to_string(),
+            if s.warn > 0 {
+                Status::Warn
+            } else {
+                Status::Pass
+            },
+            opts.color
+        ),
+        s.pass,
+        s.skip
+    )?;
+    if hidden > 0 && !opts.verbose {
+        writeln!(
+            out,
+            "{hidden} passing or skipped finding(s) hidden; -v shows them."
+        )?;
+    }
+    Ok(())
+}
+
+fn count(findings: &[FindingReport]) -> String {
+    let n = |s: Status| findings.iter().filter(|f| f.status == s).count();
+    format!(
+        "{} fail, {} error, {} warn, {} pass, {} skip",
+        n(Status::Fail),
+        n(Status::Error),
+        n(Status::Warn),
+        n(Status::Pass),
+        n(Status::Skip)
+    )
+}
