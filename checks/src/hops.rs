@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Status, failure_remediation, failure_sentence};
 use crate::model::{Failure, Listener, LoadBalancer, TargetGroup, TargetHealth};
-use crate::view::{Blocked, BlockedKind, LinkVersion, StageView};
+use crate::net::AddrSet;
+use crate::view::{Blocked, BlockedKind, Hop, LinkVersion, StageView};
+use ipnet::Ipv4Net;
 
 /// A target group reached from a load balancer's listener, with the routes
 /// that reach it.
@@ -134,6 +136,44 @@ pub fn v1_target_groups<'a>(view: &StageView<'a>, out: &mut Findings) -> Walk<'a
     }
     walk.hops = hops.into_values().collect();
     walk
+}
+
+/// One zone of a load balancer as a traffic source: its subnet, and the
+/// addresses its node may use (the node's own address when AWS reports it,
+/// else the whole subnet).
+pub struct NodeSource {
+    pub subnet_id: String,
+    pub cidr: Ipv4Net,
+    pub addrs: AddrSet,
+    /// Whether `addrs` is the node's exact address.
+    pub exact: bool,
+}
+
+/// The zones of `lb` as traffic sources, or where reading them stopped.
+pub fn node_sources(view: &StageView, lb: &LoadBalancer, resource: &str) -> Hop<Vec<NodeSource>> {
+    let mut out = Vec::new();
+    for z in &lb.zones {
+        let Some(sid) = &z.subnet_id else { continue };
+        let cidr = view.subnet_cidr(sid, resource)?;
+        let nodes: Vec<Ipv4Net> = z
+            .private_ipv4_addresses
+            .iter()
+            .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
+            .map(Ipv4Net::from)
+            .collect();
+        let exact = !nodes.is_empty();
+        out.push(NodeSource {
+            subnet_id: sid.clone(),
+            cidr,
+            addrs: if exact {
+                AddrSet::from_nets(nodes.iter())
+            } else {
+                AddrSet::from_net(&cidr)
+            },
+            exact,
+        });
+    }
+    Ok(out)
 }
 
 /// The port a target receives traffic on, and the port its health checks

@@ -105,7 +105,7 @@ def healthy():
             "id": API, "kind": "rest",
             "info": ok({"name": "orders-api", "endpoint_types": ["REGIONAL"], "policy": None,
                         "disable_execute_api_endpoint": False}),
-            "stages": ok([stage("prod", "d4x9k2"), stage("beta", "h3n8p1")]),
+            "stages": ok([stage("beta", "h3n8p1"), stage("prod", "d4x9k2")]),
             "routes": ok([
                 route("GET", "/health", "r0h3a1", MOCK),
                 route("GET", "/orders", "b7c1d2", vpc_integration("/orders")),

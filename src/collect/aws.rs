@@ -92,9 +92,13 @@ impl Intercept for RecordCalls {
         "apigw-audit-call-recorder"
     }
 
-    fn read_before_execution(
+    // Client-level interceptors see `read_before_execution` before the
+    // operation's configuration (and so its name) is in the bag; this is the
+    // first hook that has it.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let op = op_name(cfg);
@@ -217,14 +221,33 @@ pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConf
     };
     match tokio::time::timeout(Duration::from_secs(15), provider.provide_credentials()).await {
         Ok(Ok(_)) => Ok(config),
+        Ok(Err(aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_))) => Err(Fatal::Usage(
+            "no AWS credentials found (tried the environment, the shared config and credentials files, SSO, web identity, the container and instance metadata): set AWS_PROFILE, run aws sso login, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string(),
+        )),
         Ok(Err(e)) => Err(Fatal::Usage(format!(
-            "no usable AWS credentials ({}): set AWS_PROFILE, run aws sso login, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-            one_line(&aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
+            "the AWS credentials could not be loaded ({}): check the profile, or run aws sso login",
+            error_chain(&e)
         ))),
         Err(_) => Err(Fatal::Usage(
             "no AWS credentials after 15 s of trying the credential chain: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string(),
         )),
     }
+}
+
+/// An error and its sources as one line, `outer: inner: root`, without the
+/// `Debug` dump the SDK's `DisplayErrorContext` appends and without
+/// repeating a cause that its wrapper already printed.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = one_line(&err.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
 }
 
 /// Squeezes a multi-line error into one line.

@@ -4,12 +4,11 @@
 //! which permission or outage kept it from deciding.
 
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use apigw_audit_checks::model::{Failure, FailureKind};
 
-use super::aws::one_line;
+use super::aws::{error_chain, one_line};
 
 /// An AWS operation as the snapshot names it, with the IAM action (and for
 /// API Gateway, the resource) a policy must allow.
@@ -86,16 +85,13 @@ fn is_not_found(code: &str) -> bool {
 pub fn classify<E, R>(op: &Op, err: &SdkError<E, R>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
             let code = e.code().map(str::to_string);
-            let message = e
-                .message()
-                .map(one_line)
-                .unwrap_or_else(|| one_line(&DisplayErrorContext(e).to_string()));
+            let message = e.message().map(one_line).unwrap_or_else(|| error_chain(e));
             let kind = match code.as_deref() {
                 Some(c) if DENIED.contains(&c) => FailureKind::AccessDenied,
                 Some(c) if THROTTLED.contains(&c) => FailureKind::Throttled,
@@ -115,17 +111,9 @@ where
             } else {
                 FailureKind::Unreachable
             };
-            op.failure(kind, None, one_line(&DisplayErrorContext(err).to_string()))
+            op.failure(kind, None, error_chain(err))
         }
-        SdkError::ResponseError(_) => op.failure(
-            FailureKind::Malformed,
-            None,
-            one_line(&DisplayErrorContext(err).to_string()),
-        ),
-        _ => op.failure(
-            FailureKind::Service,
-            None,
-            one_line(&DisplayErrorContext(err).to_string()),
-        ),
+        SdkError::ResponseError(_) => op.failure(FailureKind::Malformed, None, error_chain(err)),
+        _ => op.failure(FailureKind::Service, None, error_chain(err)),
     }
 }

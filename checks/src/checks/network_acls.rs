@@ -17,7 +17,9 @@ use serde_json::json;
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{Judgement, TargetGroupHop, target_ports, v1_target_groups};
+use crate::hops::{
+    Judgement, NodeSource, TargetGroupHop, node_sources, target_ports, v1_target_groups,
+};
 use crate::model::NetworkAcl;
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
@@ -187,15 +189,10 @@ fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
 fn v1_flows(view: &StageView, hop: &TargetGroupHop) -> Result<Vec<Flow>, Blocked> {
     let (lb, tg) = (hop.lb, hop.tg);
     let resource = tg.arn.as_str();
-    let mut nlb_subnets: Vec<(String, Ipv4Net)> = Vec::new();
-    for z in &lb.zones {
-        if let Some(sid) = &z.subnet_id {
-            nlb_subnets.push((sid.clone(), view.subnet_cidr(sid, resource)?));
-        }
-    }
+    let nlb_subnets = node_sources(view, lb, resource)?;
     let mut flows = Vec::new();
     let listener_ports = PortSet::of(hop.listeners.iter().filter_map(|l| l.port));
-    for (sid, _) in &nlb_subnets {
+    for NodeSource { subnet_id: sid, .. } in &nlb_subnets {
         flows.push(Flow {
             subnet: sid.clone(),
             egress: false,
@@ -228,13 +225,18 @@ fn v1_flows(view: &StageView, hop: &TargetGroupHop) -> Result<Vec<Flow>, Blocked
         };
         let tnet = AddrSet::from_nets([&Ipv4Net::from(loc.ip)]);
         let ports = PortSet::of([traffic, health]);
-        for (sid, cidr) in &nlb_subnets {
+        for node in &nlb_subnets {
+            let sid = &node.subnet_id;
             if *sid == loc.subnet_id {
                 continue;
             }
-            let nlb_net = AddrSet::from_net(cidr);
+            let nlb_net = node.addrs.clone();
             let target_desc = format!("target {} ({})", loc.target, loc.ip);
-            let nlb_desc = format!("NLB subnet {sid} ({cidr})");
+            let nlb_desc = if node.exact {
+                format!("the NLB node {} in subnet {sid}", node.addrs)
+            } else {
+                format!("NLB subnet {sid} ({})", node.cidr)
+            };
             flows.push(Flow {
                 subnet: sid.clone(),
                 egress: true,
@@ -251,8 +253,9 @@ fn v1_flows(view: &StageView, hop: &TargetGroupHop) -> Result<Vec<Flow>, Blocked
                 peer_desc: nlb_desc.clone(),
                 ports: ports.clone(),
                 role: "the NLB's request and health check to the target".into(),
-                // The NLB node's address within its subnet is not known.
-                peer_unknowable: true,
+                // Without the node's own address, which part of its subnet
+                // it uses is not known.
+                peer_unknowable: !node.exact,
             });
             flows.push(Flow {
                 subnet: loc.subnet_id.clone(),

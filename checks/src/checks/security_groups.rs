@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::{Judgement, TargetGroupHop, target_ports, v1_target_groups};
+use crate::hops::{Judgement, TargetGroupHop, node_sources, target_ports, v1_target_groups};
 use crate::model::{Fetched, SecurityGroup};
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
 use crate::net::{AddrSet, PortSet};
@@ -65,13 +65,11 @@ fn judge_v1(view: &StageView, hop: &TargetGroupHop) -> crate::view::Hop<Finding>
     let meta = &CHECK.meta;
     let (lb, tg) = (hop.lb, hop.tg);
     let resource = tg.arn.as_str();
-    let mut nlb_nets: Vec<Ipv4Net> = Vec::new();
-    for z in &lb.zones {
-        if let Some(sid) = &z.subnet_id {
-            nlb_nets.push(view.subnet_cidr(sid, resource)?);
-        }
-    }
-    let nlb_addrs = AddrSet::from_nets(nlb_nets.iter());
+    let sources = node_sources(view, lb, resource)?;
+    let exact = sources.iter().all(|s| s.exact);
+    let nlb_addrs = sources
+        .iter()
+        .fold(AddrSet::empty(), |acc, s| acc.union(&s.addrs));
     let nlb_sgs = view.security_groups(&lb.security_groups, resource)?;
     let targets = view.target_health(tg)?;
     let tg_name = tg.name.as_deref().unwrap_or(&tg.arn);
@@ -86,11 +84,16 @@ fn judge_v1(view: &StageView, hop: &TargetGroupHop) -> crate::view::Hop<Finding>
         ));
     }
     let pl = |id: &str| view.prefix_list_cidrs(id);
+    let what = if exact {
+        "the NLB's node addresses"
+    } else {
+        "the NLB's subnets"
+    };
     let source_desc = if lb.security_groups.is_empty() {
-        format!("the NLB's subnets {nlb_addrs}")
+        format!("{what} {nlb_addrs}")
     } else {
         format!(
-            "the NLB's subnets {nlb_addrs} or its security groups {}",
+            "{what} {nlb_addrs} or its security groups {}",
             lb.security_groups.join(", ")
         )
     };
@@ -168,10 +171,19 @@ fn judge_v1(view: &StageView, hop: &TargetGroupHop) -> crate::view::Hop<Finding>
                     ),
                     ev,
                 ),
+                // With the nodes' own addresses known, a node left out is a
+                // certain failure for the traffic it carries.
+                SgVerdict::Partial if exact => j.push(
+                    Status::Fail,
+                    format!(
+                        "{who} admit TCP {port} ({role}) from only some of {source_desc}, so requests through the other nodes are dropped; they need a rule for every node address"
+                    ),
+                    ev,
+                ),
                 SgVerdict::Partial => j.push(
                     Status::Warn,
                     format!(
-                        "{who} admit TCP {port} ({role}) from only part of {source_desc}, and which NLB node addresses are used is not visible in configuration; allow the whole subnets"
+                        "{who} admit TCP {port} ({role}) from only part of {source_desc}, and which address each NLB node uses is not visible in configuration; allow the whole subnets"
                     ),
                     ev,
                 ),

@@ -20,7 +20,6 @@ pub static CHECK: CheckDef = CheckDef {
         severity: Severity::Critical,
         explains: &[
             "Execution failed due to configuration error: There was an internal error while executing your request",
-            "Invalid VPC link identifier specified",
             "HTTP 500 {\"message\": \"Internal server error\"}",
         ],
         remediation: "Set the integration's connection id (or the stage variable it names) to the id of an existing VPC link in the API's region, then redeploy the stage.",

@@ -1,0 +1,211 @@
+//! A check never says `pass` (or `fail`) without the data: every resource of
+//! the healthy example is, in turn, made unreadable (a failed call) and
+//! missing (a snapshot that lacks it). Each time, the checks that needed it
+//! must turn `error`, naming the failed operation, and nothing may turn
+//! `fail` or newly `pass`.
+
+use std::collections::BTreeMap;
+
+use apigw_audit_checks::{Selection, Snapshot, Status, audit};
+use serde_json::{Value, json};
+
+fn healthy() -> Value {
+    let path = format!(
+        "{}/../examples/snapshots/rest-healthy.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
+}
+
+/// (stage, check, resource) -> status
+fn verdicts(v: &Value) -> BTreeMap<(String, String, String), Status> {
+    let snap = Snapshot::from_json(&v.to_string()).expect("snapshot");
+    let mut out = BTreeMap::new();
+    for api in audit(&snap, &Selection::default()) {
+        for stage in api.stages {
+            for f in stage.findings {
+                out.insert(
+                    (
+                        stage.name.clone().unwrap_or_default(),
+                        f.check.clone(),
+                        f.resource.clone().unwrap_or_default(),
+                    ),
+                    f.status,
+                );
+            }
+        }
+    }
+    out
+}
+
+fn failure(op: &str) -> Value {
+    json!({ "error": {
+        "operation": op, "iam_action": op, "kind": "access_denied",
+        "code": "AccessDenied", "message": "User is not authorized to perform this operation"
+    }})
+}
+
+const MAPS: &[(&str, &str)] = &[
+    ("vpc_links", "apigateway:GetVpcLinks"),
+    (
+        "load_balancers",
+        "elasticloadbalancing:DescribeLoadBalancers",
+    ),
+    ("listeners", "elasticloadbalancing:DescribeListeners"),
+    ("target_groups", "elasticloadbalancing:DescribeTargetGroups"),
+    ("target_health", "elasticloadbalancing:DescribeTargetHealth"),
+    ("instances", "ec2:DescribeInstances"),
+    ("subnets", "ec2:DescribeSubnets"),
+    ("security_groups", "ec2:DescribeSecurityGroups"),
+    ("network_acls", "ec2:DescribeNetworkAcls"),
+    ("prefix_lists", "ec2:GetManagedPrefixListEntries"),
+    (
+        "endpoint_services",
+        "ec2:DescribeVpcEndpointServiceConfigurations",
+    ),
+    ("endpoint_connections", "ec2:DescribeVpcEndpointConnections"),
+];
+
+fn assert_no_verdict_without_data(
+    label: &str,
+    before: &BTreeMap<(String, String, String), Status>,
+    after_v: &Value,
+) {
+    let after = verdicts(after_v);
+    for (key, status) in &after {
+        match before.get(key) {
+            Some(old) if old == status => {}
+            Some(old) => assert!(
+                matches!(status, Status::Error | Status::Skip),
+                "{label}: {key:?} went from {old:?} to {status:?}"
+            ),
+            None => assert!(
+                matches!(status, Status::Error | Status::Skip),
+                "{label}: new finding {key:?} is {status:?}"
+            ),
+        }
+    }
+    // Every check that had a pass must still have a finding (error or
+    // otherwise) on each stage: a vanished verdict would hide the gap.
+    for (stage, check, _) in before.keys() {
+        assert!(
+            after.keys().any(|(s, c, _)| s == stage && c == check),
+            "{label}: {check} on {stage} produced no finding"
+        );
+    }
+}
+
+/// Whether some check reads this entry of the healthy example: its prefix
+/// list feeds only a port-22 rule no path uses, and the app subnets' own
+/// records are read for evidence only (their ACLs are what matters).
+fn used(map: &str, key: &str) -> bool {
+    !(map == "prefix_lists"
+        || (map == "subnets"
+            && ["subnet-0c99ee11dd22aa33f", "subnet-0d44bb55cc66ee77b"].contains(&key)))
+}
+
+#[test]
+fn every_unreadable_resource_turns_its_checks_to_error_never_pass() {
+    let base = healthy();
+    let before = verdicts(&base);
+    assert!(before.values().all(|s| *s == Status::Pass));
+    for (map, op) in MAPS {
+        let keys: Vec<String> = base["regions"][0][map]
+            .as_object()
+            .expect("map")
+            .keys()
+            .cloned()
+            .collect();
+        for key in keys {
+            let mut v = base.clone();
+            v["regions"][0][map][&key] = failure(op);
+            let label = format!("{map}[{key}] unreadable");
+            assert_no_verdict_without_data(&label, &before, &v);
+            let after = verdicts(&v);
+            if used(map, &key) {
+                assert!(
+                    after.values().any(|s| *s == Status::Error),
+                    "{label}: no check noticed"
+                );
+            }
+
+            let mut v = base.clone();
+            v["regions"][0][map]
+                .as_object_mut()
+                .expect("map")
+                .remove(&key);
+            let label = format!("{map}[{key}] absent from the snapshot");
+            assert_no_verdict_without_data(&label, &before, &v);
+            if used(map, &key) {
+                assert!(
+                    verdicts(&v).values().any(|s| *s == Status::Error),
+                    "{label}: no check noticed"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn unreadable_routes_stages_or_account_settings_are_errors() {
+    let base = healthy();
+    for (path, op) in [
+        ("routes", "apigateway:GetResources"),
+        ("stages", "apigateway:GetStages"),
+    ] {
+        let mut v = base.clone();
+        v["regions"][0]["apis"][0][path] = failure(op);
+        let after = verdicts(&v);
+        assert!(!after.is_empty());
+        for (key, status) in &after {
+            if path == "routes" && key.1 == "execution-logging" {
+                // The stage default alone decides logging.
+                continue;
+            }
+            assert_eq!(*status, Status::Error, "{path} unreadable: {key:?}");
+        }
+    }
+    let mut v = base.clone();
+    v["regions"][0]["apigateway_account"] = failure("apigateway:GetAccount");
+    let after = verdicts(&v);
+    for ((_, check, _), status) in &after {
+        let want = if check == "execution-logging" {
+            Status::Error
+        } else {
+            Status::Pass
+        };
+        assert_eq!(*status, want, "{check}");
+    }
+}
+
+#[test]
+fn a_prefix_list_that_decides_a_rule_makes_the_verdict_unknown_when_unreadable() {
+    let mut v = healthy();
+    let sg = "sg-0a7b6c5d4e3f2a1b0";
+    // The app group now admits 8080 and 8081 only through the prefix list.
+    let rules = json!([{
+        "protocol": "tcp", "from_port": 8080, "to_port": 8081, "ipv4_ranges": [], "ipv6_ranges": [],
+        "prefix_list_ids": ["pl-0b1c2d3e4f5a6b7c8"], "group_ids": []
+    }]);
+    v["regions"][0]["security_groups"][sg]["ok"]["ingress"] = rules;
+    v["regions"][0]["prefix_lists"]["pl-0b1c2d3e4f5a6b7c8"]["ok"]["cidrs"] =
+        json!(["10.20.0.0/16"]);
+    let ok = verdicts(&v);
+    assert!(
+        ok.iter()
+            .any(|((_, c, _), s)| c == "security-groups" && *s == Status::Pass)
+    );
+    v["regions"][0]["prefix_lists"]["pl-0b1c2d3e4f5a6b7c8"] =
+        failure("ec2:GetManagedPrefixListEntries");
+    let after = verdicts(&v);
+    assert!(
+        after
+            .iter()
+            .any(|((_, c, _), s)| c == "security-groups" && *s == Status::Error)
+    );
+    assert!(
+        !after
+            .iter()
+            .any(|((_, c, _), s)| c == "security-groups" && *s == Status::Pass)
+    );
+}

@@ -1,0 +1,374 @@
+//! The checks' finer verdicts, each on the healthy example changed in one
+//! way a real account can be: warnings, overrides, exact node addresses,
+//! IP targets, defaults AWS leaves unreported.
+
+use apigw_audit_checks::{Finding, Selection, Snapshot, Status, audit};
+use serde_json::{Value, json};
+
+const NLB: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/orders-nlb/4f1c2e0d9a3b7c65";
+const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/orders-app-8080/0a9b8c7d6e5f4a3b";
+const SVC: &str = "vpce-svc-0e4d1c2b3a4f5e6d7";
+const APP_SG: &str = "sg-0a7b6c5d4e3f2a1b0";
+const NLB_SG: &str = "sg-0d1e2f3a4b5c6d7e8";
+
+fn healthy() -> Value {
+    let path = format!(
+        "{}/../examples/snapshots/rest-healthy.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
+}
+
+fn region(v: &mut Value) -> &mut Value {
+    &mut v["regions"][0]
+}
+
+fn prod(v: &mut Value) -> &mut Value {
+    region(v)["apis"][0]["stages"]["ok"]
+        .as_array_mut()
+        .expect("stages")
+        .iter_mut()
+        .find(|s| s["name"] == "prod")
+        .expect("stage prod")
+}
+
+/// The findings of `check` on stage prod.
+fn findings(v: &Value, check: &str) -> Vec<Finding> {
+    let snap = Snapshot::from_json(&v.to_string()).expect("snapshot");
+    let sel = Selection {
+        stages: vec!["prod".into()],
+        ..Default::default()
+    };
+    audit(&snap, &sel)
+        .into_iter()
+        .flat_map(|a| a.stages)
+        .flat_map(|s| s.findings)
+        .filter(|f| f.check == check)
+        .collect()
+}
+
+fn worst(v: &Value, check: &str) -> (Status, String) {
+    let fs = findings(v, check);
+    let f = fs.iter().max_by_key(|f| f.status).expect("a finding");
+    (f.status, f.message.clone())
+}
+
+#[test]
+fn vpc_link_pending_warns_and_deleting_fails() {
+    let mut v = healthy();
+    region(&mut v)["vpc_links"]["vl7k2m"]["ok"]["status"] = json!("PENDING");
+    assert_eq!(worst(&v, "vpc-link-status").0, Status::Warn);
+    region(&mut v)["vpc_links"]["vl7k2m"]["ok"]["status"] = json!("DELETING");
+    let (s, m) = worst(&v, "vpc-link-status");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("vl7k2m") && m.contains("DELETING"), "{m}");
+}
+
+#[test]
+fn vpc_link_reference_literal_id_and_empty_variable() {
+    let mut v = healthy();
+    for r in region(&mut v)["apis"][0]["routes"]["ok"]
+        .as_array_mut()
+        .expect("routes")
+    {
+        if r["integration"]["connection_type"] == "VPC_LINK" {
+            r["integration"]["connection_id"] = json!("vl7k2m");
+        }
+    }
+    let (s, m) = worst(&v, "vpc-link-reference");
+    assert_eq!(s, Status::Pass, "{m}");
+    assert!(m.contains("connection id vl7k2m"), "{m}");
+
+    let mut v = healthy();
+    prod(&mut v)["variables"]["vpcLinkId"] = json!("");
+    let (s, m) = worst(&v, "vpc-link-reference");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("empty"), "{m}");
+
+    let mut v = healthy();
+    prod(&mut v)["variables"] = json!({});
+    let (s, m) = worst(&v, "vpc-link-reference");
+    assert_eq!(s, Status::Fail);
+    assert!(
+        m.contains("`vpcLinkId`") && m.contains("not defined on stage prod"),
+        "{m}"
+    );
+}
+
+#[test]
+fn load_balancer_states_and_type() {
+    let mut v = healthy();
+    region(&mut v)["load_balancers"][NLB]["ok"]["state"] = json!("provisioning");
+    assert_eq!(worst(&v, "load-balancer-exists").0, Status::Warn);
+    region(&mut v)["load_balancers"][NLB]["ok"]["state"] = json!("failed");
+    assert_eq!(worst(&v, "load-balancer-exists").0, Status::Fail);
+    let mut v = healthy();
+    region(&mut v)["load_balancers"][NLB]["ok"]["lb_type"] = json!("application");
+    let (s, m) = worst(&v, "load-balancer-exists");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("application"), "{m}");
+}
+
+#[test]
+fn endpoint_connection_states() {
+    let mut v = healthy();
+    region(&mut v)["endpoint_connections"][SVC]["ok"][0]["state"] = json!("pendingAcceptance");
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("pendingAcceptance"), "{m}");
+    let mut v = healthy();
+    region(&mut v)["endpoint_connections"][SVC]["ok"]
+        .as_array_mut()
+        .expect("conns")
+        .push(
+            json!({"vpc_endpoint_id": "vpce-0aaa", "owner": "111122223333", "state": "rejected"}),
+        );
+    assert_eq!(worst(&v, "endpoint-connection").0, Status::Warn);
+    let mut v = healthy();
+    region(&mut v)["endpoint_connections"][SVC] = json!({"ok": []});
+    assert_eq!(worst(&v, "endpoint-connection").0, Status::Fail);
+    let mut v = healthy();
+    region(&mut v)["endpoint_services"][NLB] = json!({"not_found": {
+        "operation": "ec2:DescribeVpcEndpointServiceConfigurations", "iam_action": null,
+        "kind": "not_found", "code": null, "message": "none"}});
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("No VPC endpoint service fronts"), "{m}");
+}
+
+#[test]
+fn listener_port_uses_the_explicit_uri_port_and_names_it() {
+    let mut v = healthy();
+    for r in region(&mut v)["apis"][0]["routes"]["ok"]
+        .as_array_mut()
+        .expect("routes")
+    {
+        if r["method"] == "POST" {
+            r["integration"]["uri"] =
+                json!("http://orders-nlb-4f1c2e0d9a3b7c65.elb.us-east-1.amazonaws.com:8443/orders");
+        }
+    }
+    let fs = findings(&v, "listener-port");
+    let f = fs
+        .iter()
+        .find(|f| f.status == Status::Fail)
+        .expect("a failure");
+    assert!(f.message.contains("port 8443"), "{}", f.message);
+    assert_eq!(
+        f.routes,
+        vec!["POST /orders".to_string()],
+        "only the route on 8443 fails"
+    );
+}
+
+#[test]
+fn listener_port_fails_on_an_undefined_uri_variable() {
+    let mut v = healthy();
+    region(&mut v)["apis"][0]["routes"]["ok"][1]["integration"]["uri"] =
+        json!("http://${stageVariables.nlbHost}/orders");
+    let (s, m) = worst(&v, "listener-port");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("nlbHost"), "{m}");
+}
+
+#[test]
+fn target_health_partial_empty_and_unmonitored() {
+    let mut v = healthy();
+    region(&mut v)["target_health"][TG]["ok"][1]["state"] = json!("draining");
+    region(&mut v)["target_health"][TG]["ok"][1]["reason"] =
+        json!("Target.DeregistrationInProgress");
+    let (s, m) = worst(&v, "target-health");
+    assert_eq!(s, Status::Warn);
+    assert!(
+        m.contains("1 of 2") && m.contains("Target.DeregistrationInProgress"),
+        "{m}"
+    );
+
+    let mut v = healthy();
+    region(&mut v)["target_health"][TG] = json!({"ok": []});
+    let (s, m) = worst(&v, "target-health");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("no registered targets"), "{m}");
+    // Nothing to route to: the path checks behind it do not apply.
+    assert_eq!(worst(&v, "security-groups").0, Status::Skip);
+
+    let mut v = healthy();
+    region(&mut v)["target_groups"][TG]["ok"]["health_check"]["enabled"] = json!(false);
+    for t in region(&mut v)["target_health"][TG]["ok"]
+        .as_array_mut()
+        .expect("targets")
+    {
+        t["state"] = json!("unavailable");
+        t["reason"] = json!("Target.HealthCheckDisabled");
+    }
+    assert_eq!(worst(&v, "target-health").0, Status::Warn);
+}
+
+#[test]
+fn security_groups_judge_exact_node_addresses_when_aws_reports_them() {
+    // The app group admits 8080/8081 from the two node addresses only.
+    let mut v = healthy();
+    let rule = json!([{"protocol": "tcp", "from_port": 8080, "to_port": 8081,
+        "ipv4_ranges": ["10.20.1.10/32", "10.20.2.10/32"], "ipv6_ranges": [], "prefix_list_ids": [], "group_ids": []}]);
+    region(&mut v)["security_groups"][APP_SG]["ok"]["ingress"] = rule;
+    // Without the node addresses, a /32 rule covers part of each subnet: warn.
+    let (s, m) = worst(&v, "security-groups");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("not visible"), "{m}");
+    // With them, the verdict is exact.
+    let zones = &mut region(&mut v)["load_balancers"][NLB]["ok"]["zones"];
+    zones[0]["private_ipv4_addresses"] = json!(["10.20.1.10"]);
+    zones[1]["private_ipv4_addresses"] = json!(["10.20.2.10"]);
+    assert_eq!(worst(&v, "security-groups").0, Status::Pass);
+    let zones = &mut region(&mut v)["load_balancers"][NLB]["ok"]["zones"];
+    zones[1]["private_ipv4_addresses"] = json!(["10.20.2.11"]);
+    assert_eq!(worst(&v, "security-groups").0, Status::Fail);
+}
+
+#[test]
+fn security_groups_check_the_health_check_port_too() {
+    let mut v = healthy();
+    let sg = &mut region(&mut v)["security_groups"][APP_SG]["ok"]["ingress"];
+    let kept: Vec<Value> = sg
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["from_port"] != 8081)
+        .cloned()
+        .collect();
+    *sg = json!(kept);
+    let (s, m) = worst(&v, "security-groups");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("TCP 8081 (health-check port)"), "{m}");
+}
+
+#[test]
+fn nlb_security_group_egress_is_checked() {
+    let mut v = healthy();
+    region(&mut v)["security_groups"][NLB_SG]["ok"]["egress"] = json!([{"protocol": "tcp", "from_port": 443,
+        "to_port": 443, "ipv4_ranges": ["0.0.0.0/0"], "ipv6_ranges": [], "prefix_list_ids": [], "group_ids": []}]);
+    let (s, m) = worst(&v, "security-groups");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("outbound TCP 8080"), "{m}");
+}
+
+#[test]
+fn ip_targets_are_found_through_their_network_interfaces() {
+    let mut v = healthy();
+    let r = region(&mut v);
+    r["target_groups"][TG]["ok"]["target_type"] = json!("ip");
+    let targets = json!([
+        {"target_id": "10.20.11.37", "port": 8080, "availability_zone": "us-east-1a", "state": "healthy",
+         "reason": null, "description": null, "health_check_port": "8081"},
+        {"target_id": "172.16.5.9", "port": 8080, "availability_zone": "all", "state": "healthy",
+         "reason": null, "description": null, "health_check_port": "8081"}
+    ]);
+    r["target_health"][TG] = json!({"ok": targets});
+    r["network_interfaces"] = json!({
+        "10.20.11.37": {"ok": [{"id": "eni-0abc", "subnet_id": "subnet-0c99ee11dd22aa33f", "vpc_id": "vpc-0a1b2c3d4e5f67890",
+            "private_ips": ["10.20.11.37"], "security_groups": [APP_SG], "description": "ecs task"}]},
+        "172.16.5.9": {"ok": []}
+    });
+    // The on-premises target's groups are invisible: a warning, not a pass.
+    let (s, m) = worst(&v, "security-groups");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("172.16.5.9"), "{m}");
+    // Removing it leaves the in-VPC target, which passes.
+    region(&mut v)["target_health"][TG]["ok"]
+        .as_array_mut()
+        .expect("targets")
+        .pop();
+    assert_eq!(worst(&v, "security-groups").0, Status::Pass);
+}
+
+#[test]
+fn nacl_partial_ephemeral_range_warns() {
+    let mut v = healthy();
+    let acl = &mut region(&mut v)["network_acls"]["subnet-0c99ee11dd22aa33f"]["ok"]["entries"];
+    for e in acl.as_array_mut().expect("entries") {
+        if e["egress"] == true && e["rule_number"] == 100 {
+            e["from_port"] = json!(32768);
+        }
+    }
+    let (s, m) = worst(&v, "network-acls");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("1024-32767"), "{m}");
+}
+
+#[test]
+fn privatelink_enforcement_defaults_and_partial_rules() {
+    let mut v = healthy();
+    // AWS omits the attribute: on, by default, for an NLB with groups.
+    region(&mut v)["load_balancers"][NLB]["ok"]["enforce_privatelink_inbound_rules"] = Value::Null;
+    // The group admits port 80 only from the VPC: depends on the source.
+    let (s, m) = worst(&v, "privatelink-inbound-rules");
+    assert_eq!(s, Status::Warn, "{m}");
+    region(&mut v)["security_groups"][NLB_SG]["ok"]["ingress"] = json!([{"protocol": "tcp", "from_port": 80,
+        "to_port": 80, "ipv4_ranges": ["0.0.0.0/0"], "ipv6_ranges": [], "prefix_list_ids": [], "group_ids": []}]);
+    assert_eq!(worst(&v, "privatelink-inbound-rules").0, Status::Pass);
+    region(&mut v)["load_balancers"][NLB]["ok"]["security_groups"] = json!([]);
+    assert_eq!(worst(&v, "privatelink-inbound-rules").0, Status::Skip);
+}
+
+#[test]
+fn execution_logging_role_and_overrides() {
+    let mut v = healthy();
+    region(&mut v)["apigateway_account"]["ok"]["cloudwatch_role_arn"] = Value::Null;
+    let (s, m) = worst(&v, "execution-logging");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("CloudWatch Logs role"), "{m}");
+
+    let mut v = healthy();
+    prod(&mut v)["method_settings"]["~1orders/POST"] =
+        json!({"logging_level": "OFF", "data_trace_enabled": false, "metrics_enabled": false});
+    let fs = findings(&v, "execution-logging");
+    assert_eq!(fs[0].status, Status::Fail);
+    assert_eq!(fs[0].routes, vec!["POST /orders".to_string()]);
+
+    let mut v = healthy();
+    prod(&mut v)["method_settings"]["*/*"]["logging_level"] = json!("ERROR");
+    assert_eq!(worst(&v, "execution-logging").0, Status::Pass);
+}
+
+#[test]
+fn a_stage_without_vpc_link_routes_skips_the_path_checks() {
+    let mut v = healthy();
+    for r in region(&mut v)["apis"][0]["routes"]["ok"]
+        .as_array_mut()
+        .expect("routes")
+    {
+        r["integration"]["connection_type"] = json!("INTERNET");
+    }
+    for check in [
+        "vpc-link-status",
+        "listener-port",
+        "security-groups",
+        "network-acls",
+    ] {
+        let (s, m) = worst(&v, check);
+        assert_eq!(s, Status::Skip, "{check}: {m}");
+        assert!(
+            m.contains("no route of stage prod integrates through a VPC link"),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn one_finding_per_check_and_resource() {
+    let v = healthy();
+    let snap = Snapshot::from_json(&v.to_string()).expect("snapshot");
+    for api in audit(&snap, &Selection::default()) {
+        for stage in api.stages {
+            let mut seen = std::collections::BTreeSet::new();
+            for f in &stage.findings {
+                assert!(
+                    seen.insert((f.check.clone(), f.resource.clone())),
+                    "duplicate {} on {:?}",
+                    f.check,
+                    f.resource
+                );
+            }
+        }
+    }
+}

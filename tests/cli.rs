@@ -1,0 +1,441 @@
+//! The real binary on the example snapshots and on bad input: verdicts,
+//! exit codes, the JSON v1 shape (validated against the committed schema),
+//! and one clear line on stderr for every invocation error.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::{assert_only_fails, isolate, json_of, root, worst_by_check};
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_apigw-audit"));
+    isolate(&mut c);
+    c
+}
+
+fn example(name: &str) -> PathBuf {
+    root()
+        .join("examples/snapshots")
+        .join(format!("{name}.json"))
+}
+
+fn audit_example(name: &str, extra: &[&str]) -> Output {
+    let path = example(name);
+    let mut c = bin();
+    c.args([
+        "audit",
+        "--snapshot",
+        path.to_str().expect("utf-8"),
+        "--output",
+        "json",
+    ]);
+    c.args(extra);
+    c.output().expect("run apigw-audit")
+}
+
+fn validate(report: &Value) {
+    let schema: Value =
+        serde_json::from_str(include_str!("../src/report/schema-v1.json")).expect("schema parses");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match schema v1: {errors:#?}"
+    );
+}
+
+fn one_line_error(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "stderr should be one line: {err}"
+    );
+    assert!(err.starts_with("apigw-audit: "), "{err}");
+    err
+}
+
+const BROKEN: &[(&str, &str)] = &[
+    ("rest-vpc-link-failed", "vpc-link-status"),
+    ("rest-endpoint-connection-rejected", "endpoint-connection"),
+    ("rest-nlb-deleted", "load-balancer-exists"),
+    ("rest-no-listener-on-port", "listener-port"),
+    ("rest-no-healthy-target", "target-health"),
+    ("rest-target-sg-drops-port", "security-groups"),
+    ("rest-nacl-drops-return", "network-acls"),
+    ("rest-privatelink-enforced", "privatelink-inbound-rules"),
+    ("rest-stage-variable-missing-link", "vpc-link-reference"),
+    ("rest-execution-logging-off", "execution-logging"),
+];
+
+#[test]
+fn every_broken_example_fails_exactly_its_check_with_exit_1() {
+    for (name, check) in BROKEN {
+        let out = audit_example(name, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = json_of(&out);
+        validate(&report);
+        assert_only_fails(&report, check);
+        assert_eq!(report["source"], "snapshot");
+        assert_eq!(report["schema_version"], 1);
+    }
+}
+
+#[test]
+fn healthy_example_passes_with_exit_0() {
+    let out = audit_example("rest-healthy", &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_of(&out);
+    validate(&report);
+    assert!(worst_by_check(&report).values().all(|s| s == "pass"));
+    assert_eq!(report["account"], "123456789012");
+    assert_eq!(report["region"], "us-east-1");
+    assert_eq!(report["summary"]["fail"], 0);
+}
+
+#[test]
+fn every_example_snapshot_is_listed_in_the_tests() {
+    let dir = root().join("examples/snapshots");
+    for entry in std::fs::read_dir(&dir).expect("examples dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
+        assert!(
+            stem == "rest-healthy" || BROKEN.iter().any(|(n, _)| *n == stem),
+            "{stem} has no expected verdict in tests/cli.rs"
+        );
+    }
+}
+
+#[test]
+fn fail_on_moves_the_threshold() {
+    // A failing check: --fail-on never reports it and exits 0.
+    assert_eq!(
+        audit_example("rest-no-healthy-target", &["--fail-on", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        audit_example("rest-no-healthy-target", &["--fail-on", "warn"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        audit_example("rest-healthy", &["--fail-on", "warn"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn check_and_skip_check_select_checks() {
+    let out = audit_example("rest-no-healthy-target", &["--skip-check", "target-health"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!worst_by_check(&json_of(&out)).contains_key("target-health"));
+    let out = audit_example("rest-healthy", &["--check", "listener-port"]);
+    let w = worst_by_check(&json_of(&out));
+    assert_eq!(w.keys().collect::<Vec<_>>(), vec!["listener-port"]);
+}
+
+#[test]
+fn stage_filter_and_per_stage_verdicts() {
+    // Only prod's stage variable names the missing link.
+    let out = audit_example("rest-stage-variable-missing-link", &["--stage", "beta"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_of(&out);
+    let stages = report["apis"][0]["stages"].as_array().expect("stages");
+    assert_eq!(stages.len(), 1);
+    assert_eq!(stages[0]["name"], "beta");
+    let out = audit_example("rest-stage-variable-missing-link", &["--stage", "prod"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn findings_name_resources_routes_and_evidence() {
+    let report = json_of(&audit_example(
+        "rest-no-listener-on-port",
+        &["--stage", "prod"],
+    ));
+    let f = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "listener-port")
+        .expect("listener-port finding")
+        .clone();
+    assert_eq!(f["status"], "fail");
+    assert!(
+        f["resource"]
+            .as_str()
+            .expect("resource")
+            .starts_with("arn:aws:elasticloadbalancing:")
+    );
+    assert_eq!(
+        f["routes"],
+        serde_json::json!(["GET /orders", "GET /orders/{id}", "POST /orders"])
+    );
+    let msg = f["message"].as_str().expect("message");
+    assert!(msg.contains("TCP 443") && msg.contains("port 80"), "{msg}");
+    assert!(f["remediation"].is_string());
+    assert_eq!(f["evidence"]["ports_needed"][0]["port"], 80);
+    assert!(f["suppressed"].is_null());
+}
+
+#[test]
+fn table_output_is_the_default_and_hides_passes_unless_verbose() {
+    let path = example("rest-no-healthy-target");
+    let out = bin()
+        .args(["audit", "--snapshot", path.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("prod") && text.contains("FAIL") && text.contains("target-health"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("vpc-link-status"),
+        "passes are hidden by default: {text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+    let out = bin()
+        .args(["audit", "--snapshot", path.to_str().expect("utf-8"), "-v"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("vpc-link-status"));
+}
+
+#[test]
+fn out_file_gets_the_report_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("report.json");
+    let out = audit_example(
+        "rest-healthy",
+        &["--out-file", file.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("report written"))
+            .expect("json");
+    validate(&report);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "no temporary file left behind: {leftovers:?}"
+    );
+}
+
+#[test]
+fn unwritable_out_file_is_exit_2_before_anything_runs() {
+    let out = audit_example(
+        "rest-healthy",
+        &["--out-file", "/nonexistent-dir/report.json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_error(&out);
+    assert!(err.contains("/nonexistent-dir/report.json"), "{err}");
+}
+
+#[test]
+fn bad_flag_is_one_line_and_exit_2() {
+    let out = bin()
+        .args(["audit", "--snapshot", "x.json", "--frobnicate"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_error(&out);
+    assert!(err.contains("--frobnicate"), "{err}");
+    let out = bin()
+        .args(["audit", "--output", "yaml", "--snapshot", "x.json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    one_line_error(&out);
+}
+
+#[test]
+fn nothing_to_audit_is_exit_2() {
+    let out = bin().args(["audit"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_error(&out);
+    assert!(err.contains("--api-id"), "{err}");
+}
+
+#[test]
+fn malformed_and_foreign_snapshots_are_exit_2_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cases = [
+        ("truncated.json", "{\"schema_version\": 1, \"tool\": {"),
+        ("not-json.json", "this is not json"),
+        ("version.json", "{\"schema_version\": 99}"),
+        (
+            "wrong-shape.json",
+            "{\"schema_version\": 1, \"regions\": 7}",
+        ),
+    ];
+    for (name, text) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let out = bin()
+            .args(["audit", "--snapshot", path.to_str().expect("utf-8")])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = one_line_error(&out);
+        assert!(err.contains(name), "{err}");
+        assert!(out.stdout.is_empty(), "{name}: nothing written half-way");
+    }
+    let out = bin()
+        .args(["audit", "--snapshot", "/no/such/file.json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    one_line_error(&out);
+}
+
+#[test]
+fn unknown_check_api_or_stage_in_a_snapshot_is_exit_2() {
+    for extra in [
+        vec!["--check", "no-such-check"],
+        vec!["--skip-check", "no-such-check"],
+        vec!["--api-id", "zzzzzzzzzz"],
+        vec!["--stage", "nope"],
+    ] {
+        let out = audit_example("rest-healthy", &extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        one_line_error(&out);
+    }
+}
+
+#[test]
+fn unreachable_aws_errors_every_check_and_exits_3_within_15_seconds() {
+    // A port nothing listens on: connections are refused at once.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let start = Instant::now();
+    let mut child = bin()
+        .args(["audit", "--api-id", "a1b2c3d4e5", "--output", "json"])
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDunreachable")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    while child.try_wait().expect("wait").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "still running after 15 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    validate(&report);
+    let w = worst_by_check(&report);
+    assert!(!w.is_empty());
+    assert!(w.values().all(|s| s == "error"), "{w:?}");
+    assert_eq!(report["apis"][0]["stages"][0]["name"], Value::Null);
+}
+
+#[test]
+fn missing_credentials_or_region_are_one_line_and_exit_2() {
+    let out = bin()
+        .args(["audit", "--api-id", "a1b2c3d4e5"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_error(&out);
+    assert!(err.contains("credentials"), "{err}");
+    let out = bin()
+        .args(["audit", "--api-id", "a1b2c3d4e5"])
+        .env_remove("AWS_REGION")
+        .env("AWS_ACCESS_KEY_ID", "AKID")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_error(&out);
+    assert!(err.contains("region"), "{err}");
+}
+
+#[test]
+fn checks_catalogue_json_lists_every_check_in_contract_order() {
+    let out = bin()
+        .args(["checks", "--output", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v = json_of(&out);
+    assert_eq!(v["schema_version"], 1);
+    let checks = v["checks"].as_array().expect("checks");
+    let ids: Vec<&str> = checks
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids.first(), Some(&"vpc-link-status"));
+    for c in checks {
+        for key in ["id", "title", "severity", "explains", "remediation"] {
+            assert!(!c[key].is_null(), "{key} missing in {c}");
+        }
+    }
+}
+
+#[test]
+fn readme_check_table_is_the_generated_one() {
+    let out = bin()
+        .args(["checks", "--output", "markdown"])
+        .output()
+        .expect("run");
+    let generated = String::from_utf8(out.stdout).expect("utf-8");
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let start = readme
+        .find("<!-- checks:start -->")
+        .expect("README has <!-- checks:start -->");
+    let end = readme
+        .find("<!-- checks:end -->")
+        .expect("README has <!-- checks:end -->");
+    let copy = readme[start + "<!-- checks:start -->".len()..end].trim();
+    assert_eq!(
+        copy,
+        generated.trim(),
+        "README's check table is stale: regenerate it with `apigw-audit checks --output markdown`"
+    );
+}

@@ -1,0 +1,251 @@
+//! Shared harness for the end-to-end tests: one moto server per test binary
+//! on 127.0.0.1 (started on first use, gone when the test process exits),
+//! the scenario builder, and the real binary run against it with dummy
+//! credentials. Nothing here reaches any other address.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub struct Moto {
+    pub endpoint: String,
+    pub faults_dir: PathBuf,
+    pub request_log: PathBuf,
+    // Held open: the launcher exits when this pipe closes, i.e. when the
+    // test process ends, however it ends.
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The project-local virtualenv's Python, which `./test.sh` creates with
+/// the pinned moto. A missing one fails the test rather than skipping it.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("APIGW_AUDIT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = root().join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run ./test.sh once, which creates the virtualenv with the pinned moto",
+        p.display()
+    );
+    p
+}
+
+pub fn moto() -> &'static Moto {
+    MOTO.get_or_init(|| {
+        let work = std::env::temp_dir().join(format!("apigw-audit-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(work.join("faults")).expect("create the work directory");
+        let stderr = std::fs::File::create(work.join("moto.stderr")).expect("create the moto log");
+        let mut child = Command::new(python())
+            .arg(root().join("tests/moto/launcher.py"))
+            .arg("--faults-dir")
+            .arg(work.join("faults"))
+            .arg("--request-log")
+            .arg(work.join("requests.jsonl"))
+            .env("MOTO_ACM_VALIDATION_WAIT", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start moto's launcher");
+        let stdin = child.stdin.take().expect("launcher stdin");
+        let stdout = child.stdout.take().expect("launcher stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "moto did not start; see {}",
+                    work.join("moto.stderr").display()
+                )
+            });
+        let port: u16 = line
+            .trim()
+            .strip_prefix("LISTENING ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected launcher output {line:?}"));
+        Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            faults_dir: work.join("faults"),
+            request_log: work.join("requests.jsonl"),
+            _stdin: Mutex::new(stdin),
+            _child: Mutex::new(child),
+        }
+    })
+}
+
+fn scenario(args: &[&str]) -> Output {
+    let m = moto();
+    let out = Command::new(python())
+        .arg(root().join("tests/moto/scenario.py"))
+        .arg("--endpoint")
+        .arg(&m.endpoint)
+        .args(args)
+        .output()
+        .expect("run scenario.py");
+    assert!(
+        out.status.success(),
+        "scenario.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Builds a topology and returns the ids it created.
+pub fn build(topology: &str, suffix: &str, octet: u8) -> Value {
+    let out = scenario(&[
+        "build",
+        topology,
+        "--suffix",
+        suffix,
+        "--octet",
+        &octet.to_string(),
+    ]);
+    serde_json::from_slice(&out.stdout).expect("scenario.py prints JSON")
+}
+
+/// Applies one named break to a built topology.
+pub fn apply(state: &Value, name: &str) {
+    let f = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(f.path(), state.to_string()).expect("write state");
+    scenario(&[
+        "--state",
+        f.path().to_str().expect("utf-8 path"),
+        "break",
+        name,
+    ]);
+}
+
+/// Makes every call signed with `key` answer `faults` (operation -> fault).
+pub fn set_faults(key: &str, faults: &Value) {
+    let m = moto();
+    std::fs::write(m.faults_dir.join(format!("{key}.json")), faults.to_string())
+        .expect("write faults");
+}
+
+/// The operations moto received from requests signed with `key`.
+pub fn requests_by(key: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(&moto().request_log).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["key"] == key)
+        .filter_map(|v| v["operation"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A command for the real binary, pointed at moto with dummy credentials
+/// signed as `key`, isolated from the user's AWS configuration.
+pub fn tool(key: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-audit"));
+    isolate(&mut cmd);
+    cmd.env("AWS_ENDPOINT_URL", &moto().endpoint)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", "testing-secret");
+    cmd
+}
+
+/// Strips the environment of anything that could reach real AWS.
+pub fn isolate(cmd: &mut Command) {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run apigw-audit")
+}
+
+pub fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The worst status of each check across the report's stages.
+pub fn worst_by_check(report: &Value) -> BTreeMap<String, String> {
+    let rank = |s: &str| match s {
+        "fail" => 4,
+        "error" => 3,
+        "warn" => 2,
+        "pass" => 1,
+        _ => 0,
+    };
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for api in report["apis"].as_array().into_iter().flatten() {
+        for stage in api["stages"].as_array().into_iter().flatten() {
+            for f in stage["findings"].as_array().into_iter().flatten() {
+                let check = f["check"].as_str().unwrap_or_default().to_string();
+                let status = f["status"].as_str().unwrap_or_default().to_string();
+                let e = out.entry(check).or_insert_with(|| "skip".to_string());
+                if rank(&status) > rank(e) {
+                    *e = status;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Asserts that `expected` fails and every other check passes or skips.
+pub fn assert_only_fails(report: &Value, expected: &str) {
+    let w = worst_by_check(report);
+    assert_eq!(
+        w.get(expected).map(String::as_str),
+        Some("fail"),
+        "{expected} should fail: {w:?}"
+    );
+    for (check, status) in &w {
+        if check != expected {
+            assert!(
+                status == "pass" || status == "skip",
+                "{check} is {status}; only {expected} should fail: {w:?}"
+            );
+        }
+    }
+}
+
+pub fn write_file(path: &Path, text: &str) {
+    let mut f = std::fs::File::create(path).expect("create file");
+    f.write_all(text.as_bytes()).expect("write file");
+}

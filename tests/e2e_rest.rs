@@ -1,0 +1,185 @@
+//! End to end against moto: a REST API with a VPC link (v1) to an NLB,
+//! built through ordinary AWS calls, audited live by the real binary; then
+//! broken one way at a time, and exactly the check meant for each break
+//! fails.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn audit_json(key: &str, api: &str) -> (serde_json::Value, i32) {
+    let out = run(tool(key).args(["audit", "--api-id", api, "--output", "json"]));
+    (json_of(&out), out.status.code().unwrap_or(-1))
+}
+
+fn broken(suffix: &str, octet: u8, brk: &str, expected: &str) {
+    let s = build("rest-v1", suffix, octet);
+    apply(&s, brk);
+    let api = s["api_id"].as_str().expect("api id");
+    let (report, code) = audit_json(&format!("AKID{suffix}"), api);
+    assert_only_fails(&report, expected);
+    assert_eq!(code, 1, "a failing check exits 1");
+}
+
+#[test]
+fn healthy_rest_api_passes_every_check_and_replays_offline() {
+    let s = build("rest-v1", "healthy", 31);
+    let api = s["api_id"].as_str().expect("api id");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snap = dir.path().join("snap.json");
+    let out = run(tool("AKIDhealthy").args([
+        "audit",
+        "--api-id",
+        api,
+        "--stage",
+        "prod",
+        "--output",
+        "json",
+        "--record",
+        snap.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live = json_of(&out);
+    let w = worst_by_check(&live);
+    for (check, status) in &w {
+        // moto's NLB has no security groups, so PrivateLink enforcement does not apply.
+        let ok = status == "pass" || (check == "privatelink-inbound-rules" && status == "skip");
+        assert!(ok, "{check} is {status} on a healthy API: {w:?}");
+    }
+    assert_eq!(live["source"], "live");
+    assert_eq!(live["apis"][0]["kind"], "rest");
+
+    let out = run(tool("AKIDhealthy").args([
+        "audit",
+        "--snapshot",
+        snap.to_str().expect("utf-8"),
+        "--output",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(0));
+    let mut offline = json_of(&out);
+    let mut live = live;
+    assert_eq!(offline["source"], "snapshot");
+    for r in [&mut live, &mut offline] {
+        r.as_object_mut().expect("object").remove("generated_at");
+        r.as_object_mut().expect("object").remove("source");
+    }
+    assert_eq!(
+        live, offline,
+        "the snapshot audit must equal the live audit"
+    );
+}
+
+#[test]
+fn vpc_link_failed() {
+    broken("linkfailed", 32, "vpc-link-failed", "vpc-link-status");
+}
+
+#[test]
+fn endpoint_connection_rejected() {
+    broken(
+        "rejected",
+        33,
+        "endpoint-connection-rejected",
+        "endpoint-connection",
+    );
+}
+
+#[test]
+fn listener_removed() {
+    broken("nolistener", 34, "listener-removed", "listener-port");
+}
+
+#[test]
+fn target_unhealthy() {
+    broken("unhealthy", 35, "target-unhealthy", "target-health");
+}
+
+#[test]
+fn nacl_denies_the_return_path() {
+    broken("naclreturn", 36, "nacl-return-denied", "network-acls");
+}
+
+#[test]
+fn target_security_group_revoked() {
+    broken("sgrevoked", 37, "target-sg-revoked", "security-groups");
+}
+
+#[test]
+fn stage_variable_names_a_missing_link() {
+    broken("stagevar", 38, "stage-variable-wrong", "vpc-link-reference");
+}
+
+#[test]
+fn nlb_deleted() {
+    broken("nlbdeleted", 39, "nlb-deleted", "load-balancer-exists");
+}
+
+#[test]
+fn execution_logging_off() {
+    broken("logoff", 40, "logging-off", "execution-logging");
+}
+
+#[test]
+fn access_denied_on_one_call_errors_only_the_checks_that_need_it() {
+    let s = build("rest-v1", "denied", 41);
+    let api = s["api_id"].as_str().expect("api id");
+    set_faults(
+        "AKIDdenied",
+        &json!({ "ec2:DescribeNetworkAcls": "access-denied" }),
+    );
+    let (report, code) = audit_json("AKIDdenied", api);
+    let w = worst_by_check(&report);
+    assert_eq!(w["network-acls"], "error", "{w:?}");
+    for (check, status) in &w {
+        if check != "network-acls" {
+            assert!(
+                status == "pass" || status == "skip",
+                "{check} is {status}: {w:?}"
+            );
+        }
+    }
+    let f = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "network-acls")
+        .expect("a network-acls finding");
+    let msg = f["message"].as_str().expect("message");
+    assert!(msg.contains("ec2:DescribeNetworkAcls"), "{msg}");
+    assert!(
+        f["remediation"]
+            .as_str()
+            .expect("remediation")
+            .contains("Allow ec2:DescribeNetworkAcls"),
+        "{f}"
+    );
+    assert_eq!(code, 3, "an error and no failure exits 3");
+}
+
+#[test]
+fn unknown_api_id_is_one_line_and_exit_2() {
+    let out = run(tool("AKIDunknown").args(["audit", "--api-id", "doesnotexist"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("doesnotexist"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unknown_stage_is_one_line_and_exit_2() {
+    let s = build("rest-v1", "nostage", 42);
+    let api = s["api_id"].as_str().expect("api id");
+    let out = run(tool("AKIDnostage").args(["audit", "--api-id", api, "--stage", "nope"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("nope"), "{err}");
+}

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Runs moto's server on 127.0.0.1 for apigw-audit's end-to-end tests.
+
+moto 5.2.5 cannot produce several states the tests must reach, so a few
+places are patched before the server starts. Every patch is driven by
+ordinary AWS calls (tags), never by a side channel:
+
+* API Gateway v1 ``put_integration`` drops ``connectionId`` and
+  ``integrationTarget``: they are kept and returned.
+* VPC links (v1) are always AVAILABLE: the tag ``apigw-audit-test:status``
+  (and ``apigw-audit-test:status-message``) sets the status, and
+  ``TagResource`` on a VPC link ARN is accepted.
+* Targets are healthy unless stopped: the EC2 instance tag
+  ``apigw-audit-test:health`` = ``STATE[:REASON]`` sets the target's health.
+* ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
+  service configuration reports one connection from an API Gateway-owned
+  endpoint, whose state is the service's tag
+  ``apigw-audit-test:connection-state`` (default ``available``).
+
+Faults: with ``--faults-dir DIR``, a request signed with access key K is
+answered from ``DIR/K.json`` when that file names its operation, e.g.
+``{"ec2:DescribeNetworkAcls": "access-denied"}``; the tool under test runs
+with its own key, so the scenario builder and parallel tests are unaffected.
+Faults: ``access-denied``, ``throttle``, ``http-500``, ``http-503``,
+``malformed`` (a body no parser accepts), ``slow:SECONDS``.
+
+Usage: launcher.py [--port N] [--request-log FILE] [--faults-dir DIR]
+Prints ``LISTENING <port>`` on stdout once it accepts connections, and
+exits when its stdin closes, so a test process that dies takes it along.
+"""
+import argparse
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import threading
+import time
+from urllib.parse import parse_qs, unquote
+
+TAG = "apigw-audit-test:"
+APIGW_ENDPOINT_OWNER = "392220576650"
+
+
+def patch_apigateway():
+    from moto.apigateway import models as m
+    from moto.apigateway import responses as r
+    from moto.apigateway import urls as u
+
+    # Route tag calls on VPC link ARNs (moto routes only stage ARNs).
+    u.url_paths[
+        "{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/vpclinks/(?P<vpclink_id>[^/]+)$"
+    ] = r.APIGatewayResponse.dispatch
+
+    orig_put = r.APIGatewayResponse.put_integration
+
+    def put_integration(self):
+        status, headers, _ = orig_put(self)
+        parts = self.path.split("/")
+        api_id, resource_id, method = parts[2], parts[4], parts[6]
+        integration = self.backend.get_integration(api_id, resource_id, method)
+        integration.connection_id = self._get_param("connectionId")
+        integration.integration_target = self._get_param("integrationTarget")
+        return status, headers, json.dumps(integration.to_json())
+
+    r.APIGatewayResponse.put_integration = put_integration
+
+    orig_integration_json = m.Integration.to_json
+
+    def integration_to_json(self):
+        d = orig_integration_json(self)
+        if getattr(self, "connection_id", None):
+            d["connectionId"] = self.connection_id
+        if getattr(self, "integration_target", None):
+            d["integrationTarget"] = self.integration_target
+        return d
+
+    m.Integration.to_json = integration_to_json
+
+    orig_link_json = m.VpcLink.to_json
+
+    def link_to_json(self):
+        d = orig_link_json(self)
+        tags = self.tags if isinstance(self.tags, dict) else {}
+        if TAG + "status" in tags:
+            d["status"] = tags[TAG + "status"]
+        if TAG + "status-message" in tags:
+            d["statusMessage"] = tags[TAG + "status-message"]
+        return d
+
+    m.VpcLink.to_json = link_to_json
+
+    orig_tag = r.APIGatewayResponse.tag_resource
+
+    def tag_resource(self):
+        arn = unquote(self.path.split("/tags/")[1])
+        if "/vpclinks/" in arn:
+            link = self.backend.vpc_links[arn.rsplit("/", 1)[1]]
+            tags = link.tags if isinstance(link.tags, dict) else {}
+            tags.update(self._get_param("tags") or {})
+            link.tags = tags
+            return json.dumps({})
+        return orig_tag(self)
+
+    r.APIGatewayResponse.tag_resource = tag_resource
+
+
+def patch_elbv2():
+    from moto.elbv2 import models as m
+
+    orig = m.FakeTargetGroup.health_for
+
+    def health_for(self, target, ec2_backend):
+        status = orig(self, target, ec2_backend)
+        tid = target["Id"]
+        wanted = ec2_backend.tags.get(tid, {}).get(TAG + "health") if tid.startswith("i-") else None
+        if wanted and status.status == "healthy":
+            state, _, reason = wanted.partition(":")
+            return m.FakeHealthStatus(
+                tid, status.port, status.health_check_port, state, reason or None,
+                ec2_backend.tags.get(tid, {}).get(TAG + "health-description"),
+            )
+        return status
+
+    m.FakeTargetGroup.health_for = health_for
+
+
+def patch_ec2():
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.vpc_service_configuration import VPCEndpointServiceConfiguration
+
+    def describe_vpc_endpoint_connections(self):
+        wanted = self._filters_from_querystring().get("service-id")
+        conns = []
+        for cfg in self.ec2_backend.describe_vpc_endpoint_service_configurations(None):
+            if wanted and cfg.id not in wanted:
+                continue
+            state = self.ec2_backend.tags.get(cfg.id, {}).get(TAG + "connection-state", "available")
+            endpoint = "vpce-" + hashlib.sha256(cfg.id.encode()).hexdigest()[:17]
+            conns.append({
+                "ServiceId": cfg.id,
+                "VpcEndpointId": endpoint,
+                "VpcEndpointOwner": APIGW_ENDPOINT_OWNER,
+                "VpcEndpointState": state,
+                "NetworkLoadBalancerArns": list(cfg.network_load_balancer_arns),
+            })
+        return ActionResult({"VpcEndpointConnections": conns})
+
+    VPCEndpointServiceConfiguration.describe_vpc_endpoint_connections = describe_vpc_endpoint_connections
+
+
+# API Gateway speaks REST: its operation is the method and path.
+APIGW_ROUTES = [
+    ("GET", r"^/restapis$", "GetRestApis"),
+    ("GET", r"^/restapis/[^/]+$", "GetRestApi"),
+    ("GET", r"^/restapis/[^/]+/stages$", "GetStages"),
+    ("GET", r"^/restapis/[^/]+/stages/[^/]+$", "GetStage"),
+    ("GET", r"^/restapis/[^/]+/resources$", "GetResources"),
+    ("GET", r"^/restapis/[^/]+/deployments/[^/]+$", "GetDeployment"),
+    ("GET", r"^/restapis/[^/]+/stages/[^/]+/exports/[^/]+$", "GetExport"),
+    ("GET", r"^/restapis/[^/]+/authorizers$", "GetAuthorizers"),
+    ("GET", r"^/account$", "GetAccount"),
+    ("GET", r"^/vpclinks$", "GetVpcLinks"),
+    ("GET", r"^/vpclinks/[^/]+$", "GetVpcLink"),
+    ("GET", r"^/v2/apis$", "GetApis"),
+    ("GET", r"^/v2/apis/[^/]+$", "GetApi"),
+    ("GET", r"^/v2/apis/[^/]+/stages$", "GetStages"),
+    ("GET", r"^/v2/apis/[^/]+/routes$", "GetRoutes"),
+    ("GET", r"^/v2/apis/[^/]+/integrations$", "GetIntegrations"),
+    ("GET", r"^/v2/vpclinks$", "GetVpcLinks"),
+]
+
+CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/")
+
+
+def operation(environ, body):
+    """(service prefix, Operation) of a request, as IAM names them."""
+    auth = environ.get("HTTP_AUTHORIZATION") or ""
+    m = CREDENTIAL.search(auth)
+    service = m.group(2) if m else ""
+    if body and b"Action=" in body:
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        prefix = {"elasticloadbalancing": "elasticloadbalancing"}.get(service, service)
+        return prefix, action
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.split(".")[-1]
+    if service == "apigateway":
+        for method, pattern, op in APIGW_ROUTES:
+            if environ.get("REQUEST_METHOD") == method and re.match(pattern, environ.get("PATH_INFO", "")):
+                return "apigateway", op
+    return service, environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", "")
+
+
+def fault_response(service, fault, start_response):
+    if fault.startswith("slow:"):
+        time.sleep(float(fault.split(":", 1)[1]))
+        return None
+    codes = {
+        "access-denied": (403, {"ec2": "UnauthorizedOperation"}.get(service, "AccessDenied" if service != "apigateway" else "AccessDeniedException"),
+                          "You are not authorized to perform this operation."),
+        "throttle": (400 if service not in ("apigateway",) else 429,
+                     {"ec2": "RequestLimitExceeded", "apigateway": "TooManyRequestsException"}.get(service, "Throttling"),
+                     "Rate exceeded"),
+        "http-500": (500, "InternalFailure", "We encountered an internal error. Please try again."),
+        "http-503": (503, "ServiceUnavailable", "Service is unavailable. Please try again."),
+    }
+    if fault == "malformed":
+        start_response("200 OK", [("Content-Type", "text/xml" if service != "apigateway" else "application/json")])
+        return [b"<<<this is not a valid response"]
+    status, code, message = codes[fault]
+    reason = {403: "Forbidden", 400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error",
+              503: "Service Unavailable"}[status]
+    if service == "apigateway":
+        start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)])
+        return [json.dumps({"message": message}).encode()]
+    if service == "ec2":
+        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+                f"<RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>")
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+                f"<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>")
+    start_response(f"{status} {reason}", [("Content-Type", "text/xml")])
+    return [body.encode()]
+
+
+def instrumented_app(app, log_path, faults_dir):
+    """Records every request's operation and injects the configured faults."""
+    log = open(log_path, "a", buffering=1) if log_path else None
+
+    def wrapped(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        service, op = operation(environ, body)
+        m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION") or "")
+        key = m.group(1) if m else ""
+        if log:
+            log.write(json.dumps({"t": time.time(), "key": key, "operation": f"{service}:{op}"}) + "\n")
+        if faults_dir and key and re.fullmatch(r"[A-Za-z0-9_-]+", key):
+            path = os.path.join(faults_dir, key + ".json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    faults = json.load(f)
+                fault = faults.get(f"{service}:{op}")
+                if fault:
+                    answer = fault_response(service, fault, start_response)
+                    if answer is not None:
+                        return answer
+        return app(environ, start_response)
+
+    return wrapped
+
+
+def exit_when_stdin_closes():
+    def watch():
+        try:
+            while sys.stdin.read(4096):
+                pass
+        finally:
+            os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--request-log")
+    parser.add_argument("--faults-dir")
+    args = parser.parse_args()
+    exit_when_stdin_closes()
+
+    patch_apigateway()
+    patch_elbv2()
+    patch_ec2()
+
+    from werkzeug.serving import make_server
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+    app = DomainDispatcherApplication(create_backend_app)
+    if args.request_log or args.faults_dir:
+        app = instrumented_app(app, args.request_log, args.faults_dir)
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    print(f"LISTENING {server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Builds and breaks apigw-audit's end-to-end topologies in moto, through
+ordinary AWS calls (boto3), for the Rust end-to-end tests to audit.
+
+  scenario.py --endpoint URL build rest-v1 --suffix S   -> prints the ids as JSON
+  scenario.py --endpoint URL --state FILE break NAME     -> applies one break
+
+The REST topology: a REST API whose routes integrate through a VPC link (v1)
+with an internal NLB (TCP 80) forwarding to two instances on TCP 8080 in
+other subnets, with security groups and a custom network ACL allowing
+exactly that path, execution logging on, and the endpoint service API
+Gateway creates for the NLB.
+"""
+import argparse
+import json
+import sys
+
+import boto3
+
+TAG = "apigw-audit-test:"
+REGION = "us-east-1"
+
+
+def clients(endpoint):
+    kw = dict(region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
+              aws_secret_access_key="testing")
+    return {name: boto3.client(name, **kw) for name in ("ec2", "elbv2", "apigateway", "iam")}
+
+
+def build_rest_v1(c, suffix, octet):
+    ec2, elb, apigw, iam = c["ec2"], c["elbv2"], c["apigateway"], c["iam"]
+    net = f"10.{octet}"
+    vpc = ec2.create_vpc(CidrBlock=f"{net}.0.0/16")["Vpc"]["VpcId"]
+
+    def subnet(cidr, az):
+        return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+
+    nlb_subnets = [subnet(f"{net}.1.0/24", "us-east-1a"), subnet(f"{net}.2.0/24", "us-east-1b")]
+    app_subnets = [subnet(f"{net}.11.0/24", "us-east-1a"), subnet(f"{net}.12.0/24", "us-east-1b")]
+
+    acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow",
+                                 Egress=False, CidrBlock=f"{net}.0.0/16", PortRange={"From": 8080, "To": 8080})
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow",
+                                 Egress=True, CidrBlock=f"{net}.0.0/16", PortRange={"From": 1024, "To": 65535})
+    acls = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": app_subnets}])
+    for a in acls["NetworkAcls"]:
+        for assoc in a["Associations"]:
+            if assoc["SubnetId"] in app_subnets:
+                ec2.replace_network_acl_association(AssociationId=assoc["NetworkAclAssociationId"],
+                                                    NetworkAclId=acl)
+
+    sg = ec2.create_security_group(GroupName=f"orders-app-{suffix}", Description="orders app", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+        "IpRanges": [{"CidrIp": f"{net}.1.0/24"}, {"CidrIp": f"{net}.2.0/24"}]}])
+
+    instances = []
+    for s in app_subnets:
+        r = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                              SubnetId=s, SecurityGroupIds=[sg])
+        instances.append(r["Instances"][0]["InstanceId"])
+
+    lb = elb.create_load_balancer(Name=f"orders-nlb-{suffix}", Type="network", Scheme="internal",
+                                  Subnets=nlb_subnets)["LoadBalancers"][0]
+    tg = elb.create_target_group(Name=f"orders-tg-{suffix}", Protocol="TCP", Port=8080, VpcId=vpc,
+                                 TargetType="instance", HealthCheckProtocol="TCP")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": i} for i in instances])
+    listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=80,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    listener_arn = listener["Listeners"][0]["ListenerArn"]
+
+    # What API Gateway does on CreateVpcLink: an endpoint service for the NLB.
+    svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb["LoadBalancerArn"]],
+                                                        AcceptanceRequired=False)
+    svc_id = svc["ServiceConfiguration"]["ServiceId"]
+    link = apigw.create_vpc_link(name=f"orders-link-{suffix}", targetArns=[lb["LoadBalancerArn"]])["id"]
+
+    role = iam.create_role(RoleName=f"apigw-cw-{suffix}", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "apigateway.amazonaws.com"}}]}))
+    apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn",
+                                           "value": role["Role"]["Arn"]}])
+
+    api = apigw.create_rest_api(name=f"orders-{suffix}", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = [r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/"][0]["id"]
+    orders = apigw.create_resource(restApiId=api, parentId=root, pathPart="orders")["id"]
+    for method in ("GET", "POST"):
+        apigw.put_method(restApiId=api, resourceId=orders, httpMethod=method, authorizationType="NONE")
+        apigw.put_integration(restApiId=api, resourceId=orders, httpMethod=method, type="HTTP_PROXY",
+                              integrationHttpMethod=method, uri=f"http://{lb['DNSName']}/orders",
+                              connectionType="VPC_LINK", connectionId="${stageVariables.vpcLinkId}")
+    apigw.create_deployment(restApiId=api, stageName="prod", variables={"vpcLinkId": link})
+    apigw.update_stage(restApiId=api, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+    return {
+        "api_id": api, "vpc_link_id": link, "nlb_arn": lb["LoadBalancerArn"], "listener_arn": listener_arn,
+        "target_group_arn": tg["TargetGroupArn"], "instances": instances, "app_acl": acl, "app_sg": sg,
+        "service_id": svc_id, "vpc": vpc, "net": net, "nlb_subnets": nlb_subnets, "app_subnets": app_subnets,
+    }
+
+
+def apply_break(c, s, name):
+    ec2, elb, apigw = c["ec2"], c["elbv2"], c["apigateway"]
+    if name == "vpc-link-failed":
+        arn = f"arn:aws:apigateway:{REGION}::/vpclinks/{s['vpc_link_id']}"
+        apigw.tag_resource(resourceArn=arn, tags={TAG + "status": "FAILED",
+                                                  TAG + "status-message": "NLB ARN is malformed or does not exist"})
+    elif name == "endpoint-connection-rejected":
+        ec2.create_tags(Resources=[s["service_id"]], Tags=[{"Key": TAG + "connection-state", "Value": "rejected"}])
+    elif name == "listener-removed":
+        elb.delete_listener(ListenerArn=s["listener_arn"])
+    elif name == "target-unhealthy":
+        ec2.create_tags(Resources=s["instances"], Tags=[
+            {"Key": TAG + "health", "Value": "unhealthy:Target.FailedHealthChecks"},
+            {"Key": TAG + "health-description", "Value": "Health checks failed"}])
+    elif name == "nacl-return-denied":
+        ec2.create_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=50, Protocol="6", RuleAction="deny",
+                                     Egress=True, CidrBlock=f"{s['net']}.0.0/16",
+                                     PortRange={"From": 1024, "To": 65535})
+    elif name == "target-sg-revoked":
+        ec2.revoke_security_group_ingress(GroupId=s["app_sg"], IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+            "IpRanges": [{"CidrIp": f"{s['net']}.1.0/24"}, {"CidrIp": f"{s['net']}.2.0/24"}]}])
+    elif name == "stage-variable-wrong":
+        apigw.update_stage(restApiId=s["api_id"], stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/variables/vpcLinkId", "value": "nosuch"}])
+    elif name == "nlb-deleted":
+        elb.delete_load_balancer(LoadBalancerArn=s["nlb_arn"])
+    elif name == "logging-off":
+        apigw.update_stage(restApiId=s["api_id"], stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}])
+    else:
+        raise SystemExit(f"unknown break {name}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--endpoint", required=True)
+    p.add_argument("--state")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("topology", choices=["rest-v1"])
+    b.add_argument("--suffix", required=True)
+    b.add_argument("--octet", type=int, default=30)
+    k = sub.add_parser("break")
+    k.add_argument("name")
+    args = p.parse_args()
+    c = clients(args.endpoint)
+    if args.cmd == "build":
+        json.dump(build_rest_v1(c, args.suffix, args.octet), sys.stdout)
+        print()
+    else:
+        with open(args.state) as f:
+            apply_break(c, json.load(f), args.name)
+
+
+if __name__ == "__main__":
+    main()
