@@ -78,7 +78,7 @@ pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
             };
             let collected = collect::collect(&args.aws, &req).await?;
-            tracing::info!(calls = ?collected.stats.calls, retries = collected.stats.retries, "collection finished");
+            tracing::info!(calls = ?collected.stats.calls, retries = collected.stats.retries, levels = collected.levels, "collection finished");
             (collected.snapshot, Source::Live)
         }
     };

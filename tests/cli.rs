@@ -197,7 +197,7 @@ fn findings_name_resources_routes_and_evidence() {
     let msg = f["message"].as_str().expect("message");
     assert!(msg.contains("TCP 443") && msg.contains("port 80"), "{msg}");
     assert!(f["remediation"].is_string());
-    assert_eq!(f["evidence"]["ports_needed"][0]["port"], 80);
+    assert_eq!(f["evidence"]["needed"][0]["port"], 80);
     assert!(f["suppressed"].is_null());
 }
 
@@ -433,9 +433,20 @@ fn readme_check_table_is_the_generated_one() {
         .find("<!-- checks:end -->")
         .expect("README has <!-- checks:end -->");
     let copy = readme[start + "<!-- checks:start -->".len()..end].trim();
+    // APIGW_AUDIT_BLESS=1 rewrites the README's copy instead of failing.
+    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
+        let updated = format!(
+            "{}<!-- checks:start -->\n{}\n{}",
+            &readme[..start],
+            generated.trim(),
+            &readme[end..]
+        );
+        std::fs::write(root().join("README.md"), updated).expect("write README.md");
+        return;
+    }
     assert_eq!(
         copy,
         generated.trim(),
-        "README's check table is stale: regenerate it with `apigw-audit checks --output markdown`"
+        "README's check table is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli readme"
     );
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::catalogue::{CHECKS, CheckDef};
 use crate::finding::{Finding, Status};
 use crate::model::{ApiKind, ApiRecord, Failure, Fetched, RegionData, Snapshot};
-use crate::view::{Blocked, BlockedKind, RoutePath, StageView, api_arn};
+use crate::view::{Blocked, BlockedKind, RoutePath, StageView, Want, WantLog, api_arn};
 
 /// Collects one check's findings on one stage, merging by resource so the
 /// contract's "one finding per check and resource" holds whatever order the
@@ -171,10 +171,34 @@ pub fn audit(snapshot: &Snapshot, selection: &Selection) -> Vec<ApiResult> {
             if !selection.apis.is_empty() && !selection.apis.contains(&api.id) {
                 continue;
             }
-            out.push(audit_api(snapshot, region, api, &checks, &selection.stages));
+            out.push(audit_api(
+                snapshot,
+                region,
+                api,
+                &checks,
+                &selection.stages,
+                None,
+            ));
         }
     }
     out
+}
+
+/// What every check, run on every stage of the snapshot's regions, looked
+/// up and did not find, per region: what the live collector reads next.
+pub fn wants(snapshot: &Snapshot) -> Vec<std::collections::BTreeSet<Want>> {
+    let checks: Vec<&'static CheckDef> = CHECKS.to_vec();
+    snapshot
+        .regions
+        .iter()
+        .map(|region| {
+            let log = WantLog::default();
+            for api in &region.apis {
+                audit_api(snapshot, region, api, &checks, &[], Some(&log));
+            }
+            log.into_inner()
+        })
+        .collect()
 }
 
 fn audit_api(
@@ -183,6 +207,7 @@ fn audit_api(
     api: &ApiRecord,
     checks: &[&'static CheckDef],
     stage_filter: &[String],
+    wants: Option<&WantLog>,
 ) -> ApiResult {
     let name = api.info.ok().and_then(|i| i.name.clone());
     let stages = match &api.stages {
@@ -190,7 +215,7 @@ fn audit_api(
             .iter()
             .filter(|s| stage_filter.is_empty() || stage_filter.contains(&s.name))
             .map(|stage| {
-                let view = StageView::new(snapshot, region, api, stage);
+                let view = StageView::new(snapshot, region, api, stage, wants);
                 let mut findings = Vec::new();
                 for def in checks {
                     let mut sink = Findings::new(def);

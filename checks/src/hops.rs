@@ -1,27 +1,52 @@
-//! The walks several path checks share: from a stage's VPC-link routes to the
-//! target groups behind them, and from a target group to its targets' ports.
+//! The walk every path check shares: from a stage's VPC-link routes to the
+//! listeners, target groups and Cloud Map services they reach, for every
+//! topology API Gateway offers:
 //!
-//! Grouping routes by target group here is what keeps evaluation linear in
-//! the snapshot: a security group or NACL path behind a target group is
-//! judged once per stage, however many routes reach it.
+//! | API  | link | integration points at |
+//! |------|------|-----------------------|
+//! | REST | v1   | the link's NLB, on the URI's port |
+//! | REST | v2   | the integration target (ALB or NLB), on the URI's port |
+//! | HTTP | v2   | a listener ARN, or a Cloud Map service ARN |
+//! | any  | any  | an NLB whose target group holds an ALB (followed one level) |
+//!
+//! Grouping routes by hop here is what keeps evaluation linear in the
+//! snapshot: a security group or NACL path behind a target group is judged
+//! once per stage, however many routes reach it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
 use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Status, failure_remediation, failure_sentence};
-use crate::model::{Failure, Listener, LoadBalancer, TargetGroup, TargetHealth};
+use crate::model::{
+    CloudMapService, Failure, Listener, LoadBalancer, SecurityGroup, TargetGroup, TargetHealth,
+    VpcLinkV2,
+};
 use crate::net::AddrSet;
-use crate::view::{Blocked, BlockedKind, Hop, LinkVersion, StageView};
-use ipnet::Ipv4Net;
+use crate::view::{Blocked, BlockedKind, Front, Hop, RouteTarget, StageView, TargetLocation};
 
-/// A target group reached from a load balancer's listener, with the routes
-/// that reach it.
+/// A listener a route's traffic reaches, and how it gets there.
+pub struct ListenerHop<'a> {
+    pub front: Front<'a>,
+    pub lb: &'a LoadBalancer,
+    pub listener: &'a Listener,
+    pub routes: BTreeSet<String>,
+}
+
+/// A target group reached through a load balancer's listeners.
 pub struct TargetGroupHop<'a> {
     pub lb: &'a LoadBalancer,
     pub listeners: Vec<&'a Listener>,
     pub tg: &'a TargetGroup,
+    pub routes: BTreeSet<String>,
+}
+
+/// A Cloud Map service an HTTP API integration reaches through a link.
+pub struct CloudMapHop<'a> {
+    pub link: &'a VpcLinkV2,
+    pub service: &'a CloudMapService,
     pub routes: BTreeSet<String>,
 }
 
@@ -36,9 +61,11 @@ pub enum DeadEnd<'a> {
     MissingGroup { arn: &'a str, route: String },
 }
 
-/// The result of walking a stage's routes to their target groups.
+/// Everything a stage's routes reach.
 pub struct Walk<'a> {
-    pub hops: Vec<TargetGroupHop<'a>>,
+    pub listeners: Vec<ListenerHop<'a>>,
+    pub target_groups: Vec<TargetGroupHop<'a>>,
+    pub cloud_map: Vec<CloudMapHop<'a>>,
     /// Reported as failures by `target-health`, as skips by the others.
     pub dead_ends: Vec<DeadEnd<'a>>,
 }
@@ -75,53 +102,118 @@ impl Walk<'_> {
     }
 }
 
-/// Every (load balancer, target group) the stage's VPC link v1 routes reach.
-/// Routes that stop before a listener are reported on `out` as skipped or
-/// errored; those that stop after one are returned as dead ends.
-pub fn v1_target_groups<'a>(view: &StageView<'a>, out: &mut Findings) -> Walk<'a> {
-    let mut walk = Walk {
-        hops: Vec::new(),
+fn front_key(f: &Front) -> String {
+    match f {
+        Front::PrivateLink => "privatelink".to_string(),
+        Front::Link(l) => format!("link:{}", l.id),
+        Front::Nlb { tg, .. } => format!("nlb:{}", tg.arn),
+    }
+}
+
+/// Walks every VPC-link route of the stage. Routes that stop on the way are
+/// reported on `out` (skipped or errored, on the deepest resource reached).
+pub fn walk<'a>(view: &StageView<'a>, out: &mut Findings) -> Walk<'a> {
+    let mut w = Walk {
+        listeners: Vec::new(),
+        target_groups: Vec::new(),
+        cloud_map: Vec::new(),
         dead_ends: Vec::new(),
     };
     let Some(routes) = private_routes(view, out) else {
-        return walk;
+        return w;
     };
-    let mut hops: BTreeMap<(&str, &str), TargetGroupHop<'a>> = BTreeMap::new();
+    let mut lhops: BTreeMap<(String, String, String), ListenerHop<'a>> = BTreeMap::new();
+    let mut cmhops: BTreeMap<(String, String), CloudMapHop<'a>> = BTreeMap::new();
     for rp in routes {
-        if rp.link.version != LinkVersion::V1 {
-            continue;
-        }
-        let (lb, listener) = match view.v1_listener(rp) {
-            Ok(x) => x,
+        let target = match view.route_target(rp) {
+            Ok(t) => t,
             Err(b) => {
                 out.blocked(&b, &[&rp.label]);
                 continue;
             }
         };
-        let arns = StageView::forward_target_groups(listener);
+        match target {
+            RouteTarget::CloudMap { link, service_arn } => {
+                match view.cloud_map_service(&service_arn) {
+                    Ok(service) => {
+                        cmhops
+                            .entry((link.id.clone(), service.arn.clone()))
+                            .or_insert_with(|| CloudMapHop {
+                                link,
+                                service,
+                                routes: BTreeSet::new(),
+                            })
+                            .routes
+                            .insert(rp.label.clone());
+                    }
+                    Err(b) => out.blocked(&b, &[&rp.label]),
+                }
+            }
+            RouteTarget::Lb(t) => {
+                let found = view
+                    .load_balancer(&t.lb_arn)
+                    .and_then(|lb| view.select_listener(lb, &t.listener).map(|l| (lb, l)));
+                match found {
+                    Ok((lb, listener)) => {
+                        lhops
+                            .entry((lb.arn.clone(), listener.arn.clone(), front_key(&t.front)))
+                            .or_insert_with(|| ListenerHop {
+                                front: t.front,
+                                lb,
+                                listener,
+                                routes: BTreeSet::new(),
+                            })
+                            .routes
+                            .insert(rp.label.clone());
+                    }
+                    Err(b) => out.blocked(&b, &[&rp.label]),
+                }
+            }
+        }
+    }
+
+    let mut queue: Vec<ListenerHop<'a>> = lhops.into_values().collect();
+    let mut tghops: BTreeMap<(String, String), TargetGroupHop<'a>> = BTreeMap::new();
+    let mut i = 0;
+    while i < queue.len() {
+        let (lb, listener, front) = (queue[i].lb, queue[i].listener, queue[i].front);
+        let routes = queue[i].routes.clone();
+        i += 1;
+        let route_list: Vec<String> = routes.iter().cloned().collect();
+        let arns = match view.forward_target_groups(lb, listener) {
+            Ok(a) => a,
+            Err(b) => {
+                out.blocked(&b, &route_list);
+                continue;
+            }
+        };
         if arns.is_empty() {
-            walk.dead_ends.push(DeadEnd::NoForward {
-                listener,
-                route: rp.label.clone(),
-            });
+            for r in &routes {
+                w.dead_ends.push(DeadEnd::NoForward {
+                    listener,
+                    route: r.clone(),
+                });
+            }
         }
         for arn in arns {
             let tg = match view.target_group(arn) {
                 Ok(tg) => tg,
                 Err(b) if matches!(b.kind, BlockedKind::Skip(_)) => {
-                    walk.dead_ends.push(DeadEnd::MissingGroup {
-                        arn,
-                        route: rp.label.clone(),
-                    });
+                    for r in &routes {
+                        w.dead_ends.push(DeadEnd::MissingGroup {
+                            arn,
+                            route: r.clone(),
+                        });
+                    }
                     continue;
                 }
                 Err(b) => {
-                    out.blocked(&b, &[&rp.label]);
+                    out.blocked(&b, &route_list);
                     continue;
                 }
             };
-            let hop = hops
-                .entry((lb.arn.as_str(), tg.arn.as_str()))
+            let hop = tghops
+                .entry((lb.arn.clone(), tg.arn.clone()))
                 .or_insert_with(|| TargetGroupHop {
                     lb,
                     listeners: Vec::new(),
@@ -131,49 +223,58 @@ pub fn v1_target_groups<'a>(view: &StageView<'a>, out: &mut Findings) -> Walk<'a
             if !hop.listeners.iter().any(|l| l.arn == listener.arn) {
                 hop.listeners.push(listener);
             }
-            hop.routes.insert(rp.label.clone());
+            hop.routes.extend(routes.iter().cloned());
+            // An NLB forwarding to an ALB: follow it one level (an ALB
+            // cannot itself forward to a load balancer).
+            if tg.target_type.as_deref() == Some("alb") && !matches!(front, Front::Nlb { .. }) {
+                let targets = match view.target_health(tg) {
+                    Ok(t) => t,
+                    Err(b) => {
+                        out.blocked(&b, &route_list);
+                        continue;
+                    }
+                };
+                for t in targets {
+                    let Some(port) = t.port.or(tg.port) else {
+                        continue;
+                    };
+                    let next = view.load_balancer(&t.target_id).and_then(|alb| {
+                        view.select_listener(alb, &crate::view::ListenerSel::Port(port))
+                            .map(|l| (alb, l))
+                    });
+                    match next {
+                        Ok((alb, l)) => queue.push(ListenerHop {
+                            front: Front::Nlb { nlb: lb, tg },
+                            lb: alb,
+                            listener: l,
+                            routes: routes.clone(),
+                        }),
+                        Err(b) => out.blocked(&b, &route_list),
+                    }
+                }
+            }
         }
     }
-    walk.hops = hops.into_values().collect();
-    walk
+    w.listeners = queue;
+    w.target_groups = tghops.into_values().collect();
+    w.cloud_map = cmhops.into_values().collect();
+    w
 }
 
-/// One zone of a load balancer as a traffic source: its subnet, and the
-/// addresses its node may use (the node's own address when AWS reports it,
-/// else the whole subnet).
-pub struct NodeSource {
-    pub subnet_id: String,
-    pub cidr: Ipv4Net,
-    pub addrs: AddrSet,
-    /// Whether `addrs` is the node's exact address.
-    pub exact: bool,
-}
-
-/// The zones of `lb` as traffic sources, or where reading them stopped.
-pub fn node_sources(view: &StageView, lb: &LoadBalancer, resource: &str) -> Hop<Vec<NodeSource>> {
-    let mut out = Vec::new();
-    for z in &lb.zones {
-        let Some(sid) = &z.subnet_id else { continue };
-        let cidr = view.subnet_cidr(sid, resource)?;
-        let nodes: Vec<Ipv4Net> = z
-            .private_ipv4_addresses
-            .iter()
-            .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
-            .map(Ipv4Net::from)
-            .collect();
-        let exact = !nodes.is_empty();
-        out.push(NodeSource {
-            subnet_id: sid.clone(),
-            cidr,
-            addrs: if exact {
-                AddrSet::from_nets(nodes.iter())
-            } else {
-                AddrSet::from_net(&cidr)
-            },
-            exact,
-        });
+/// For the checks that apply only to VPC link v1 (PrivateLink): the NLB a
+/// route reaches, or why the check does not apply to it.
+pub fn privatelink_nlb<'a>(
+    view: &StageView<'a>,
+    rp: &crate::view::RoutePath,
+) -> Hop<&'a LoadBalancer> {
+    const V2: &str = "the route uses a VPC link v2, which reaches its target through its own network interfaces, not through a PrivateLink endpoint service";
+    match view.route_target(rp)? {
+        RouteTarget::Lb(t) if matches!(t.front, Front::PrivateLink) => {
+            view.load_balancer(&t.lb_arn)
+        }
+        RouteTarget::Lb(t) => crate::view::skip(t.lb_arn, V2),
+        RouteTarget::CloudMap { service_arn, .. } => crate::view::skip(service_arn, V2),
     }
-    Ok(out)
 }
 
 /// The port a target receives traffic on, and the port its health checks
@@ -185,6 +286,134 @@ pub fn target_ports(tg: &TargetGroup, target: &TargetHealth) -> Option<(u16, u16
         Some(p) => p.trim().parse().ok()?,
     };
     Some((traffic, health))
+}
+
+/// One subnet of a side of a hop, and the addresses it may use there.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub subnet_id: String,
+    pub cidr: Option<Ipv4Net>,
+    pub addrs: AddrSet,
+    /// Whether `addrs` is exact (a node's or host's own address).
+    pub exact: bool,
+}
+
+/// One end of a hop: where it sits and which security groups it carries.
+pub struct Side<'a> {
+    /// How messages name it: "NLB orders-nlb", "VPC link abc", "target i-1 (10.0.1.5)".
+    pub label: String,
+    pub zones: Vec<Zone>,
+    pub group_ids: Vec<String>,
+    pub groups: Vec<&'a SecurityGroup>,
+}
+
+impl Side<'_> {
+    pub fn addrs(&self) -> AddrSet {
+        self.zones
+            .iter()
+            .fold(AddrSet::empty(), |acc, z| acc.union(&z.addrs))
+    }
+
+    pub fn exact(&self) -> bool {
+        !self.zones.is_empty() && self.zones.iter().all(|z| z.exact)
+    }
+}
+
+fn lb_label(lb: &LoadBalancer) -> String {
+    let kind = match lb.lb_type.as_deref() {
+        Some("network") => "NLB",
+        Some("application") => "ALB",
+        _ => "load balancer",
+    };
+    format!("{kind} {}", lb.name.as_deref().unwrap_or(&lb.arn))
+}
+
+/// A load balancer as one end of a hop: one zone per subnet, at the node's
+/// own address when AWS reports it, else the whole subnet.
+pub fn lb_side<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> Hop<Side<'a>> {
+    // Every part is looked up before any failure returns, so a planning
+    // run asks for all of them in one level.
+    let cidrs: Vec<Hop<Ipv4Net>> = lb
+        .zones
+        .iter()
+        .filter_map(|z| z.subnet_id.as_deref())
+        .map(|sid| view.subnet_cidr(sid, resource))
+        .collect();
+    let groups = view.security_groups(&lb.security_groups, resource);
+    let mut zones = Vec::new();
+    for (z, cidr) in lb.zones.iter().filter(|z| z.subnet_id.is_some()).zip(cidrs) {
+        let sid = z.subnet_id.as_deref().unwrap_or_default();
+        let cidr = cidr?;
+        let nodes: Vec<Ipv4Net> = z
+            .private_ipv4_addresses
+            .iter()
+            .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
+            .map(Ipv4Net::from)
+            .collect();
+        let exact = !nodes.is_empty();
+        zones.push(Zone {
+            subnet_id: sid.to_string(),
+            cidr: Some(cidr),
+            addrs: if exact {
+                AddrSet::from_nets(nodes.iter())
+            } else {
+                AddrSet::from_net(&cidr)
+            },
+            exact,
+        });
+    }
+    Ok(Side {
+        label: lb_label(lb),
+        zones,
+        group_ids: lb.security_groups.clone(),
+        groups: groups?,
+    })
+}
+
+/// A VPC link v2 as one end of a hop: its interfaces sit in its subnets
+/// (at addresses configuration does not show) with its security groups.
+pub fn link_side<'a>(view: &StageView<'a>, link: &VpcLinkV2, resource: &str) -> Hop<Side<'a>> {
+    let cidrs: Vec<Hop<Ipv4Net>> = link
+        .subnet_ids
+        .iter()
+        .map(|sid| view.subnet_cidr(sid, resource))
+        .collect();
+    let groups = view.security_groups(&link.security_group_ids, resource);
+    let mut zones = Vec::new();
+    for (sid, cidr) in link.subnet_ids.iter().zip(cidrs) {
+        let cidr = cidr?;
+        zones.push(Zone {
+            subnet_id: sid.clone(),
+            cidr: Some(cidr),
+            addrs: AddrSet::from_net(&cidr),
+            exact: false,
+        });
+    }
+    Ok(Side {
+        label: format!("VPC link {}", link.id),
+        zones,
+        group_ids: link.security_group_ids.clone(),
+        groups: groups?,
+    })
+}
+
+/// A target (or ALB zone, or Cloud Map instance) as one end of a hop.
+pub fn location_side<'a>(
+    view: &StageView<'a>,
+    loc: &TargetLocation,
+    resource: &str,
+) -> Hop<Side<'a>> {
+    Ok(Side {
+        label: loc.target.clone(),
+        zones: vec![Zone {
+            subnet_id: loc.subnet_id.clone(),
+            cidr: None,
+            addrs: loc.addrs.clone(),
+            exact: loc.exact,
+        }],
+        group_ids: loc.security_groups.clone(),
+        groups: view.security_groups(&loc.security_groups, resource)?,
+    })
 }
 
 /// Accumulates the verdicts of many flows into one finding for one
@@ -237,6 +466,10 @@ impl Judgement {
 
     pub fn worst(&self) -> Option<Status> {
         self.items.iter().map(|(s, _, _)| *s).max()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     /// The finding, with `pass_message` when every flow passed. The

@@ -146,6 +146,8 @@ pub struct RegionData {
     pub endpoint_services: BTreeMap<String, Fetched<EndpointService>>,
     /// Endpoint connections of each endpoint service, by service id.
     pub endpoint_connections: BTreeMap<String, Fetched<Vec<EndpointConnection>>>,
+    /// Cloud Map services HTTP APIs integrate with, by service ARN.
+    pub cloud_map_services: BTreeMap<String, Fetched<CloudMapService>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,6 +505,28 @@ pub struct EndpointConnection {
     /// `pendingAcceptance`, `pending`, `available`, `deleting`, `deleted`,
     /// `rejected`, `failed`, `expired`.
     pub state: Option<String>,
+}
+
+/// A Cloud Map service and its registered instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudMapService {
+    pub arn: String,
+    pub id: String,
+    pub name: Option<String>,
+    /// `custom`, `route53` or `None` when the service checks no health (every
+    /// instance then counts as healthy).
+    pub health_check: Option<String>,
+    #[serde(default)]
+    pub instances: Vec<CloudMapInstance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudMapInstance {
+    pub id: String,
+    pub ipv4: Option<String>,
+    pub port: Option<u16>,
+    /// `HEALTHY`, `UNHEALTHY` or `UNKNOWN`; `None` when not reported.
+    pub health: Option<String>,
 }
 
 /// Errors reading a snapshot file.

@@ -1,22 +1,29 @@
 //! One stage of one API, as the checks see it: its routes resolved against
-//! the stage (stage variables substituted, the integration URI parsed) and
-//! the lookups that walk a private integration hop by hop.
+//! the stage (stage variables substituted, the integration target parsed)
+//! and the lookups that walk a private integration hop by hop.
 //!
 //! Every hop answers `Ok`, or [`Blocked`]: `Skip` when an earlier hop is
 //! missing or broken (another check reports that, so this one does not
 //! apply), `Error` when the data to go on could not be read. A check turns
 //! `Blocked` into a finding on the deepest resource it reached, so nothing
 //! downstream of an unreadable hop can come out `pass`.
+//!
+//! Every lookup of a key the snapshot does not hold is also recorded as a
+//! [`Want`]. The live collector runs the checks on what it has read so far
+//! and reads what they wanted next, until they want nothing new: the
+//! snapshot then holds exactly what the checks walk, read level by level.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
 
 use crate::model::{
-    ApiRecord, Failure, FailureKind, Fetched, Integration, LoadBalancer, NetworkAcl, RegionData,
-    Route, SecurityGroup, Snapshot, Stage, Subnet, TargetGroup, TargetHealth, VpcLink,
+    ApiKind, ApiRecord, CloudMapService, Failure, FailureKind, Fetched, Integration, Listener,
+    LoadBalancer, NetworkAcl, RegionData, Route, SecurityGroup, Snapshot, Stage, Subnet,
+    TargetGroup, TargetHealth, VpcLink, VpcLinkV2,
 };
-use crate::net::parse_v4;
+use crate::net::{AddrSet, parse_v4};
 
 /// Where a hop walk stopped, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +44,7 @@ pub enum BlockedKind {
 
 pub type Hop<T> = Result<T, Blocked>;
 
-fn skip<T>(resource: impl Into<String>, reason: impl Into<String>) -> Hop<T> {
+pub fn skip<T>(resource: impl Into<String>, reason: impl Into<String>) -> Hop<T> {
     Err(Blocked {
         resource: resource.into(),
         kind: BlockedKind::Skip(reason.into()),
@@ -66,6 +73,62 @@ pub fn not_collected(operation: &str) -> Failure {
     }
 }
 
+/// Something a check looked up that the snapshot does not hold yet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Want {
+    VpcLink(String),
+    VpcLinkV2(String),
+    LoadBalancer(String),
+    /// Every listener of a load balancer.
+    Listeners(String),
+    /// Every rule of a listener.
+    ListenerRules(String),
+    TargetGroup(String),
+    TargetHealth(String),
+    Instance(String),
+    /// The interfaces holding a private address, within a VPC if known.
+    NetworkInterface {
+        ip: String,
+        vpc: Option<String>,
+    },
+    Subnet(String),
+    SecurityGroup(String),
+    /// The network ACL of a subnet.
+    NetworkAcl(String),
+    PrefixList(String),
+    /// The endpoint service fronting an NLB.
+    EndpointService(String),
+    EndpointConnections(String),
+    CloudMapService(String),
+}
+
+impl Want {
+    /// The AWS operation that answers it.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Want::VpcLink(_) => "apigateway:GetVpcLinks",
+            Want::VpcLinkV2(_) => "apigateway:GetVpcLinks (v2)",
+            Want::LoadBalancer(_) => "elasticloadbalancing:DescribeLoadBalancers",
+            Want::Listeners(_) => "elasticloadbalancing:DescribeListeners",
+            Want::ListenerRules(_) => "elasticloadbalancing:DescribeRules",
+            Want::TargetGroup(_) => "elasticloadbalancing:DescribeTargetGroups",
+            Want::TargetHealth(_) => "elasticloadbalancing:DescribeTargetHealth",
+            Want::Instance(_) => "ec2:DescribeInstances",
+            Want::NetworkInterface { .. } => "ec2:DescribeNetworkInterfaces",
+            Want::Subnet(_) => "ec2:DescribeSubnets",
+            Want::SecurityGroup(_) => "ec2:DescribeSecurityGroups",
+            Want::NetworkAcl(_) => "ec2:DescribeNetworkAcls",
+            Want::PrefixList(_) => "ec2:GetManagedPrefixListEntries",
+            Want::EndpointService(_) => "ec2:DescribeVpcEndpointServiceConfigurations",
+            Want::EndpointConnections(_) => "ec2:DescribeVpcEndpointConnections",
+            Want::CloudMapService(_) => "servicediscovery:ListInstances",
+        }
+    }
+}
+
+/// Records the wants of a planning run.
+pub type WantLog = RefCell<BTreeSet<Want>>;
+
 /// Which generation of VPC link an integration goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkVersion {
@@ -85,13 +148,25 @@ pub struct LinkRef {
     pub id: Result<String, String>,
 }
 
-/// Where the gateway connects: the integration URI after stage variables.
+/// Where the gateway connects: a URL (REST) after stage variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
     pub uri: String,
     pub scheme: String,
     pub host: String,
     pub port: u16,
+}
+
+/// What a private integration points at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upstream {
+    /// REST: an `http(s)://host[:port]/path` URI, sent to the link's load
+    /// balancer (v1: its NLB; v2: the integration target).
+    Url(Endpoint),
+    /// HTTP API: a load balancer listener ARN.
+    Listener(String),
+    /// HTTP API: a Cloud Map service ARN.
+    CloudMap(String),
 }
 
 /// A route whose integration goes through a VPC link.
@@ -101,7 +176,74 @@ pub struct RoutePath<'a> {
     pub label: String,
     pub integration: &'a Integration,
     pub link: LinkRef,
-    pub endpoint: Result<Endpoint, String>,
+    pub upstream: Result<Upstream, String>,
+}
+
+impl RoutePath<'_> {
+    /// The URL endpoint, for REST routes.
+    pub fn endpoint(&self) -> Option<&Endpoint> {
+        match &self.upstream {
+            Ok(Upstream::Url(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The link a route goes through, either generation.
+#[derive(Debug, Clone, Copy)]
+pub enum AnyLink<'a> {
+    V1(&'a VpcLink),
+    V2(&'a VpcLinkV2),
+}
+
+impl AnyLink<'_> {
+    pub fn id(&self) -> &str {
+        match self {
+            AnyLink::V1(l) => &l.id,
+            AnyLink::V2(l) => &l.id,
+        }
+    }
+}
+
+/// How traffic reaches a load balancer's listener.
+#[derive(Debug, Clone, Copy)]
+pub enum Front<'a> {
+    /// VPC link v1: API Gateway's PrivateLink endpoint, address unknowable.
+    PrivateLink,
+    /// VPC link v2: the link's network interfaces.
+    Link(&'a VpcLinkV2),
+    /// An NLB whose target group holds this ALB (target type `alb`).
+    Nlb {
+        nlb: &'a LoadBalancer,
+        tg: &'a TargetGroup,
+    },
+}
+
+/// Which listener of a load balancer a route uses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListenerSel {
+    Port(u16),
+    Arn(String),
+}
+
+/// The load balancer a route targets, before it is looked up.
+#[derive(Debug, Clone)]
+pub struct LbTarget<'a> {
+    pub front: Front<'a>,
+    pub lb_arn: String,
+    pub listener: ListenerSel,
+    /// Why the route goes there, for messages: "VPC link abc targets", ...
+    pub via: String,
+}
+
+/// Where a route's traffic goes after the link.
+#[derive(Debug, Clone)]
+pub enum RouteTarget<'a> {
+    Lb(LbTarget<'a>),
+    CloudMap {
+        link: &'a VpcLinkV2,
+        service_arn: String,
+    },
 }
 
 /// One stage of one API, with everything a check reads.
@@ -112,6 +254,7 @@ pub struct StageView<'a> {
     pub stage: &'a Stage,
     pub stage_arn: String,
     routes: Result<Vec<RoutePath<'a>>, &'a Failure>,
+    wants: Option<&'a WantLog>,
 }
 
 impl<'a> StageView<'a> {
@@ -120,12 +263,10 @@ impl<'a> StageView<'a> {
         region: &'a RegionData,
         api: &'a ApiRecord,
         stage: &'a Stage,
+        wants: Option<&'a WantLog>,
     ) -> Self {
         let routes = match &api.routes {
-            Fetched::Ok(routes) => Ok(routes
-                .iter()
-                .filter_map(|r| route_path(api, stage, r))
-                .collect()),
+            Fetched::Ok(_) => Ok(route_paths(api, stage)),
             Fetched::NotFound(f) | Fetched::Error(f) => Err(f),
         };
         StageView {
@@ -135,6 +276,7 @@ impl<'a> StageView<'a> {
             stage,
             stage_arn: stage_arn(&region.region, api, &stage.name),
             routes,
+            wants,
         }
     }
 
@@ -176,67 +318,152 @@ impl<'a> StageView<'a> {
         self.ec2_arn("network-acl", &acl.id, acl.owner_id.as_deref())
     }
 
+    fn want(&self, w: Want) {
+        if let Some(log) = self.wants {
+            log.borrow_mut().insert(w);
+        }
+    }
+
     // ---- hop lookups -------------------------------------------------
 
-    fn lookup<'m, T>(
+    /// Looks `key` up in `map`: `Ok(Some)` when read, `Ok(None)` when AWS
+    /// said it does not exist, an error when the read failed or never
+    /// happened (recorded as wanted).
+    pub fn lookup<'m, T>(
+        &self,
         map: &'m BTreeMap<String, Fetched<T>>,
         key: &str,
+        want: Want,
         resource: &str,
         what: &str,
-        operation: &str,
     ) -> Hop<Option<&'m T>> {
         match map.get(key) {
             Some(Fetched::Ok(v)) => Ok(Some(v)),
             Some(Fetched::NotFound(_)) => Ok(None),
             Some(Fetched::Error(f)) => error(resource, what, f),
-            None => error(resource, what, &not_collected(operation)),
+            None => {
+                let op = want.operation();
+                self.want(want);
+                error(resource, what, &not_collected(op))
+            }
         }
     }
 
-    /// The VPC link (v1) a route goes through.
-    pub fn link_v1(&self, rp: &RoutePath) -> Hop<&'a VpcLink> {
+    /// The VPC link (either generation) a route goes through.
+    pub fn link(&self, rp: &RoutePath) -> Hop<AnyLink<'a>> {
         let id = match &rp.link.id {
             Ok(id) => id,
             Err(why) => return skip(&self.stage_arn, format!("{why} (see vpc-link-reference)")),
         };
         let arn = self.vpc_link_arn(id);
-        match Self::lookup(
-            &self.region.vpc_links,
-            id,
-            &arn,
-            &format!("VPC link {id}"),
-            "apigateway:GetVpcLinks",
-        )? {
-            Some(link) => Ok(link),
-            None => skip(
-                arn,
+        let what = format!("VPC link {id}");
+        let missing = || {
+            skip(
+                &arn,
                 format!("VPC link {id} does not exist (see vpc-link-reference)"),
+            )
+        };
+        match rp.link.version {
+            LinkVersion::V1 => match self.lookup(
+                &self.region.vpc_links,
+                id,
+                Want::VpcLink(id.clone()),
+                &arn,
+                &what,
+            )? {
+                Some(l) => Ok(AnyLink::V1(l)),
+                None => missing(),
+            },
+            LinkVersion::V2 => match self.lookup(
+                &self.region.vpc_links_v2,
+                id,
+                Want::VpcLinkV2(id.clone()),
+                &arn,
+                &what,
+            )? {
+                Some(l) => Ok(AnyLink::V2(l)),
+                None => missing(),
+            },
+        }
+    }
+
+    /// Where a route's traffic goes after its link, before any lookup of
+    /// that destination.
+    pub fn route_target(&self, rp: &RoutePath) -> Hop<RouteTarget<'a>> {
+        let link = self.link(rp)?;
+        let upstream = match &rp.upstream {
+            Ok(u) => u,
+            Err(why) => {
+                return skip(
+                    self.vpc_link_arn(link.id()),
+                    format!("{why} (see listener-port)"),
+                );
+            }
+        };
+        match (link, upstream) {
+            (AnyLink::V1(l), Upstream::Url(e)) => match l.target_arns.first() {
+                Some(arn) => Ok(RouteTarget::Lb(LbTarget {
+                    front: Front::PrivateLink,
+                    lb_arn: arn.clone(),
+                    listener: ListenerSel::Port(e.port),
+                    via: format!("VPC link {}", l.id),
+                })),
+                None => skip(
+                    self.vpc_link_arn(&l.id),
+                    format!(
+                        "VPC link {} targets no load balancer (see load-balancer-exists)",
+                        l.id
+                    ),
+                ),
+            },
+            (AnyLink::V2(l), Upstream::Url(e)) => match &rp.integration.integration_target {
+                Some(arn) => Ok(RouteTarget::Lb(LbTarget {
+                    front: Front::Link(l),
+                    lb_arn: arn.clone(),
+                    listener: ListenerSel::Port(e.port),
+                    via: format!("the integration target of {}", rp.label),
+                })),
+                None => skip(
+                    self.vpc_link_arn(&l.id),
+                    format!(
+                        "the integration of {} uses VPC link v2 {} but names no integration target (see load-balancer-exists)",
+                        rp.label, l.id
+                    ),
+                ),
+            },
+            (AnyLink::V2(l), Upstream::Listener(arn)) => match lb_arn_of_listener(arn) {
+                Some(lb) => Ok(RouteTarget::Lb(LbTarget {
+                    front: Front::Link(l),
+                    lb_arn: lb,
+                    listener: ListenerSel::Arn(arn.clone()),
+                    via: format!("listener {arn}"),
+                })),
+                None => skip(
+                    &self.stage_arn,
+                    format!("`{arn}` is not a listener ARN (see listener-port)"),
+                ),
+            },
+            (AnyLink::V2(l), Upstream::CloudMap(arn)) => Ok(RouteTarget::CloudMap {
+                link: l,
+                service_arn: arn.clone(),
+            }),
+            (AnyLink::V1(l), _) => skip(
+                self.vpc_link_arn(&l.id),
+                format!(
+                    "VPC link {} is a v1 link, which reaches only an NLB through a URL (see vpc-link-reference)",
+                    l.id
+                ),
             ),
         }
     }
 
-    /// The NLB a VPC link (v1) targets.
-    pub fn link_v1_load_balancer(&self, rp: &RoutePath) -> Hop<&'a LoadBalancer> {
-        let link = self.link_v1(rp)?;
-        let Some(arn) = link.target_arns.first() else {
-            return skip(
-                self.vpc_link_arn(&link.id),
-                format!(
-                    "VPC link {} targets no load balancer (see load-balancer-exists)",
-                    link.id
-                ),
-            );
-        };
-        self.load_balancer(arn)
-    }
-
     pub fn load_balancer(&self, arn: &str) -> Hop<&'a LoadBalancer> {
-        match Self::lookup(
+        match self.lookup(
             &self.region.load_balancers,
             arn,
+            Want::LoadBalancer(arn.to_string()),
             arn,
             &format!("load balancer {arn}"),
-            "elasticloadbalancing:DescribeLoadBalancers",
         )? {
             Some(lb) => Ok(lb),
             None => skip(
@@ -247,50 +474,84 @@ impl<'a> StageView<'a> {
     }
 
     pub fn listeners(&self, lb: &LoadBalancer) -> Hop<&'a [Listener]> {
-        match Self::lookup(
+        match self.lookup(
             &self.region.listeners,
             &lb.arn,
+            Want::Listeners(lb.arn.clone()),
             &lb.arn,
             &format!("the listeners of {}", lb.arn),
-            "elasticloadbalancing:DescribeListeners",
         )? {
             Some(l) => Ok(l.as_slice()),
             None => Ok(&[]),
         }
     }
 
-    /// The listener serving `port`.
-    pub fn listener_on(&self, lb: &LoadBalancer, port: u16) -> Hop<&'a Listener> {
-        match self.listeners(lb)?.iter().find(|l| l.port == Some(port)) {
-            Some(l) => Ok(l),
-            None => skip(
+    /// The listener a selector names, or a skip pointing at listener-port.
+    pub fn select_listener(&self, lb: &LoadBalancer, sel: &ListenerSel) -> Hop<&'a Listener> {
+        let listeners = self.listeners(lb)?;
+        let found = match sel {
+            ListenerSel::Port(p) => listeners.iter().find(|l| l.port == Some(*p)),
+            ListenerSel::Arn(a) => listeners.iter().find(|l| &l.arn == a),
+        };
+        match (found, sel) {
+            (Some(l), _) => Ok(l),
+            (None, ListenerSel::Port(p)) => skip(
                 &lb.arn,
-                format!(
-                    "{} has no listener on port {port} (see listener-port)",
-                    lb.arn
-                ),
+                format!("{} has no listener on port {p} (see listener-port)", lb.arn),
+            ),
+            (None, ListenerSel::Arn(a)) => skip(
+                &lb.arn,
+                format!("listener {a} does not exist (see listener-port)"),
             ),
         }
     }
 
-    /// The listener a v1 route reaches: link, NLB, listener on the URI port.
-    pub fn v1_listener(&self, rp: &RoutePath) -> Hop<(&'a LoadBalancer, &'a Listener)> {
-        let lb = self.link_v1_load_balancer(rp)?;
-        let port = match &rp.endpoint {
-            Ok(e) => e.port,
-            Err(why) => return skip(&lb.arn, format!("{why} (see vpc-link-reference)")),
-        };
-        let listener = self.listener_on(lb, port)?;
-        Ok((lb, listener))
+    /// The target groups a listener forwards to: its default action and,
+    /// on an ALB, every rule's forward action. A target group every forward
+    /// gives weight 0 receives no traffic and is left out.
+    pub fn forward_target_groups(
+        &self,
+        lb: &LoadBalancer,
+        listener: &'a Listener,
+    ) -> Hop<Vec<&'a str>> {
+        let mut actions: Vec<&'a crate::model::Action> = listener.default_actions.iter().collect();
+        if lb.lb_type.as_deref() == Some("application") {
+            let rules = self.lookup(
+                &self.region.listener_rules,
+                &listener.arn,
+                Want::ListenerRules(listener.arn.clone()),
+                &listener.arn,
+                &format!("the rules of listener {}", listener.arn),
+            )?;
+            actions.extend(rules.into_iter().flatten().flat_map(|r| r.actions.iter()));
+        }
+        let mut weights: BTreeMap<&'a str, i32> = BTreeMap::new();
+        let mut order: Vec<&'a str> = Vec::new();
+        for a in actions.into_iter().filter(|a| a.action_type == "forward") {
+            for tg in &a.target_groups {
+                let w = tg.weight.unwrap_or(1);
+                match weights.get_mut(tg.arn.as_str()) {
+                    Some(old) => *old = (*old).max(w),
+                    None => {
+                        weights.insert(tg.arn.as_str(), w);
+                        order.push(tg.arn.as_str());
+                    }
+                }
+            }
+        }
+        Ok(order
+            .into_iter()
+            .filter(|a| weights.get(a).is_some_and(|w| *w > 0))
+            .collect())
     }
 
     pub fn target_group(&self, arn: &str) -> Hop<&'a TargetGroup> {
-        match Self::lookup(
+        match self.lookup(
             &self.region.target_groups,
             arn,
+            Want::TargetGroup(arn.to_string()),
             arn,
             &format!("target group {arn}"),
-            "elasticloadbalancing:DescribeTargetGroups",
         )? {
             Some(tg) => Ok(tg),
             None => skip(arn, format!("target group {arn} does not exist")),
@@ -298,25 +559,41 @@ impl<'a> StageView<'a> {
     }
 
     pub fn target_health(&self, tg: &TargetGroup) -> Hop<&'a [TargetHealth]> {
-        match Self::lookup(
+        match self.lookup(
             &self.region.target_health,
             &tg.arn,
+            Want::TargetHealth(tg.arn.clone()),
             &tg.arn,
             &format!("the target health of {}", tg.arn),
-            "elasticloadbalancing:DescribeTargetHealth",
         )? {
             Some(t) => Ok(t.as_slice()),
             None => skip(&tg.arn, format!("target group {} does not exist", tg.arn)),
         }
     }
 
+    pub fn cloud_map_service(&self, arn: &str) -> Hop<&'a CloudMapService> {
+        match self.lookup(
+            &self.region.cloud_map_services,
+            arn,
+            Want::CloudMapService(arn.to_string()),
+            arn,
+            &format!("Cloud Map service {arn}"),
+        )? {
+            Some(s) => Ok(s),
+            None => skip(
+                arn,
+                format!("Cloud Map service {arn} does not exist (see target-health)"),
+            ),
+        }
+    }
+
     pub fn subnet(&self, id: &str, resource: &str) -> Hop<&'a Subnet> {
-        match Self::lookup(
+        match self.lookup(
             &self.region.subnets,
             id,
+            Want::Subnet(id.to_string()),
             resource,
             &format!("subnet {id}"),
-            "ec2:DescribeSubnets",
         )? {
             Some(s) => Ok(s),
             None => skip(resource, format!("subnet {id} does not exist")),
@@ -333,12 +610,12 @@ impl<'a> StageView<'a> {
     }
 
     pub fn security_group(&self, id: &str, resource: &str) -> Hop<&'a SecurityGroup> {
-        match Self::lookup(
+        match self.lookup(
             &self.region.security_groups,
             id,
+            Want::SecurityGroup(id.to_string()),
             resource,
             &format!("security group {id}"),
-            "ec2:DescribeSecurityGroups",
         )? {
             Some(s) => Ok(s),
             None => skip(resource, format!("security group {id} does not exist")),
@@ -346,18 +623,22 @@ impl<'a> StageView<'a> {
     }
 
     pub fn security_groups(&self, ids: &[String], resource: &str) -> Hop<Vec<&'a SecurityGroup>> {
-        ids.iter()
+        // Look every group up before failing on one, so a planning run
+        // wants them all at once.
+        let all: Vec<Hop<&'a SecurityGroup>> = ids
+            .iter()
             .map(|id| self.security_group(id, resource))
-            .collect()
+            .collect();
+        all.into_iter().collect()
     }
 
     pub fn network_acl(&self, subnet_id: &str, resource: &str) -> Hop<&'a NetworkAcl> {
-        match Self::lookup(
+        match self.lookup(
             &self.region.network_acls,
             subnet_id,
+            Want::NetworkAcl(subnet_id.to_string()),
             resource,
             &format!("the network ACL of subnet {subnet_id}"),
-            "ec2:DescribeNetworkAcls",
         )? {
             Some(a) => Ok(a),
             None => skip(resource, format!("subnet {subnet_id} has no network ACL")),
@@ -368,41 +649,32 @@ impl<'a> StageView<'a> {
     pub fn prefix_list_cidrs(&self, id: &str) -> Option<Vec<Ipv4Net>> {
         match self.region.prefix_lists.get(id) {
             Some(Fetched::Ok(pl)) => Some(pl.cidrs.iter().filter_map(|c| parse_v4(c)).collect()),
-            _ => None,
-        }
-    }
-
-    /// The target groups a listener's default action forwards to, in order,
-    /// without repeats.
-    pub fn forward_target_groups(listener: &Listener) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for a in listener
-            .default_actions
-            .iter()
-            .filter(|a| a.action_type == "forward")
-        {
-            for tg in &a.target_groups {
-                if !out.contains(&tg.arn.as_str()) {
-                    out.push(&tg.arn);
-                }
+            Some(_) => None,
+            None => {
+                self.want(Want::PrefixList(id.to_string()));
+                None
             }
         }
-        out
     }
 
-    /// Where a registered target sits on the network.
-    pub fn target_location(&self, tg: &TargetGroup, target: &TargetHealth) -> Hop<TargetLocation> {
+    /// Where the registered targets of a group sit on the network: one
+    /// location for an instance or IP target, one per zone for an ALB.
+    pub fn target_locations(
+        &self,
+        tg: &TargetGroup,
+        target: &TargetHealth,
+    ) -> Hop<Vec<TargetLocation>> {
         let kind = tg.target_type.as_deref().unwrap_or("instance");
         let resource = tg.arn.as_str();
         match kind {
             "instance" => {
                 let id = &target.target_id;
-                let inst = match Self::lookup(
+                let inst = match self.lookup(
                     &self.region.instances,
                     id,
+                    Want::Instance(id.clone()),
                     resource,
                     &format!("instance {id}"),
-                    "ec2:DescribeInstances",
                 )? {
                     Some(i) => i,
                     None => return skip(resource, format!("instance {id} does not exist")),
@@ -416,74 +688,126 @@ impl<'a> StageView<'a> {
                         format!("instance {id} has no subnet or private IPv4 address"),
                     );
                 };
-                Ok(TargetLocation {
-                    target: id.clone(),
+                Ok(vec![TargetLocation::host(
+                    id,
                     ip,
-                    subnet_id: subnet.clone(),
-                    security_groups: inst.security_groups.clone(),
-                })
+                    subnet,
+                    &inst.security_groups,
+                )])
             }
-            "ip" => {
-                let Some(ip) = parse_ip(&target.target_id) else {
-                    return skip(
-                        resource,
-                        format!("target {} is not an IPv4 address", target.target_id),
-                    );
-                };
-                let enis = match Self::lookup(
-                    &self.region.network_interfaces,
-                    &target.target_id,
-                    resource,
-                    &format!("the network interface holding {}", target.target_id),
-                    "ec2:DescribeNetworkInterfaces",
-                )? {
-                    Some(e) => e,
-                    None => {
-                        return skip(
-                            resource,
-                            format!("no network interface holds {}", target.target_id),
-                        );
-                    }
-                };
-                match enis.iter().find(|e| e.subnet_id.is_some()) {
-                    Some(eni) => Ok(TargetLocation {
-                        target: target.target_id.clone(),
-                        ip,
-                        subnet_id: eni.subnet_id.clone().unwrap_or_default(),
-                        security_groups: eni.security_groups.clone(),
-                    }),
-                    None => skip(
-                        resource,
-                        format!(
-                            "IP target {} is not on a network interface in this account (outside the VPC or on premises), so its security groups and subnet are not visible",
-                            target.target_id
-                        ),
-                    ),
+            "ip" => self
+                .ip_location(&target.target_id, tg.vpc_id.as_deref(), resource)
+                .map(|l| vec![l]),
+            "alb" => {
+                let alb = self.load_balancer(&target.target_id)?;
+                let mut out = Vec::new();
+                for z in &alb.zones {
+                    let Some(sid) = &z.subnet_id else { continue };
+                    let cidr = self.subnet_cidr(sid, resource)?;
+                    out.push(TargetLocation {
+                        target: format!("ALB {}", alb.name.as_deref().unwrap_or(&alb.arn)),
+                        addrs: AddrSet::from_net(&cidr),
+                        exact: false,
+                        subnet_id: sid.clone(),
+                        security_groups: alb.security_groups.clone(),
+                    });
                 }
+                Ok(out)
             }
             other => skip(
                 resource,
                 format!(
-                    "targets of type {other} are not reached through security groups and subnets this check can read"
+                    "targets of type {other} are not reached through security groups and subnets"
+                ),
+            ),
+        }
+    }
+
+    /// The network interface holding a private address, as a location.
+    pub fn ip_location(
+        &self,
+        ip_text: &str,
+        vpc: Option<&str>,
+        resource: &str,
+    ) -> Hop<TargetLocation> {
+        let Some(ip) = parse_ip(ip_text) else {
+            return skip(resource, format!("target {ip_text} is not an IPv4 address"));
+        };
+        let enis = match self.lookup(
+            &self.region.network_interfaces,
+            ip_text,
+            Want::NetworkInterface {
+                ip: ip_text.to_string(),
+                vpc: vpc.map(str::to_string),
+            },
+            resource,
+            &format!("the network interface holding {ip_text}"),
+        )? {
+            Some(e) => e,
+            None => return skip(resource, format!("no network interface holds {ip_text}")),
+        };
+        match enis.iter().find(|e| e.subnet_id.is_some()) {
+            Some(eni) => Ok(TargetLocation::host(
+                ip_text,
+                ip,
+                eni.subnet_id.as_deref().unwrap_or_default(),
+                &eni.security_groups,
+            )),
+            None => skip(
+                resource,
+                format!(
+                    "{ip_text} is not on a network interface in this account (outside the VPC or on premises), so its security groups and subnet are not visible"
                 ),
             ),
         }
     }
 }
 
-pub use crate::model::Listener;
-
-/// A target's address, subnet and security groups.
+/// A place traffic arrives at or leaves from: its addresses, subnet and
+/// security groups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetLocation {
+    /// How messages name it: an instance id, an address, "ALB name".
     pub target: String,
-    pub ip: std::net::Ipv4Addr,
+    pub addrs: AddrSet,
+    /// Whether `addrs` is the exact address (else the whole subnet).
+    pub exact: bool,
     pub subnet_id: String,
     pub security_groups: Vec<String>,
 }
 
+impl TargetLocation {
+    fn host(target: &str, ip: std::net::Ipv4Addr, subnet: &str, groups: &[String]) -> Self {
+        TargetLocation {
+            target: if target == ip.to_string() {
+                format!("target {target}")
+            } else {
+                format!("target {target} ({ip})")
+            },
+            addrs: AddrSet::from_nets([&Ipv4Net::from(ip)]),
+            exact: true,
+            subnet_id: subnet.to_string(),
+            security_groups: groups.to_vec(),
+        }
+    }
+}
+
 fn parse_ip(s: &str) -> Option<std::net::Ipv4Addr> {
     s.trim().parse().ok()
+}
+
+/// The load balancer ARN a listener ARN belongs to:
+/// `...:listener/app/name/lbid/lid` -> `...:loadbalancer/app/name/lbid`.
+pub fn lb_arn_of_listener(listener_arn: &str) -> Option<String> {
+    let (head, tail) = listener_arn.split_once(":listener/")?;
+    let parts: Vec<&str> = tail.split('/').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    Some(format!(
+        "{head}:loadbalancer/{}/{}/{}",
+        parts[0], parts[1], parts[2]
+    ))
 }
 
 /// The AWS partition of a region.
@@ -492,10 +816,10 @@ pub fn partition(region: &str) -> &'static str {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
         "aws-us-gov"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
     } else if region.starts_with("us-isob-") {
         "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
     } else {
         "aws"
     }
@@ -503,8 +827,8 @@ pub fn partition(region: &str) -> &'static str {
 
 pub fn api_arn(region: &str, api: &ApiRecord) -> String {
     let coll = match api.kind {
-        crate::model::ApiKind::Rest => "restapis",
-        crate::model::ApiKind::Http => "apis",
+        ApiKind::Rest => "restapis",
+        ApiKind::Http => "apis",
     };
     format!(
         "arn:{}:apigateway:{region}::/{coll}/{}",
@@ -554,8 +878,7 @@ fn sole_variable(raw: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The VPC-link routes of `api` as `stage` resolves them. The collector
-/// uses this to decide what to read, so it reads exactly what checks walk.
+/// The VPC-link routes of `api` as `stage` resolves them.
 pub fn route_paths<'a>(api: &'a ApiRecord, stage: &Stage) -> Vec<RoutePath<'a>> {
     match &api.routes {
         Fetched::Ok(routes) => routes
@@ -576,9 +899,9 @@ fn route_path<'a>(api: &ApiRecord, stage: &Stage, route: &'a Route) -> Option<Ro
         return None;
     }
     let version = match api.kind {
-        crate::model::ApiKind::Http => LinkVersion::V2,
-        crate::model::ApiKind::Rest if integration.integration_target.is_some() => LinkVersion::V2,
-        crate::model::ApiKind::Rest => LinkVersion::V1,
+        ApiKind::Http => LinkVersion::V2,
+        ApiKind::Rest if integration.integration_target.is_some() => LinkVersion::V2,
+        ApiKind::Rest => LinkVersion::V1,
     };
     let raw = integration.connection_id.clone().unwrap_or_default();
     let link = LinkRef {
@@ -603,17 +926,39 @@ fn route_path<'a>(api: &ApiRecord, stage: &Stage, route: &'a Route) -> Option<Ro
         },
         raw,
     };
-    let endpoint = match integration.uri.as_deref() {
+    let upstream = match integration.uri.as_deref() {
         None | Some("") => Err(format!("the integration of {} has no URI", route.label())),
-        Some(uri) => substitute_stage_variables(uri, stage).and_then(|u| parse_endpoint(&u)),
+        Some(uri) => {
+            substitute_stage_variables(uri, stage).and_then(|u| parse_upstream(api.kind, &u))
+        }
     };
     Some(RoutePath {
         route,
         label: route.label(),
         integration,
         link,
-        endpoint,
+        upstream,
     })
+}
+
+fn parse_upstream(kind: ApiKind, uri: &str) -> Result<Upstream, String> {
+    if uri.starts_with("arn:") {
+        if uri.contains(":elasticloadbalancing:") && uri.contains(":listener/") {
+            return Ok(Upstream::Listener(uri.to_string()));
+        }
+        if uri.contains(":servicediscovery:") && uri.contains(":service/") {
+            return Ok(Upstream::CloudMap(uri.to_string()));
+        }
+        return Err(format!(
+            "integration URI `{uri}` is neither a load balancer listener ARN nor a Cloud Map service ARN"
+        ));
+    }
+    if kind == ApiKind::Http {
+        return Err(format!(
+            "integration URI `{uri}` of an HTTP API private integration must be a listener or Cloud Map service ARN"
+        ));
+    }
+    parse_endpoint(uri).map(Upstream::Url)
 }
 
 /// Parses an integration URI into scheme, host and the port the gateway
@@ -640,6 +985,22 @@ pub fn parse_endpoint(uri: &str) -> Result<Endpoint, String> {
         host,
         port,
     })
+}
+
+/// The IDs the collector must read for a route to be walked: used by the
+/// collector's first level, before any check can run.
+pub fn referenced_links(api: &ApiRecord, stage: &Stage) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut v1 = BTreeSet::new();
+    let mut v2 = BTreeSet::new();
+    for rp in route_paths(api, stage) {
+        if let Ok(id) = rp.link.id {
+            match rp.link.version {
+                LinkVersion::V1 => v1.insert(id),
+                LinkVersion::V2 => v2.insert(id),
+            };
+        }
+    }
+    (v1, v2)
 }
 
 #[cfg(test)]
@@ -679,6 +1040,40 @@ mod tests {
     }
 
     #[test]
+    fn upstreams_by_api_kind() {
+        let l = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2";
+        assert_eq!(
+            parse_upstream(ApiKind::Http, l),
+            Ok(Upstream::Listener(l.into()))
+        );
+        let s = "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-e4anhexample0004";
+        assert_eq!(
+            parse_upstream(ApiKind::Http, s),
+            Ok(Upstream::CloudMap(s.into()))
+        );
+        assert!(parse_upstream(ApiKind::Http, "http://x/").is_err());
+        assert!(matches!(
+            parse_upstream(ApiKind::Rest, "http://x/"),
+            Ok(Upstream::Url(_))
+        ));
+    }
+
+    #[test]
+    fn listener_arns_name_their_load_balancer() {
+        assert_eq!(
+            lb_arn_of_listener(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2"
+            )
+            .as_deref(),
+            Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188")
+        );
+        assert_eq!(
+            lb_arn_of_listener("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x/y"),
+            None
+        );
+    }
+
+    #[test]
     fn stage_variables_substitute_or_name_the_missing_one() {
         let s = stage(&[("host", "nlb.example"), ("link", "abc123")]);
         assert_eq!(
@@ -703,5 +1098,6 @@ mod tests {
         assert_eq!(partition("us-east-1"), "aws");
         assert_eq!(partition("cn-north-1"), "aws-cn");
         assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("us-isob-east-1"), "aws-iso-b");
     }
 }

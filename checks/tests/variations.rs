@@ -239,7 +239,10 @@ fn security_groups_check_the_health_check_port_too() {
     *sg = json!(kept);
     let (s, m) = worst(&v, "security-groups");
     assert_eq!(s, Status::Fail);
-    assert!(m.contains("TCP 8081 (health-check port)"), "{m}");
+    assert!(
+        m.contains("TCP 8081 (the health-check port)") && m.contains("target i-0a1b2c3d4e5f60001"),
+        "{m}"
+    );
 }
 
 #[test]

@@ -12,8 +12,8 @@ use aws_sdk_elasticloadbalancingv2::types as t;
 use futures::future::join_all;
 
 use apigw_audit_checks::model::{
-    Action, Failure, FailureKind, Fetched, HealthCheck, LbZone, Listener, LoadBalancer,
-    TargetGroup, TargetHealth, WeightedTargetGroup,
+    Action, Failure, FailureKind, Fetched, HealthCheck, LbZone, Listener, ListenerRule,
+    LoadBalancer, TargetGroup, TargetHealth, WeightedTargetGroup,
 };
 
 use super::error::{Op, classify};
@@ -204,6 +204,37 @@ pub async fn describe_listeners(c: &Client, lb_arn: &str) -> Result<Vec<Listener
         })
         .collect();
     out.sort_by(|a, b| a.port.cmp(&b.port).then(a.arn.cmp(&b.arn)));
+    Ok(out)
+}
+
+/// Every rule of one listener (ALB), with its forward actions.
+pub async fn describe_rules(c: &Client, listener_arn: &str) -> Result<Vec<ListenerRule>, Failure> {
+    let op = Op::named("elasticloadbalancing:DescribeRules");
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = c
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| classify(&op, &e))?;
+        out.extend(page.rules().iter().filter_map(|r| {
+            Some(ListenerRule {
+                arn: r.rule_arn()?.to_string(),
+                priority: r.priority().map(str::to_string),
+                is_default: r.is_default().unwrap_or(false),
+                actions: r.actions().iter().map(action).collect(),
+            })
+        }));
+        match page.next_marker() {
+            Some(m) if !m.is_empty() && Some(m) != marker.as_deref() => {
+                marker = Some(m.to_string())
+            }
+            _ => break,
+        }
+    }
     Ok(out)
 }
 

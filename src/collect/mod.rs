@@ -1,19 +1,23 @@
 //! Live collection: the only code that talks to AWS (read-only) and the only
 //! code that imports the SDK.
 //!
-//! It walks the dependency graph level by level: API, stages and routes;
-//! VPC links; load balancers; listeners and endpoint services; target
-//! groups and endpoint connections; target health; instances and network
-//! interfaces; subnets, security groups and network ACLs; prefix lists.
-//! Each level starts when the one before has answered, and within a level
-//! every call runs concurrently and every describe is batched, so the wall
-//! time is about (levels x round-trip) and no resource is read twice even
-//! when many routes, stages or APIs share it. What to read next is decided
-//! with the same resolution the checks use (`route_paths`, forward actions),
-//! so the snapshot holds exactly what the checks will walk.
+//! The first two levels read the roots: each API (its kind detected with
+//! `GetRestApi` and `GetApi` side by side), the account settings and every
+//! VPC link of both generations (one listing each answers every link lookup,
+//! whatever a stage variable names); then each API's stages and routes.
+//!
+//! After that the checks themselves decide what to read: they run on the
+//! snapshot read so far, and every lookup of something not yet read is
+//! recorded as a [`Want`]. One level reads every want at once, every
+//! describe batched, every independent call concurrent; then the checks run
+//! again, until they want nothing new. So the wall time is about (levels x
+//! round-trip), nothing is read twice however many routes, stages or APIs
+//! share it, and the snapshot holds exactly what the checks walk.
 
 pub mod apigw;
+pub mod apigw2;
 pub mod aws;
+pub mod cloudmap;
 pub mod ec2;
 pub mod elb;
 pub mod error;
@@ -26,16 +30,23 @@ use aws_config::SdkConfig;
 use futures::StreamExt;
 use futures::future::join;
 
+use apigw_audit_checks::engine::wants;
 use apigw_audit_checks::model::{
-    ApiKind, ApiRecord, Failure, FailureKind, Fetched, RegionData, SNAPSHOT_SCHEMA_VERSION,
-    Snapshot, ToolInfo,
+    ApiInfo, ApiKind, ApiRecord, EndpointService, Failure, FailureKind, Fetched, RegionData,
+    SNAPSHOT_SCHEMA_VERSION, Snapshot, ToolInfo, VpcLink, VpcLinkV2,
 };
-use apigw_audit_checks::view::{LinkVersion, StageView, route_paths};
+use apigw_audit_checks::view::{Want, referenced_links};
 
 use crate::Fatal;
 use crate::cli::AwsArgs;
 use aws::{CallStats, RecordCalls, Recorder};
 use error::{Op, classify};
+
+/// Levels after the roots before the collector gives up: the deepest path
+/// (link, load balancer, listeners, rules, target groups, health, an ALB
+/// behind an NLB and its own chain, instances, network, prefix lists) is
+/// well under this; a snapshot that keeps wanting more is a bug, not AWS.
+const MAX_LEVELS: usize = 24;
 
 /// What to collect.
 #[derive(Debug, Clone, Default)]
@@ -50,39 +61,39 @@ pub struct Request {
 pub struct Collected {
     pub snapshot: Snapshot,
     pub stats: CallStats,
+    /// Levels of dependent calls, the roots included.
+    pub levels: usize,
 }
 
 /// One client per service, each with the call recorder installed.
 pub struct Clients {
     pub apigw: aws_sdk_apigateway::Client,
+    pub apigw2: aws_sdk_apigatewayv2::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub sts: aws_sdk_sts::Client,
+    pub cloudmap: aws_sdk_servicediscovery::Client,
+}
+
+macro_rules! client {
+    ($krate:ident, $cfg:expr, $rec:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($cfg)
+                .interceptor($rec.clone())
+                .build(),
+        )
+    };
 }
 
 impl Clients {
     pub fn new(cfg: &SdkConfig, rec: &RecordCalls) -> Clients {
         Clients {
-            apigw: aws_sdk_apigateway::Client::from_conf(
-                aws_sdk_apigateway::config::Builder::from(cfg)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(
-                aws_sdk_elasticloadbalancingv2::config::Builder::from(cfg)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            ec2: aws_sdk_ec2::Client::from_conf(
-                aws_sdk_ec2::config::Builder::from(cfg)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            sts: aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(cfg)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
+            apigw: client!(aws_sdk_apigateway, cfg, rec),
+            apigw2: client!(aws_sdk_apigatewayv2, cfg, rec),
+            elb: client!(aws_sdk_elasticloadbalancingv2, cfg, rec),
+            ec2: client!(aws_sdk_ec2, cfg, rec),
+            sts: client!(aws_sdk_sts, cfg, rec),
+            cloudmap: client!(aws_sdk_servicediscovery, cfg, rec),
         }
     }
 }
@@ -103,7 +114,7 @@ pub async fn collect(args: &AwsArgs, req: &Request) -> Result<Collected, Fatal> 
         collect_region(&clients, &region, req),
     )
     .await;
-    let region_data = region_data?;
+    let (region_data, levels) = region_data?;
     Ok(Collected {
         snapshot: Snapshot {
             schema_version: SNAPSHOT_SCHEMA_VERSION,
@@ -116,6 +127,7 @@ pub async fn collect(args: &AwsArgs, req: &Request) -> Result<Collected, Fatal> 
             regions: vec![region_data],
         },
         stats: recorder.snapshot(),
+        levels,
     })
 }
 
@@ -159,151 +171,376 @@ fn fetched<T>(r: Result<T, Failure>) -> Fetched<T> {
     }
 }
 
-async fn rest_api(c: &Clients, region: &str, id: String) -> Result<ApiRecord, Fatal> {
-    let (info, (stages, routes)) = join(
-        apigw::get_rest_api(&c.apigw, region, &id),
-        join(
-            apigw::get_stages(&c.apigw, region, &id),
-            apigw::get_resources(&c.apigw, region, &id),
-        ),
-    )
-    .await;
-    if let Err(f) = &info
-        && f.kind == FailureKind::NotFound
-    {
-        return Err(Fatal::Usage(format!(
-            "no REST API with id {id} in {region}"
-        )));
-    }
-    Ok(ApiRecord {
-        id,
-        kind: ApiKind::Rest,
-        info: fetched(info),
-        stages: fetched(stages),
-        routes: fetched(routes),
-    })
+/// An API to read: its id, and its kind and description when a listing
+/// already told them.
+struct Root {
+    id: String,
+    known: Option<(ApiKind, ApiInfo)>,
 }
 
-async fn collect_region(c: &Clients, region: &str, req: &Request) -> Result<RegionData, Fatal> {
+/// Level 1 for an id of unknown kind: which API it is, REST or HTTP.
+async fn detect(
+    c: &Clients,
+    region: &str,
+    id: String,
+) -> Result<(String, ApiKind, Fetched<ApiInfo>), Fatal> {
+    let (rest, http) = join(
+        apigw::get_rest_api(&c.apigw, region, &id),
+        apigw2::get_api(&c.apigw2, region, &id),
+    )
+    .await;
+    let nf = |r: &Result<ApiInfo, Failure>| matches!(r, Err(f) if f.kind == FailureKind::NotFound);
+    match (rest, http) {
+        (Ok(info), _) => Ok((id, ApiKind::Rest, Fetched::Ok(info))),
+        (_, Ok(info)) => Ok((id, ApiKind::Http, Fetched::Ok(info))),
+        (r, h) if nf(&r) && nf(&h) => Err(Fatal::Usage(format!(
+            "no REST or HTTP API with id {id} in {region}"
+        ))),
+        // One side unreadable, the other absent: it is the unreadable kind.
+        (r, h) if nf(&r) => Ok((id, ApiKind::Http, fetched(h))),
+        (r, _) => Ok((id, ApiKind::Rest, fetched(r))),
+    }
+}
+
+/// Level 2: an API's stages and routes.
+async fn api_body(
+    c: &Clients,
+    region: &str,
+    id: String,
+    kind: ApiKind,
+    info: Fetched<ApiInfo>,
+) -> ApiRecord {
+    let (stages, routes) = match kind {
+        ApiKind::Rest => {
+            let (s, r) = join(
+                apigw::get_stages(&c.apigw, region, &id),
+                apigw::get_resources(&c.apigw, region, &id),
+            )
+            .await;
+            (fetched(s), fetched(r))
+        }
+        ApiKind::Http => {
+            let (s, r) = join(
+                apigw2::get_stages(&c.apigw2, region, &id),
+                apigw2::get_routes(&c.apigw2, region, &id),
+            )
+            .await;
+            (fetched(s), fetched(r))
+        }
+    };
+    ApiRecord {
+        id,
+        kind,
+        info,
+        stages,
+        routes,
+    }
+}
+
+async fn list_roots(c: &Clients, region: &str) -> Result<Vec<Root>, Fatal> {
+    let (rest, http) = join(
+        apigw::get_rest_apis(&c.apigw, region),
+        apigw2::get_apis(&c.apigw2, region),
+    )
+    .await;
+    let listing = |f: Failure| {
+        Fatal::Incomplete(format!(
+            "could not list the APIs in {region}: {} failed: {}",
+            f.operation, f.message
+        ))
+    };
+    let mut roots: Vec<Root> = rest
+        .map_err(listing)?
+        .into_iter()
+        .map(|(id, info)| Root {
+            id,
+            known: Some((ApiKind::Rest, info)),
+        })
+        .collect();
+    roots.extend(http.map_err(listing)?.into_iter().map(|(id, info)| Root {
+        id,
+        known: Some((ApiKind::Http, info)),
+    }));
+    Ok(roots)
+}
+
+/// Listings and answers kept across levels, so a later level never
+/// repeats a call an earlier one made.
+#[derive(Default)]
+struct Memo {
+    endpoint_services: Option<Result<Vec<EndpointService>, Failure>>,
+}
+
+async fn collect_region(
+    c: &Clients,
+    region: &str,
+    req: &Request,
+) -> Result<(RegionData, usize), Fatal> {
     let limit = req.max_concurrency.max(1);
     let mut rd = RegionData {
         region: region.to_string(),
         ..Default::default()
     };
 
-    // Level 1: the APIs, the account settings and every VPC link (one
-    // listing answers every link lookup, whatever stage variables name).
-    let apis_fut = async {
+    // Level 1: which APIs, the account settings, every VPC link.
+    let roots_fut = async {
         if req.all_apis {
-            let list = apigw::get_rest_apis(&c.apigw, region).await.map_err(|f| {
-                Fatal::Incomplete(format!(
-                    "could not list the REST APIs in {region}: {} failed: {}",
-                    f.operation, f.message
-                ))
-            })?;
-            let got = each(list, limit, |(id, _)| rest_api(c, region, id)).await;
-            got.into_iter()
-                .map(|(_, r)| r)
-                .collect::<Result<Vec<_>, _>>()
+            list_roots(c, region).await
         } else {
-            let got = each(req.api_ids.iter().cloned(), limit, |id| {
-                rest_api(c, region, id)
-            })
-            .await;
-            got.into_iter()
-                .map(|(_, r)| r)
-                .collect::<Result<Vec<_>, _>>()
+            Ok(req
+                .api_ids
+                .iter()
+                .map(|id| Root {
+                    id: id.clone(),
+                    known: None,
+                })
+                .collect())
         }
     };
-    let (apis, (account, links)) = join(
-        apis_fut,
+    let (roots, (account, (links_v1, links_v2))) = join(
+        roots_fut,
         join(
             apigw::get_account(&c.apigw, region),
-            apigw::get_vpc_links(&c.apigw, region),
+            join(
+                apigw::get_vpc_links(&c.apigw, region),
+                apigw2::get_vpc_links(&c.apigw2, region),
+            ),
         ),
     )
     .await;
-    let mut apis = apis?;
-    apis.sort_by(|a, b| a.id.cmp(&b.id));
-    select_stages(&mut apis, &req.stages, region)?;
+    let roots = roots?;
+    let mut kinds: Vec<(String, ApiKind, Fetched<ApiInfo>)> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for r in roots {
+        match r.known {
+            Some((kind, info)) => kinds.push((r.id, kind, Fetched::Ok(info))),
+            None => unknown.push(r.id),
+        }
+    }
+    for (_, got) in each(unknown, limit, |id| detect(c, region, id)).await {
+        kinds.push(got?);
+    }
     rd.apigateway_account = Some(fetched(account));
 
-    // Which links and which (load balancer, port) pairs the selected stages use.
-    let mut link_ids: BTreeSet<String> = BTreeSet::new();
+    // Level 2: stages and routes.
+    let mut apis: Vec<ApiRecord> = each(kinds, limit, |(id, kind, info)| {
+        api_body(c, region, id, kind, info)
+    })
+    .await
+    .into_iter()
+    .map(|(_, a)| a)
+    .collect();
+    apis.sort_by(|a, b| a.id.cmp(&b.id));
+    select_stages(&mut apis, &req.stages, region)?;
     for api in &apis {
         let Fetched::Ok(stages) = &api.stages else {
             continue;
         };
         for stage in stages {
-            for rp in route_paths(api, stage) {
-                if rp.link.version == LinkVersion::V1
-                    && let Ok(id) = &rp.link.id
-                {
-                    link_ids.insert(id.clone());
-                }
+            let (v1, v2) = referenced_links(api, stage);
+            for id in v1 {
+                rd.vpc_links.insert(
+                    id.clone(),
+                    link_from(&links_v1, &id, region, |l: &VpcLink| &l.id),
+                );
+            }
+            for id in v2 {
+                rd.vpc_links_v2.insert(
+                    id.clone(),
+                    link_from(&links_v2, &id, region, |l: &VpcLinkV2| &l.id),
+                );
             }
         }
     }
-    for id in &link_ids {
-        let v = match &links {
-            Ok(all) => match all.iter().find(|l| &l.id == id) {
-                Some(l) => Fetched::Ok(l.clone()),
-                None => Fetched::NotFound(
-                    Op::apigw("apigateway:GetVpcLinks", region, "/vpclinks").failure(
-                        FailureKind::NotFound,
-                        None,
-                        format!("VPC link {id} is not among the region's VPC links"),
-                    ),
-                ),
-            },
-            Err(f) => Fetched::Error(f.clone()),
-        };
-        rd.vpc_links.insert(id.clone(), v);
-    }
     rd.apis = apis;
 
-    // Level 2: the load balancers the links target.
-    let lb_arns: BTreeSet<String> = rd
-        .vpc_links
-        .values()
-        .filter_map(|l| l.ok())
-        .flat_map(|l| l.target_arns.first().cloned())
-        .collect();
-    let lb_arns: Vec<String> = lb_arns.into_iter().collect();
-    rd.load_balancers = elb::describe_load_balancers(&c.elb, &lb_arns).await;
-
-    // Level 3: listeners of each load balancer, and the endpoint services
-    // API Gateway created for the v1 links' NLBs.
-    let live_lbs: Vec<String> = rd
-        .load_balancers
-        .iter()
-        .filter(|(_, v)| v.ok().is_some())
-        .map(|(k, _)| k.clone())
-        .collect();
-    let nlbs: Vec<String> = rd
-        .load_balancers
-        .iter()
-        .filter(|(_, v)| {
-            v.ok()
-                .is_some_and(|lb| lb.lb_type.as_deref() == Some("network"))
-        })
-        .map(|(k, _)| k.clone())
-        .collect();
-    let listeners_fut = each(live_lbs.clone(), limit, |arn| async move {
-        fetched(elb::describe_listeners(&c.elb, &arn).await)
-    });
-    let services_fut = async {
-        if nlbs.is_empty() {
-            None
-        } else {
-            Some(ec2::describe_endpoint_services(&c.ec2).await)
+    // Then as many levels as the checks ask for.
+    let mut memo = Memo::default();
+    let mut asked: BTreeSet<Want> = BTreeSet::new();
+    let mut levels = 2;
+    for _ in 0..MAX_LEVELS {
+        let mut next: BTreeSet<Want> = plan(&mut rd).difference(&asked).cloned().collect();
+        if next.is_empty() {
+            break;
         }
+        // Subnets, security groups, ACLs and prefix lists are leaves: no
+        // other read depends on them, and the last structural level wants
+        // most of them anyway. Deferring them until the structure is read
+        // batches them into one call each without adding a level.
+        if next.iter().any(|w| !is_leaf(w)) {
+            next.retain(|w| !is_leaf(w));
+        }
+        tracing::debug!(level = levels + 1, wants = ?next, "reading");
+        read(c, &mut rd, &next, &mut memo, limit).await;
+        asked.extend(next);
+        levels += 1;
+    }
+    Ok((rd, levels))
+}
+
+fn is_leaf(w: &Want) -> bool {
+    matches!(
+        w,
+        Want::Subnet(_) | Want::SecurityGroup(_) | Want::NetworkAcl(_) | Want::PrefixList(_)
+    )
+}
+
+fn link_from<L: Clone>(
+    listing: &Result<Vec<L>, Failure>,
+    id: &str,
+    region: &str,
+    key: impl Fn(&L) -> &String,
+) -> Fetched<L> {
+    match listing {
+        Ok(all) => match all.iter().find(|l| key(l) == id) {
+            Some(l) => Fetched::Ok(l.clone()),
+            None => Fetched::NotFound(
+                Op::apigw("apigateway:GetVpcLinks", region, "/vpclinks").failure(
+                    FailureKind::NotFound,
+                    None,
+                    format!("VPC link {id} is not among the region's VPC links"),
+                ),
+            ),
+        },
+        Err(f) => Fetched::Error(f.clone()),
+    }
+}
+
+/// What the checks want next, run on what has been read so far.
+fn plan(rd: &mut RegionData) -> BTreeSet<Want> {
+    let snapshot = Snapshot {
+        schema_version: SNAPSHOT_SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: String::new(),
+            version: String::new(),
+        },
+        recorded_at: time::OffsetDateTime::UNIX_EPOCH,
+        account: None,
+        regions: vec![std::mem::take(rd)],
     };
-    let (listeners, services) = join(listeners_fut, services_fut).await;
-    rd.listeners = listeners.into_iter().collect();
-    if let Some(services) = services {
-        for nlb in &nlbs {
-            let v = match &services {
+    let mut w = wants(&snapshot);
+    *rd = snapshot.regions.into_iter().next().unwrap_or_default();
+    w.pop().unwrap_or_default()
+}
+
+/// A batched describe, skipped when there is nothing to describe.
+async fn batch<'k, T, F, Fut>(keys: &'k [String], describe: F) -> BTreeMap<String, Fetched<T>>
+where
+    F: FnOnce(&'k [String]) -> Fut,
+    Fut: Future<Output = BTreeMap<String, Fetched<T>>>,
+{
+    if keys.is_empty() {
+        BTreeMap::new()
+    } else {
+        describe(keys).await
+    }
+}
+
+/// One level: every want read at once, grouped per operation, batched.
+async fn read(
+    c: &Clients,
+    rd: &mut RegionData,
+    wants: &BTreeSet<Want>,
+    memo: &mut Memo,
+    limit: usize,
+) {
+    let mut lbs = Vec::new();
+    let mut listeners = Vec::new();
+    let mut rules = Vec::new();
+    let mut tgs = Vec::new();
+    let mut health = Vec::new();
+    let mut instances = Vec::new();
+    let mut ips: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    let mut subnets = Vec::new();
+    let mut sgs = Vec::new();
+    let mut acls = Vec::new();
+    let mut pls = Vec::new();
+    let mut services = Vec::new();
+    let mut conns = Vec::new();
+    let mut cloud = Vec::new();
+    for w in wants {
+        match w {
+            Want::LoadBalancer(a) => lbs.push(a.clone()),
+            Want::Listeners(a) => listeners.push(a.clone()),
+            Want::ListenerRules(a) => rules.push(a.clone()),
+            Want::TargetGroup(a) => tgs.push(a.clone()),
+            Want::TargetHealth(a) => health.push(a.clone()),
+            Want::Instance(i) => instances.push(i.clone()),
+            Want::NetworkInterface { ip, vpc } => {
+                ips.entry(vpc.clone()).or_default().push(ip.clone())
+            }
+            Want::Subnet(s) => subnets.push(s.clone()),
+            Want::SecurityGroup(s) => sgs.push(s.clone()),
+            Want::NetworkAcl(s) => acls.push(s.clone()),
+            Want::PrefixList(p) => pls.push(p.clone()),
+            Want::EndpointService(n) => services.push(n.clone()),
+            Want::EndpointConnections(s) => conns.push(s.clone()),
+            Want::CloudMapService(a) => cloud.push(a.clone()),
+            // Links come from the level-1 listings; a link wanted here was
+            // not referenced by a stage, which the checks never do.
+            // Links come from the level-1 listings for every id a stage
+            // references; nothing else looks links up.
+            Want::VpcLink(_) | Want::VpcLinkV2(_) => {}
+        }
+    }
+    let need_services = !services.is_empty() && memo.endpoint_services.is_none();
+
+    let (lb_r, l_r, r_r, tg_r, h_r, i_r, eni_r, s_r, sg_r, acl_r, pl_r, svc_r, conn_r, cm_r) = tokio::join!(
+        batch(&lbs, |v| elb::describe_load_balancers(&c.elb, v)),
+        each(listeners, limit, |arn| async move {
+            fetched(elb::describe_listeners(&c.elb, &arn).await)
+        }),
+        each(rules, limit, |arn| async move {
+            fetched(elb::describe_rules(&c.elb, &arn).await)
+        }),
+        batch(&tgs, |v| elb::describe_target_groups(&c.elb, v)),
+        each(health, limit, |arn| async move {
+            fetched(elb::describe_target_health(&c.elb, &arn).await)
+        }),
+        batch(&instances, |v| ec2::describe_instances(&c.ec2, v)),
+        each(ips, limit, |(vpc, ips)| async move {
+            ec2::describe_network_interfaces_by_ip(&c.ec2, &ips, vpc.as_deref()).await
+        }),
+        batch(&subnets, |v| ec2::describe_subnets(&c.ec2, v)),
+        batch(&sgs, |v| ec2::describe_security_groups(&c.ec2, v)),
+        batch(&acls, |v| ec2::describe_network_acls(&c.ec2, v)),
+        each(pls, limit, |id| async move {
+            ec2::get_prefix_list(&c.ec2, &id).await
+        }),
+        async {
+            if need_services {
+                Some(ec2::describe_endpoint_services(&c.ec2).await)
+            } else {
+                None
+            }
+        },
+        batch(&conns, |v| ec2::describe_endpoint_connections(&c.ec2, v)),
+        each(cloud, limit, |arn| async move {
+            cloudmap::service(&c.cloudmap, &arn).await
+        }),
+    );
+
+    rd.load_balancers.extend(lb_r);
+    rd.listeners.extend(l_r);
+    rd.listener_rules.extend(r_r);
+    rd.target_groups.extend(tg_r);
+    rd.target_health.extend(h_r);
+    rd.instances.extend(i_r);
+    for (_, m) in eni_r {
+        rd.network_interfaces.extend(m);
+    }
+    rd.subnets.extend(s_r);
+    rd.security_groups.extend(sg_r);
+    rd.network_acls.extend(acl_r);
+    rd.prefix_lists.extend(pl_r);
+    rd.endpoint_connections.extend(conn_r);
+    rd.cloud_map_services.extend(cm_r);
+    if let Some(s) = svc_r {
+        memo.endpoint_services = Some(s);
+    }
+    if let Some(listing) = &memo.endpoint_services {
+        for nlb in &services {
+            let v = match listing {
                 Ok(list) => match list
                     .iter()
                     .find(|s| s.network_load_balancer_arns.contains(nlb))
@@ -322,145 +559,6 @@ async fn collect_region(c: &Clients, region: &str, req: &Request) -> Result<Regi
             rd.endpoint_services.insert(nlb.clone(), v);
         }
     }
-
-    // Level 4: the target groups behind the listeners the routes reach,
-    // and the endpoint connections of the services found.
-    let tg_arns = reached_target_groups(&rd);
-    let service_ids: Vec<String> = rd
-        .endpoint_services
-        .values()
-        .filter_map(|s| s.ok().map(|s| s.service_id.clone()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let conns_fut = async {
-        if service_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            ec2::describe_endpoint_connections(&c.ec2, &service_ids).await
-        }
-    };
-    let (tgs, conns) = join(elb::describe_target_groups(&c.elb, &tg_arns), conns_fut).await;
-    rd.target_groups = tgs;
-    rd.endpoint_connections = conns;
-
-    // Level 5: target health.
-    let live_tgs: Vec<String> = rd
-        .target_groups
-        .iter()
-        .filter(|(_, v)| v.ok().is_some())
-        .map(|(k, _)| k.clone())
-        .collect();
-    rd.target_health = each(live_tgs, limit, |arn| async move {
-        fetched(elb::describe_target_health(&c.elb, &arn).await)
-    })
-    .await
-    .into_iter()
-    .collect();
-
-    // Level 6: where the targets are.
-    let mut instance_ids: BTreeSet<String> = BTreeSet::new();
-    let mut ips_by_vpc: BTreeMap<Option<String>, BTreeSet<String>> = BTreeMap::new();
-    for (arn, health) in &rd.target_health {
-        let (Some(tg), Some(targets)) =
-            (rd.target_groups.get(arn).and_then(|t| t.ok()), health.ok())
-        else {
-            continue;
-        };
-        match tg.target_type.as_deref().unwrap_or("instance") {
-            "instance" => instance_ids.extend(targets.iter().map(|t| t.target_id.clone())),
-            "ip" => ips_by_vpc
-                .entry(tg.vpc_id.clone())
-                .or_default()
-                .extend(targets.iter().map(|t| t.target_id.clone())),
-            _ => {}
-        }
-    }
-    let instance_ids: Vec<String> = instance_ids.into_iter().collect();
-    let instances_fut = async {
-        if instance_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            ec2::describe_instances(&c.ec2, &instance_ids).await
-        }
-    };
-    let enis_fut = each(ips_by_vpc, limit, |(vpc, ips)| async move {
-        let ips: Vec<String> = ips.into_iter().collect();
-        ec2::describe_network_interfaces_by_ip(&c.ec2, &ips, vpc.as_deref()).await
-    });
-    let (instances, enis) = join(instances_fut, enis_fut).await;
-    rd.instances = instances;
-    for (_, m) in enis {
-        rd.network_interfaces.extend(m);
-    }
-
-    // Level 7: subnets, security groups and network ACLs on the path.
-    let mut subnet_ids: BTreeSet<String> = BTreeSet::new();
-    let mut sg_ids: BTreeSet<String> = BTreeSet::new();
-    for lb in rd.load_balancers.values().filter_map(|l| l.ok()) {
-        subnet_ids.extend(lb.zones.iter().filter_map(|z| z.subnet_id.clone()));
-        sg_ids.extend(lb.security_groups.iter().cloned());
-    }
-    for i in rd.instances.values().filter_map(|i| i.ok()) {
-        subnet_ids.extend(i.subnet_id.clone());
-        sg_ids.extend(i.security_groups.iter().cloned());
-    }
-    for e in rd
-        .network_interfaces
-        .values()
-        .filter_map(|e| e.ok())
-        .flatten()
-    {
-        subnet_ids.extend(e.subnet_id.clone());
-        sg_ids.extend(e.security_groups.iter().cloned());
-    }
-    let subnet_ids: Vec<String> = subnet_ids.into_iter().collect();
-    let sg_ids: Vec<String> = sg_ids.into_iter().collect();
-    let (subnets, (sgs, acls)) = join(
-        async {
-            if subnet_ids.is_empty() {
-                BTreeMap::new()
-            } else {
-                ec2::describe_subnets(&c.ec2, &subnet_ids).await
-            }
-        },
-        join(
-            async {
-                if sg_ids.is_empty() {
-                    BTreeMap::new()
-                } else {
-                    ec2::describe_security_groups(&c.ec2, &sg_ids).await
-                }
-            },
-            async {
-                if subnet_ids.is_empty() {
-                    BTreeMap::new()
-                } else {
-                    ec2::describe_network_acls(&c.ec2, &subnet_ids).await
-                }
-            },
-        ),
-    )
-    .await;
-    rd.subnets = subnets;
-    rd.security_groups = sgs;
-    rd.network_acls = acls;
-
-    // Level 8: prefix lists the security group rules name.
-    let pl_ids: BTreeSet<String> = rd
-        .security_groups
-        .values()
-        .filter_map(|g| g.ok())
-        .flat_map(|g| g.ingress.iter().chain(g.egress.iter()))
-        .flat_map(|r| r.prefix_list_ids.iter().cloned())
-        .collect();
-    rd.prefix_lists = each(pl_ids, limit, |id| async move {
-        ec2::get_prefix_list(&c.ec2, &id).await
-    })
-    .await
-    .into_iter()
-    .collect();
-    Ok(rd)
 }
 
 /// Keeps only the requested stages, and refuses a stage no API has.
@@ -500,39 +598,4 @@ fn select_stages(apis: &mut [ApiRecord], wanted: &[String], region: &str) -> Res
         }
     }
     Ok(())
-}
-
-/// The target groups the selected stages' routes reach: for each load
-/// balancer, the listeners on the integration ports, and their forwards.
-fn reached_target_groups(rd: &RegionData) -> Vec<String> {
-    let mut out: BTreeSet<String> = BTreeSet::new();
-    for api in &rd.apis {
-        let Fetched::Ok(stages) = &api.stages else {
-            continue;
-        };
-        for stage in stages {
-            for rp in route_paths(api, stage) {
-                let (Ok(id), Ok(ep)) = (&rp.link.id, &rp.endpoint) else {
-                    continue;
-                };
-                let Some(link) = rd.vpc_links.get(id).and_then(|l| l.ok()) else {
-                    continue;
-                };
-                let Some(lb_arn) = link.target_arns.first() else {
-                    continue;
-                };
-                let Some(listeners) = rd.listeners.get(lb_arn).and_then(|l| l.ok()) else {
-                    continue;
-                };
-                for l in listeners.iter().filter(|l| l.port == Some(ep.port)) {
-                    out.extend(
-                        StageView::forward_target_groups(l)
-                            .into_iter()
-                            .map(str::to_string),
-                    );
-                }
-            }
-        }
-    }
-    out.into_iter().collect()
 }

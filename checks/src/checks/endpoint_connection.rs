@@ -10,10 +10,10 @@
 use serde_json::json;
 
 use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
+use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::Fetched;
-use crate::view::{LinkVersion, StageView};
+use crate::hops::privatelink_nlb;
+use crate::view::{StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -36,33 +36,23 @@ fn run(view: &StageView, out: &mut Findings) {
         return;
     };
     for rp in routes {
-        if rp.link.version != LinkVersion::V1 {
-            continue;
-        }
-        let lb = match view.link_v1_load_balancer(rp) {
+        let lb = match privatelink_nlb(view, rp) {
             Ok(lb) => lb,
             Err(b) => {
                 out.blocked(&b, &[&rp.label]);
                 continue;
             }
         };
-        let f = match view.region.endpoint_services.get(&lb.arn) {
-            None => Finding::from_failure(
-                meta,
-                &lb.arn,
-                &format!("the endpoint service of {}", lb.arn),
-                &crate::model::Failure {
-                    operation: "ec2:DescribeVpcEndpointServiceConfigurations".into(),
-                    iam_action: None,
-                    kind: crate::model::FailureKind::Malformed,
-                    code: None,
-                    message: "the snapshot holds no result for it".into(),
-                },
-            ),
-            Some(Fetched::Error(f)) => {
-                Finding::from_failure(meta, &lb.arn, &format!("the endpoint service of {}", lb.arn), f)
-            }
-            Some(Fetched::NotFound(_)) => Finding::new(
+        let svc = view.lookup(
+            &view.region.endpoint_services,
+            &lb.arn,
+            Want::EndpointService(lb.arn.clone()),
+            &lb.arn,
+            &format!("the endpoint service of {}", lb.arn),
+        );
+        let f = match svc {
+            Err(b) => blocked_finding(meta, &b),
+            Ok(None) => Finding::new(
                 meta,
                 Status::Fail,
                 &lb.arn,
@@ -72,28 +62,28 @@ fn run(view: &StageView, out: &mut Findings) {
                 ),
             )
             .evidence(json!({ "load_balancer_arn": lb.arn, "endpoint_service": null })),
-            Some(Fetched::Ok(svc)) => {
+            Ok(Some(svc)) => {
                 let svc_arn = view.ec2_arn("vpc-endpoint-service", &svc.service_id, None);
-                match view.region.endpoint_connections.get(&svc.service_id) {
-                    None => Finding::from_failure(
+                let conns = view.lookup(
+                    &view.region.endpoint_connections,
+                    &svc.service_id,
+                    Want::EndpointConnections(svc.service_id.clone()),
+                    &svc_arn,
+                    &format!("the endpoint connections of {}", svc.service_id),
+                );
+                match conns {
+                    Err(b) => blocked_finding(meta, &b),
+                    // A service AWS says has no connection list: none.
+                    Ok(None) => Finding::new(
                         meta,
+                        Status::Fail,
                         &svc_arn,
-                        &format!("the endpoint connections of {}", svc.service_id),
-                        &crate::model::Failure {
-                            operation: "ec2:DescribeVpcEndpointConnections".into(),
-                            iam_action: None,
-                            kind: crate::model::FailureKind::Malformed,
-                            code: None,
-                            message: "the snapshot holds no result for it".into(),
-                        },
+                        format!(
+                            "Endpoint service {} of NLB {} has no endpoint connection, so API Gateway is not connected; it needs an available connection.",
+                            svc.service_id, lb.arn
+                        ),
                     ),
-                    Some(Fetched::Error(f)) | Some(Fetched::NotFound(f)) => Finding::from_failure(
-                        meta,
-                        &svc_arn,
-                        &format!("the endpoint connections of {}", svc.service_id),
-                        f,
-                    ),
-                    Some(Fetched::Ok(conns)) => {
+                    Ok(Some(conns)) => {
                         let states: Vec<String> = conns
                             .iter()
                             .map(|c| {

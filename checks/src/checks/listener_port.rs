@@ -1,8 +1,10 @@
-//! `listener-port`: the load balancer listens on the port each integration
-//! connects to (the URI's port, or 80/443 by scheme).
+//! `listener-port`: the load balancer listens where each integration
+//! connects: on the URI's port (or 80/443 by scheme) for REST APIs, at the
+//! integration's listener ARN for HTTP APIs, and, for an NLB that forwards
+//! to an ALB, on the target group's port of that ALB.
 //!
 //! Routes are grouped by load balancer first so each load balancer gets one
-//! finding naming every missing port, not one finding per route.
+//! finding naming every missing listener, not one finding per route.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,28 +13,37 @@ use serde_json::json;
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::hops::walk;
 use crate::model::LoadBalancer;
-use crate::view::{LinkVersion, StageView};
+use crate::view::{ListenerSel, RouteTarget, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
         id: "listener-port",
-        title: "Load balancer listens on the integration's port",
+        title: "Load balancer listens where the integration connects",
         severity: Severity::Critical,
         explains: &[
             "Execution failed due to configuration error: There was an internal error while executing your request",
             "HTTP 500 {\"message\": \"Internal server error\"}",
+            "HTTP 503 {\"message\": \"Service Unavailable\"}",
         ],
-        remediation: "Add a listener on the integration's port to the load balancer, or change the port in the integration URI (an absent port means 80 for http:// and 443 for https://) to one the load balancer listens on, then redeploy.",
+        remediation: "Add a listener on the integration's port to the load balancer, or change the port in the integration URI (an absent port means 80 for http:// and 443 for https://) to one it listens on; for an HTTP API, point the integration at an existing listener ARN. Then redeploy.",
         aliases: &[],
     },
     run,
 };
 
+/// What one load balancer must serve: selector -> (routes, what asked).
 struct Need<'a> {
     lb: &'a LoadBalancer,
-    /// port -> (routes, example URI)
-    ports: BTreeMap<u16, (BTreeSet<String>, String)>,
+    wanted: BTreeMap<String, (ListenerSel, BTreeSet<String>, String)>,
+}
+
+fn sel_key(sel: &ListenerSel) -> String {
+    match sel {
+        ListenerSel::Port(p) => format!("port {p:05}"),
+        ListenerSel::Arn(a) => format!("arn {a}"),
+    }
 }
 
 fn run(view: &StageView, out: &mut Findings) {
@@ -40,56 +51,129 @@ fn run(view: &StageView, out: &mut Findings) {
     let Some(routes) = private_routes(view, out) else {
         return;
     };
-    let mut needs: BTreeMap<&str, Need> = BTreeMap::new();
+    let mut needs: BTreeMap<String, Need> = BTreeMap::new();
     for rp in routes {
-        if rp.link.version != LinkVersion::V1 {
-            continue;
-        }
-        let lb = match view.link_v1_load_balancer(rp) {
+        let target = match view.route_target(rp) {
+            Ok(RouteTarget::Lb(t)) => t,
+            Ok(RouteTarget::CloudMap { service_arn, .. }) => {
+                out.add(
+                    Finding::new(
+                        meta,
+                        Status::Skip,
+                        &service_arn,
+                        format!("Not applicable: {} integrates with Cloud Map service {service_arn}, which has no listener.", rp.label),
+                    )
+                    .routes([rp.label.clone()]),
+                );
+                continue;
+            }
+            Err(b) => {
+                // An integration URI that cannot be resolved is this
+                // check's failure: the gateway has nowhere to connect.
+                if let Err(why) = &rp.upstream
+                    && view.link(rp).is_ok()
+                {
+                    out.add(
+                        Finding::new(
+                            meta,
+                            Status::Fail,
+                            &view.stage_arn,
+                            format!(
+                                "On stage {}, the integration of {} has no usable target: {}; it needs a valid URI for this API type.",
+                                view.stage.name,
+                                rp.label,
+                                why.trim_end_matches('.')
+                            ),
+                        )
+                        .routes([rp.label.clone()])
+                        .evidence(json!({ "uri": rp.integration.uri, "stage_variables": view.stage.variables })),
+                    );
+                } else {
+                    out.blocked(&b, &[&rp.label]);
+                }
+                continue;
+            }
+        };
+        let lb = match view.load_balancer(&target.lb_arn) {
             Ok(lb) => lb,
             Err(b) => {
                 out.blocked(&b, &[&rp.label]);
                 continue;
             }
         };
-        let endpoint = match &rp.endpoint {
-            Ok(e) => e,
-            Err(why) => {
-                out.add(
-                    Finding::new(
-                        meta,
-                        Status::Fail,
-                        &view.stage_arn,
-                        format!(
-                            "On stage {}, the integration of {} has no usable endpoint: {}; it needs a valid http:// or https:// URI.",
-                            view.stage.name,
-                            rp.label,
-                            why.trim_end_matches('.')
-                        ),
-                    )
-                    .routes([rp.label.clone()])
-                    .evidence(json!({ "uri": rp.integration.uri, "stage_variables": view.stage.variables })),
-                );
+        let asked = match (&target.listener, rp.endpoint()) {
+            (ListenerSel::Port(_), Some(e)) => e.uri.clone(),
+            (ListenerSel::Arn(a), _) => a.clone(),
+            (ListenerSel::Port(p), None) => format!("port {p}"),
+        };
+        needs
+            .entry(lb.arn.clone())
+            .or_insert_with(|| Need {
+                lb,
+                wanted: BTreeMap::new(),
+            })
+            .wanted
+            .entry(sel_key(&target.listener))
+            .or_insert_with(|| (target.listener.clone(), BTreeSet::new(), asked))
+            .1
+            .insert(rp.label.clone());
+    }
+
+    // An NLB forwarding to an ALB needs the ALB to listen on that port.
+    let w = walk(view, &mut Findings::new(&CHECK));
+    for hop in &w.target_groups {
+        if hop.tg.target_type.as_deref() != Some("alb") {
+            continue;
+        }
+        let routes: Vec<String> = hop.routes.iter().cloned().collect();
+        let targets = match view.target_health(hop.tg) {
+            Ok(t) => t,
+            Err(b) => {
+                out.blocked(&b, &routes);
                 continue;
             }
         };
-        let need = needs.entry(lb.arn.as_str()).or_insert_with(|| Need {
-            lb,
-            ports: BTreeMap::new(),
-        });
-        need.ports
-            .entry(endpoint.port)
-            .or_insert_with(|| (BTreeSet::new(), endpoint.uri.clone()))
-            .0
-            .insert(rp.label.clone());
+        for t in targets {
+            let Some(port) = t.port.or(hop.tg.port) else {
+                continue;
+            };
+            let alb = match view.load_balancer(&t.target_id) {
+                Ok(a) => a,
+                Err(b) => {
+                    out.blocked(&b, &routes);
+                    continue;
+                }
+            };
+            needs
+                .entry(alb.arn.clone())
+                .or_insert_with(|| Need {
+                    lb: alb,
+                    wanted: BTreeMap::new(),
+                })
+                .wanted
+                .entry(sel_key(&ListenerSel::Port(port)))
+                .or_insert_with(|| {
+                    (
+                        ListenerSel::Port(port),
+                        BTreeSet::new(),
+                        format!(
+                            "target group {} of {}",
+                            hop.tg.name.as_deref().unwrap_or(&hop.tg.arn),
+                            hop.lb.arn
+                        ),
+                    )
+                })
+                .1
+                .extend(hop.routes.iter().cloned());
+        }
     }
 
     for need in needs.values() {
         let lb = need.lb;
         let all_routes: Vec<String> = need
-            .ports
+            .wanted
             .values()
-            .flat_map(|(r, _)| r.iter().cloned())
+            .flat_map(|(_, r, _)| r.iter().cloned())
             .collect();
         let listeners = match view.listeners(lb) {
             Ok(l) => l,
@@ -108,15 +192,21 @@ fn run(view: &StageView, out: &mut Findings) {
                 )
             })
             .collect();
-        let missing: Vec<(&u16, &(BTreeSet<String>, String))> = need
-            .ports
-            .iter()
-            .filter(|(port, _)| !listeners.iter().any(|l| l.port == Some(**port)))
+        let missing: Vec<&(ListenerSel, BTreeSet<String>, String)> = need
+            .wanted
+            .values()
+            .filter(|(sel, _, _)| match sel {
+                ListenerSel::Port(p) => !listeners.iter().any(|l| l.port == Some(*p)),
+                ListenerSel::Arn(a) => !listeners.iter().any(|l| &l.arn == a),
+            })
             .collect();
         let evidence = json!({
             "load_balancer_arn": lb.arn,
             "listeners": listeners.iter().map(|l| json!({"arn": l.arn, "port": l.port, "protocol": l.protocol})).collect::<Vec<_>>(),
-            "ports_needed": need.ports.iter().map(|(p, (r, uri))| json!({"port": p, "routes": r, "uri": uri})).collect::<Vec<_>>(),
+            "needed": need.wanted.values().map(|(sel, r, asked)| match sel {
+                ListenerSel::Port(p) => json!({"port": p, "routes": r, "asked_by": asked}),
+                ListenerSel::Arn(a) => json!({"listener_arn": a, "routes": r}),
+            }).collect::<Vec<_>>(),
         });
         let found = if listening.is_empty() {
             "no listener at all".to_string()
@@ -124,42 +214,58 @@ fn run(view: &StageView, out: &mut Findings) {
             format!("listeners on {}", listening.join(", "))
         };
         if missing.is_empty() {
-            let ports: Vec<String> = need.ports.keys().map(|p| p.to_string()).collect();
+            let what: Vec<String> = need
+                .wanted
+                .values()
+                .map(|(sel, _, _)| match sel {
+                    ListenerSel::Port(p) => format!("port {p}"),
+                    ListenerSel::Arn(a) => format!("listener {a}"),
+                })
+                .collect();
             out.add(
                 Finding::new(
                     meta,
                     Status::Pass,
                     &lb.arn,
                     format!(
-                        "Load balancer {} listens on port {} as the integrations need.",
+                        "Load balancer {} has {} as the integrations need.",
                         lb.arn,
-                        ports.join(", ")
+                        what.join(", ")
                     ),
                 )
                 .routes(all_routes)
                 .evidence(evidence),
             );
+            continue;
+        }
+        let failing: Vec<String> = missing
+            .iter()
+            .flat_map(|(_, r, _)| r.iter().cloned())
+            .collect();
+        let (sel, _, asked) = missing[0];
+        let message = match sel {
+            ListenerSel::Port(p) => format!(
+                "Load balancer {} has {found}, but {asked} connects to port {p}; it needs a listener on port {p}.",
+                lb.arn
+            ),
+            ListenerSel::Arn(a) => format!(
+                "The integration names listener {a}, which load balancer {} does not have ({found}); it needs an existing listener ARN.",
+                lb.arn
+            ),
+        };
+        let message = if missing.len() > 1 {
+            format!(
+                "{} ({} more missing, see the evidence).",
+                message.trim_end_matches('.'),
+                missing.len() - 1
+            )
         } else {
-            let ports: Vec<String> = missing.iter().map(|(p, _)| p.to_string()).collect();
-            let failing: Vec<String> = missing
-                .iter()
-                .flat_map(|(_, (r, _))| r.iter().cloned())
-                .collect();
-            let (_, (_, example_uri)) = missing[0];
-            out.add(
-                Finding::new(
-                    meta,
-                    Status::Fail,
-                    &lb.arn,
-                    format!(
-                        "Load balancer {} has {found}, but integrations connect to port {} (e.g. {example_uri}); it needs a listener on that port.",
-                        lb.arn,
-                        ports.join(", ")
-                    ),
-                )
+            message
+        };
+        out.add(
+            Finding::new(meta, Status::Fail, &lb.arn, message)
                 .routes(failing)
                 .evidence(evidence),
-            );
-        }
+        );
     }
 }

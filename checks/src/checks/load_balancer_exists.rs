@@ -1,13 +1,14 @@
-//! `load-balancer-exists`: the load balancer a VPC link targets exists, is a
-//! network load balancer (VPC link v1 accepts nothing else) and is active.
+//! `load-balancer-exists`: the load balancer a route's integration reaches
+//! (the v1 link's NLB, a REST integration target, or the load balancer of an
+//! HTTP API's listener ARN) exists, is of a type that link accepts, and is
+//! active.
 
 use serde_json::json;
 
 use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
+use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::Fetched;
-use crate::view::{LinkVersion, StageView};
+use crate::view::{Front, RouteTarget, StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -17,8 +18,9 @@ pub static CHECK: CheckDef = CheckDef {
         explains: &[
             "Execution failed due to configuration error: There was an internal error while executing your request",
             "HTTP 500 {\"message\": \"Internal server error\"}",
+            "HTTP 503 {\"message\": \"Service Unavailable\"}",
         ],
-        remediation: "Recreate the load balancer (or pick the one that replaced it) and create a VPC link targeting its ARN; a VPC link cannot be repointed, so update the integrations or the stage variable to the new link and redeploy.",
+        remediation: "Recreate the load balancer (or pick the one that replaced it): a VPC link v1 cannot be repointed, so create a new link targeting its ARN and update the integrations or stage variable; for VPC link v2, update the integration's target or listener ARN. Then redeploy the stage.",
         aliases: &[],
     },
     run,
@@ -30,91 +32,106 @@ fn run(view: &StageView, out: &mut Findings) {
         return;
     };
     for rp in routes {
-        if rp.link.version != LinkVersion::V1 {
-            continue;
-        }
-        let link = match view.link_v1(rp) {
-            Ok(l) => l,
+        let target = match view.route_target(rp) {
+            Ok(RouteTarget::Lb(t)) => t,
+            Ok(RouteTarget::CloudMap { service_arn, .. }) => {
+                out.add(
+                    Finding::new(
+                        meta,
+                        Status::Skip,
+                        &service_arn,
+                        format!(
+                            "Not applicable: {} integrates with Cloud Map service {service_arn}, not a load balancer.",
+                            rp.label
+                        ),
+                    )
+                    .routes([rp.label.clone()]),
+                );
+                continue;
+            }
             Err(b) => {
-                out.blocked(&b, &[&rp.label]);
+                // A v1 link without a target is this check's failure.
+                let f = match view.link(rp) {
+                    Ok(crate::view::AnyLink::V1(l)) if l.target_arns.is_empty() => Finding::new(
+                        meta,
+                        Status::Fail,
+                        view.vpc_link_arn(&l.id),
+                        format!(
+                            "VPC link {} targets no load balancer; it needs the ARN of a network load balancer.",
+                            l.id
+                        ),
+                    ),
+                    _ => blocked_finding(meta, &b),
+                };
+                out.add(f.routes([rp.label.clone()]));
                 continue;
             }
         };
-        let Some(arn) = link.target_arns.first() else {
-            out.add(
-                Finding::new(
-                    meta,
-                    Status::Fail,
-                    view.vpc_link_arn(&link.id),
-                    format!(
-                        "VPC link {} targets no load balancer; it needs the ARN of a network load balancer.",
-                        link.id
-                    ),
-                )
-                .routes([rp.label.clone()])
-                .evidence(json!({ "vpc_link_id": link.id, "target_arns": link.target_arns })),
-            );
-            continue;
-        };
-        let f = match view.region.load_balancers.get(arn.as_str()) {
-            Some(Fetched::Ok(lb)) => {
+        let arn = target.lb_arn.as_str();
+        let v1 = matches!(target.front, Front::PrivateLink);
+        let found = view.lookup(
+            &view.region.load_balancers,
+            arn,
+            Want::LoadBalancer(arn.to_string()),
+            arn,
+            &format!("load balancer {arn}"),
+        );
+        let f = match found {
+            Err(b) => blocked_finding(meta, &b),
+            Ok(None) => Finding::new(
+                meta,
+                Status::Fail,
+                arn,
+                format!(
+                    "{} reaches load balancer {arn}, which no longer exists; it needs an existing load balancer.",
+                    target.via
+                ),
+            )
+            .evidence(json!({ "load_balancer_arn": arn, "exists": false, "via": target.via })),
+            Ok(Some(lb)) => {
                 let lb_type = lb.lb_type.as_deref().unwrap_or("unknown");
-                let state = lb.state.as_deref();
                 let evidence = json!({
-                    "vpc_link_id": link.id,
                     "load_balancer_arn": lb.arn,
                     "type": lb.lb_type,
                     "state": lb.state,
                     "state_reason": lb.state_reason,
+                    "via": target.via,
                 });
-                let (status, message) = if lb_type != "network" {
+                let (status, message) = if v1 && lb_type != "network" {
                     (
                         Status::Fail,
                         format!(
-                            "VPC link {} targets {arn}, a load balancer of type {lb_type}; a VPC link (v1) needs a network load balancer.",
-                            link.id
+                            "{} targets {arn}, a load balancer of type {lb_type}; a VPC link (v1) needs a network load balancer.",
+                            target.via
                         ),
                     )
+                } else if !v1 && lb_type != "network" && lb_type != "application" {
+                    (
+                        Status::Fail,
+                        format!("{} reaches {arn}, a load balancer of type {lb_type}; a VPC link v2 needs an application or network load balancer.", target.via),
+                    )
                 } else {
-                    match state {
-                        Some("active") => (Status::Pass, format!("Network load balancer {arn} exists and is active.")),
+                    match lb.state.as_deref() {
+                        Some("active") => (Status::Pass, format!("Load balancer {arn} exists and is active.")),
                         Some(s @ ("provisioning" | "active_impaired")) => (
                             Status::Warn,
-                            format!("Network load balancer {arn} is {s}; it serves reliably only when active."),
+                            format!("Load balancer {arn} is {s}; it serves reliably only when active."),
                         ),
                         Some(s) => (
                             Status::Fail,
                             format!(
-                                "Network load balancer {arn} is {s}{}; it needs to be active.",
+                                "Load balancer {arn} is {s}{}; it needs to be active.",
                                 lb.state_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
                             ),
                         ),
                         None => (
                             Status::Error,
-                            format!("Network load balancer {arn} was read without a state, so this check cannot decide."),
+                            format!("Load balancer {arn} was read without a state, so this check cannot decide."),
                         ),
                     }
                 };
                 Finding::new(meta, status, arn, message).evidence(evidence)
             }
-            Some(Fetched::NotFound(_)) => Finding::new(
-                meta,
-                Status::Fail,
-                arn,
-                format!(
-                    "VPC link {} targets load balancer {arn}, which no longer exists; the link needs an existing network load balancer.",
-                    link.id
-                ),
-            )
-            .evidence(json!({ "vpc_link_id": link.id, "load_balancer_arn": arn, "exists": false })),
-            Some(Fetched::Error(f)) => Finding::from_failure(meta, arn, &format!("load balancer {arn}"), f),
-            None => match view.load_balancer(arn) {
-                Err(b) => {
-                    out.blocked(&b, &[&rp.label]);
-                    continue;
-                }
-                Ok(_) => continue,
-            },
         };
         out.add(f.routes([rp.label.clone()]));
     }

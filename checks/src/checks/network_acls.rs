@@ -5,25 +5,22 @@
 //! crosses subnets is four flows: request out of the source subnet, request
 //! into the destination subnet, and the reply (to ephemeral ports
 //! 1024-65535) back through both. Traffic that stays inside one subnet
-//! crosses no ACL. For VPC link v1 the hops are PrivateLink -> NLB subnet
-//! (source address unknowable: three-valued) and NLB subnet -> target
-//! subnet, on the traffic and health-check ports.
+//! crosses no ACL. The hops are those `security-groups` judges, plus, for
+//! VPC link v1, PrivateLink -> NLB subnets, whose source address is not
+//! knowable (three-valued: allowed for every source, none, or some).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ipnet::Ipv4Net;
 use serde_json::json;
 
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{
-    Judgement, NodeSource, TargetGroupHop, node_sources, target_ports, v1_target_groups,
-};
-use crate::model::NetworkAcl;
+use crate::hops::{Judgement, Side, Zone, lb_side, link_side, location_side, target_ports, walk};
+use crate::model::{LoadBalancer, NetworkAcl, TargetGroup};
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
-use crate::view::{Blocked, StageView};
+use crate::view::{Front, Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -66,18 +63,11 @@ struct PerAcl {
 }
 
 fn run(view: &StageView, out: &mut Findings) {
-    let walk = v1_target_groups(view, out);
-    walk.skip_dead_ends(out);
+    let w = walk(view, out);
+    w.skip_dead_ends(out);
     let mut acls: BTreeMap<String, PerAcl> = BTreeMap::new();
-    for hop in &walk.hops {
-        let routes: Vec<String> = hop.routes.iter().cloned().collect();
-        let flows = match v1_flows(view, hop) {
-            Ok(f) => f,
-            Err(b) => {
-                out.add(blocked_finding(&CHECK.meta, &b).routes(routes));
-                continue;
-            }
-        };
+    let mut judge_all = |flows: Vec<Flow>, routes: &BTreeSet<String>, out: &mut Findings| {
+        let routes: Vec<String> = routes.iter().cloned().collect();
         for flow in flows {
             let subnet_arn = view.ec2_arn("subnet", &flow.subnet, None);
             let acl = match view.network_acl(&flow.subnet, &subnet_arn) {
@@ -87,8 +77,7 @@ fn run(view: &StageView, out: &mut Findings) {
                     continue;
                 }
             };
-            let arn = view.nacl_arn(acl);
-            let entry = acls.entry(arn).or_default();
+            let entry = acls.entry(view.nacl_arn(acl)).or_default();
             entry.acl_id = acl.id.clone();
             entry.subnets.insert(flow.subnet.clone());
             entry.routes.extend(routes.iter().cloned());
@@ -102,6 +91,74 @@ fn run(view: &StageView, out: &mut Findings) {
                 judge_flow(&mut entry.judgement, acl, &flow);
             }
         }
+    };
+    for hop in &w.listeners {
+        let resource = hop.lb.arn.as_str();
+        for sid in hop.lb.zones.iter().filter_map(|z| z.subnet_id.as_deref()) {
+            touch_acl(view, sid);
+        }
+        if let Front::Link(link) = hop.front {
+            for sid in &link.subnet_ids {
+                touch_acl(view, sid);
+            }
+        }
+        let flows = match hop.front {
+            Front::PrivateLink => lb_side(view, hop.lb, resource)
+                .map(|nlb| privatelink_flows(&nlb, hop.listener.port)),
+            Front::Link(link) => link_side(view, link, resource).and_then(|src| {
+                let dst = lb_side(view, hop.lb, resource)?;
+                let ports = PortSet::of(hop.listener.port);
+                Ok(hop_flows(
+                    &src,
+                    &dst,
+                    &ports,
+                    "the link's request to the load balancer",
+                ))
+            }),
+            // The NLB -> ALB hop is the NLB's target group hop below.
+            Front::Nlb { .. } => Ok(Vec::new()),
+        };
+        match flows {
+            Ok(f) => judge_all(f, &hop.routes, out),
+            Err(b) => out.add(blocked_finding(&CHECK.meta, &b).routes(hop.routes.iter().cloned())),
+        }
+    }
+    for hop in &w.target_groups {
+        match target_flows(view, hop.lb, hop.tg) {
+            Ok(f) => judge_all(f, &hop.routes, out),
+            Err(b) => out.add(blocked_finding(&CHECK.meta, &b).routes(hop.routes.iter().cloned())),
+        }
+    }
+    for hop in &w.cloud_map {
+        let resource = hop.service.arn.as_str();
+        let src = match link_side(view, hop.link, resource) {
+            Ok(s) => s,
+            Err(b) => {
+                out.add(blocked_finding(&CHECK.meta, &b).routes(hop.routes.iter().cloned()));
+                continue;
+            }
+        };
+        let mut flows = Vec::new();
+        for inst in &hop.service.instances {
+            let (Some(ip), Some(port)) = (&inst.ipv4, inst.port) else {
+                continue;
+            };
+            // An instance whose interface is not visible: security-groups
+            // reports it; no subnet, so no ACL to judge.
+            let Ok(loc) = view.ip_location(ip, None, resource) else {
+                continue;
+            };
+            let Ok(dst) = location_side(view, &loc, resource) else {
+                continue;
+            };
+            flows.extend(hop_flows(
+                &src,
+                &dst,
+                &PortSet::single(port),
+                "the link's request to the instance",
+            ));
+        }
+        judge_all(flows, &hop.routes, out);
     }
     for (arn, per) in acls {
         let subnets: Vec<String> = per.subnets.iter().cloned().collect();
@@ -186,24 +243,22 @@ fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
     }
 }
 
-fn v1_flows(view: &StageView, hop: &TargetGroupHop) -> Result<Vec<Flow>, Blocked> {
-    let (lb, tg) = (hop.lb, hop.tg);
-    let resource = tg.arn.as_str();
-    let nlb_subnets = node_sources(view, lb, resource)?;
+/// API Gateway's PrivateLink traffic into the NLB's subnets and the
+/// replies: the endpoint's addresses are not knowable, so any source.
+fn privatelink_flows(nlb: &Side, listener_port: Option<u16>) -> Vec<Flow> {
     let mut flows = Vec::new();
-    let listener_ports = PortSet::of(hop.listeners.iter().filter_map(|l| l.port));
-    for NodeSource { subnet_id: sid, .. } in &nlb_subnets {
+    for z in &nlb.zones {
         flows.push(Flow {
-            subnet: sid.clone(),
+            subnet: z.subnet_id.clone(),
             egress: false,
             peer: AddrSet::any(),
             peer_desc: "any PrivateLink source".into(),
-            ports: listener_ports.clone(),
+            ports: PortSet::of(listener_port),
             role: "API Gateway's request to the NLB listener".into(),
             peer_unknowable: true,
         });
         flows.push(Flow {
-            subnet: sid.clone(),
+            subnet: z.subnet_id.clone(),
             egress: true,
             peer: AddrSet::any(),
             peer_desc: "any PrivateLink source".into(),
@@ -212,70 +267,109 @@ fn v1_flows(view: &StageView, hop: &TargetGroupHop) -> Result<Vec<Flow>, Blocked
             peer_unknowable: true,
         });
     }
-    let targets = view.target_health(tg)?;
-    for t in targets {
-        let loc = match view.target_location(tg, t) {
-            Ok(l) => l,
-            // Where a target sits is unknowable or unreadable; the
-            // security-groups check reports it, and no flow can be built.
-            Err(_) => continue,
-        };
-        let Some((traffic, health)) = target_ports(tg, t) else {
-            continue;
-        };
-        let tnet = AddrSet::from_nets([&Ipv4Net::from(loc.ip)]);
-        let ports = PortSet::of([traffic, health]);
-        for node in &nlb_subnets {
-            let sid = &node.subnet_id;
-            if *sid == loc.subnet_id {
+    flows
+}
+
+fn zone_desc(side: &Side, z: &Zone) -> String {
+    match (z.exact, z.cidr) {
+        (true, _) => format!("{} ({}) in subnet {}", side.label, z.addrs, z.subnet_id),
+        (false, Some(c)) => format!("{} in subnet {} ({c})", side.label, z.subnet_id),
+        (false, None) => format!("{} in subnet {}", side.label, z.subnet_id),
+    }
+}
+
+/// The four stateless flows of a hop between every pair of subnets of its
+/// two ends (none within one subnet): request out and in, reply out and in.
+fn hop_flows(src: &Side, dst: &Side, ports: &PortSet, role: &str) -> Vec<Flow> {
+    let mut flows = Vec::new();
+    for s in &src.zones {
+        for d in &dst.zones {
+            if s.subnet_id == d.subnet_id {
                 continue;
             }
-            let nlb_net = node.addrs.clone();
-            let target_desc = format!("target {} ({})", loc.target, loc.ip);
-            let nlb_desc = if node.exact {
-                format!("the NLB node {} in subnet {sid}", node.addrs)
-            } else {
-                format!("NLB subnet {sid} ({})", node.cidr)
-            };
+            let (sd, dd) = (zone_desc(src, s), zone_desc(dst, d));
+            let reply = format!("the reply to {role}");
             flows.push(Flow {
-                subnet: sid.clone(),
+                subnet: s.subnet_id.clone(),
                 egress: true,
-                peer: tnet.clone(),
-                peer_desc: target_desc.clone(),
+                peer: d.addrs.clone(),
+                peer_desc: dd.clone(),
                 ports: ports.clone(),
-                role: "the NLB's request and health check to the target".into(),
+                role: role.to_string(),
+                peer_unknowable: !d.exact,
+            });
+            flows.push(Flow {
+                subnet: d.subnet_id.clone(),
+                egress: false,
+                peer: s.addrs.clone(),
+                peer_desc: sd.clone(),
+                ports: ports.clone(),
+                role: role.to_string(),
+                peer_unknowable: !s.exact,
+            });
+            flows.push(Flow {
+                subnet: d.subnet_id.clone(),
+                egress: true,
+                peer: s.addrs.clone(),
+                peer_desc: sd,
+                ports: PortSet::ephemeral(),
+                role: reply.clone(),
                 peer_unknowable: false,
             });
             flows.push(Flow {
-                subnet: loc.subnet_id.clone(),
+                subnet: s.subnet_id.clone(),
                 egress: false,
-                peer: nlb_net.clone(),
-                peer_desc: nlb_desc.clone(),
-                ports: ports.clone(),
-                role: "the NLB's request and health check to the target".into(),
-                // Without the node's own address, which part of its subnet
-                // it uses is not known.
-                peer_unknowable: !node.exact,
-            });
-            flows.push(Flow {
-                subnet: loc.subnet_id.clone(),
-                egress: true,
-                peer: nlb_net,
-                peer_desc: nlb_desc,
+                peer: d.addrs.clone(),
+                peer_desc: dd,
                 ports: PortSet::ephemeral(),
-                role: "the target's reply to the NLB".into(),
-                peer_unknowable: false,
-            });
-            flows.push(Flow {
-                subnet: sid.clone(),
-                egress: false,
-                peer: tnet.clone(),
-                peer_desc: target_desc,
-                ports: PortSet::ephemeral(),
-                role: "the target's reply to the NLB".into(),
+                role: reply,
                 peer_unknowable: false,
             });
         }
     }
+    flows
+}
+
+/// Load balancer -> every target of a group, on the traffic and
+/// health-check ports.
+fn target_flows(view: &StageView, lb: &LoadBalancer, tg: &TargetGroup) -> Hop<Vec<Flow>> {
+    let resource = tg.arn.as_str();
+    // Both ends are walked before either failure returns, so a planning run
+    // asks for every part in one level.
+    let src = lb_side(view, lb, resource);
+    let mut ends = Vec::new();
+    for t in view.target_health(tg)? {
+        let Some((traffic, health)) = target_ports(tg, t) else {
+            continue;
+        };
+        // Where a target sits is unknowable or unreadable: security-groups
+        // reports it, and no flow can be built.
+        let Ok(locs) = view.target_locations(tg, t) else {
+            continue;
+        };
+        for loc in locs {
+            touch_acl(view, &loc.subnet_id);
+            let Ok(dst) = location_side(view, &loc, resource) else {
+                continue;
+            };
+            ends.push((dst, traffic, health));
+        }
+    }
+    let src = src?;
+    let mut flows = Vec::new();
+    for (dst, traffic, health) in ends {
+        flows.extend(hop_flows(
+            &src,
+            &dst,
+            &PortSet::of([traffic, health]),
+            "the load balancer's request and health check to the target",
+        ));
+    }
     Ok(flows)
+}
+
+/// Looks a subnet's ACL up ahead of need: a planning run then reads it in
+/// the same level as the subnet, not one level after.
+fn touch_acl(view: &StageView, subnet_id: &str) {
+    let _ = view.network_acl(subnet_id, subnet_id);
 }

@@ -15,10 +15,11 @@ use serde_json::json;
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::hops::privatelink_nlb;
 use crate::model::LoadBalancer;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
 use crate::net::{AddrSet, PortSet};
-use crate::view::{LinkVersion, StageView};
+use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -44,10 +45,7 @@ fn run(view: &StageView, out: &mut Findings) {
     let mut needs: BTreeMap<&str, (&LoadBalancer, BTreeSet<u16>, BTreeSet<String>)> =
         BTreeMap::new();
     for rp in routes {
-        if rp.link.version != LinkVersion::V1 {
-            continue;
-        }
-        let lb = match view.link_v1_load_balancer(rp) {
+        let lb = match privatelink_nlb(view, rp) {
             Ok(lb) => lb,
             Err(b) => {
                 out.blocked(&b, &[&rp.label]);
@@ -57,7 +55,7 @@ fn run(view: &StageView, out: &mut Findings) {
         let entry = needs
             .entry(lb.arn.as_str())
             .or_insert_with(|| (lb, BTreeSet::new(), BTreeSet::new()));
-        if let Ok(e) = &rp.endpoint {
+        if let Some(e) = rp.endpoint() {
             entry.1.insert(e.port);
         }
         entry.2.insert(rp.label.clone());

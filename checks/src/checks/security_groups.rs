@@ -1,28 +1,35 @@
 //! `security-groups`: security groups allow the whole path on the real
 //! ports.
 //!
-//! VPC link v1 (REST): traffic arrives at the NLB through PrivateLink and
-//! reaches targets with the NLB nodes' private addresses as its source. So
-//! each target's groups must admit the NLB's subnets (or the NLB's own
-//! groups, when it has some) on the traffic port and on the health-check
-//! port, and an NLB with groups must allow both out to the target. The NLB
-//! nodes' exact addresses are not part of the configuration read, so a rule
-//! admitting only part of an NLB subnet is a `warn` (depends on the
-//! address), never a `pass`.
+//! Each hop is judged at both ends, since security groups are stateful and
+//! checked where traffic leaves and where it arrives:
+//!
+//! - VPC link v2 -> load balancer, on the listener port: the link's groups
+//!   must allow it out, the load balancer's groups (if any) must admit it
+//!   from the link's groups or subnets.
+//! - load balancer -> targets, on the traffic port and the health-check
+//!   port: the load balancer's groups (if any) must allow them out, each
+//!   target's groups must admit them from the load balancer's groups or its
+//!   nodes. Through VPC link v1 (PrivateLink) targets see the NLB nodes'
+//!   private addresses as the source. An ALB behind an NLB is a target.
+//! - VPC link v2 -> Cloud Map instance, on the instance's port.
+//!
+//! Where an end's exact address is not in the configuration (a link's
+//! interfaces, a node without a reported address) a rule admitting only part
+//! of its subnet is a `warn`; with exact addresses a node left out `fail`s.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use ipnet::Ipv4Net;
 use serde_json::json;
 
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding};
-use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::{Judgement, TargetGroupHop, node_sources, target_ports, v1_target_groups};
-use crate::model::{Fetched, SecurityGroup};
+use crate::finding::{CheckMeta, Severity, Status};
+use crate::hops::{Judgement, Side, lb_side, link_side, location_side, target_ports, walk};
+use crate::model::Fetched;
+use crate::net::PortSet;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
-use crate::net::{AddrSet, PortSet};
-use crate::view::{StageView, TargetLocation};
+use crate::view::{Front, Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -34,229 +41,326 @@ pub static CHECK: CheckDef = CheckDef {
             "HTTP 504 {\"message\": \"Endpoint request timed out\"}",
             "Execution failed due to configuration error: There was an internal error while executing your request",
         ],
-        remediation: "Add an inbound rule to the target's security group for the traffic port and the health-check port from the load balancer's subnets (or from the load balancer's security group, when it has one); if the load balancer has security groups, allow the same ports outbound to the targets.",
+        remediation: "Add the missing rule the finding names: inbound on the receiving end's security group for the port, from the sending end's security group (or its subnets), and outbound on the sending end's group when it restricts egress; for targets, allow both the traffic port and the health-check port.",
         aliases: &[],
     },
     run,
 };
 
+#[derive(Default)]
+struct PerResource {
+    judgement: Judgement,
+    routes: BTreeSet<String>,
+    ports: BTreeSet<u16>,
+}
+
 fn run(view: &StageView, out: &mut Findings) {
-    let walk = v1_target_groups(view, out);
-    walk.skip_dead_ends(out);
-    for hop in &walk.hops {
-        let routes: Vec<String> = hop.routes.iter().cloned().collect();
-        let f = match judge_v1(view, hop) {
-            Ok(f) => f,
-            Err(b) => blocked_finding(&CHECK.meta, &b),
-        };
-        out.add(f.routes(routes));
-    }
-}
-
-fn port_role(port: u16, traffic: u16, health: u16) -> &'static str {
-    match (port == traffic, port == health) {
-        (true, true) => "traffic and health-check port",
-        (true, false) => "traffic port",
-        _ => "health-check port",
-    }
-}
-
-fn judge_v1(view: &StageView, hop: &TargetGroupHop) -> crate::view::Hop<Finding> {
     let meta = &CHECK.meta;
-    let (lb, tg) = (hop.lb, hop.tg);
-    let resource = tg.arn.as_str();
-    let sources = node_sources(view, lb, resource)?;
-    let exact = sources.iter().all(|s| s.exact);
-    let nlb_addrs = sources
-        .iter()
-        .fold(AddrSet::empty(), |acc, s| acc.union(&s.addrs));
-    let nlb_sgs = view.security_groups(&lb.security_groups, resource)?;
-    let targets = view.target_health(tg)?;
-    let tg_name = tg.name.as_deref().unwrap_or(&tg.arn);
-    if targets.is_empty() {
-        return Ok(Finding::new(
-            meta,
-            Status::Skip,
-            resource,
-            format!(
-                "Not applicable: target group {tg_name} has no registered targets (see target-health)."
-            ),
-        ));
-    }
-    let pl = |id: &str| view.prefix_list_cidrs(id);
-    let what = if exact {
-        "the NLB's node addresses"
-    } else {
-        "the NLB's subnets"
-    };
-    let source_desc = if lb.security_groups.is_empty() {
-        format!("{what} {nlb_addrs}")
-    } else {
-        format!(
-            "{what} {nlb_addrs} or its security groups {}",
-            lb.security_groups.join(", ")
-        )
-    };
-    let mut j = Judgement::new();
-    let mut checked_ports: BTreeSet<u16> = BTreeSet::new();
-    for t in targets {
-        let loc: TargetLocation = match view.target_location(tg, t) {
-            Ok(l) => l,
-            Err(b) => {
-                j.push_blocked(
-                    &b,
-                    &format!("whether target {} admits the NLB", t.target_id),
+    let w = walk(view, out);
+    w.skip_dead_ends(out);
+    let mut acc: BTreeMap<String, PerResource> = BTreeMap::new();
+
+    // VPC link v2 -> load balancer.
+    for hop in &w.listeners {
+        let Front::Link(link) = hop.front else {
+            continue;
+        };
+        let resource = hop.lb.arn.as_str();
+        let Some(port) = hop.listener.port else {
+            continue;
+        };
+        let r = acc.entry(resource.to_string()).or_default();
+        r.routes.extend(hop.routes.iter().cloned());
+        let sides = link_side(view, link, resource)
+            .and_then(|s| lb_side(view, hop.lb, resource).map(|d| (s, d)));
+        match sides {
+            Ok((src, dst)) => {
+                r.ports.insert(port);
+                judge(
+                    view,
+                    &mut r.judgement,
+                    &src,
+                    &dst,
+                    port,
+                    "the request to the listener",
                 );
+            }
+            Err(b) => r
+                .judgement
+                .push_blocked(&b, "the path to the load balancer"),
+        }
+    }
+
+    // Load balancer -> targets (an ALB behind an NLB included).
+    for hop in &w.target_groups {
+        let resource = hop.tg.arn.as_str();
+        let r = acc.entry(resource.to_string()).or_default();
+        r.routes.extend(hop.routes.iter().cloned());
+        if let Err(b) = judge_targets(view, hop.lb, hop.tg, resource, r) {
+            let routes: Vec<String> = r.routes.iter().cloned().collect();
+            acc.remove(resource);
+            out.add(blocked_finding(meta, &b).routes(routes));
+        }
+    }
+
+    // VPC link v2 -> Cloud Map instances.
+    for hop in &w.cloud_map {
+        let resource = hop.service.arn.as_str();
+        let r = acc.entry(resource.to_string()).or_default();
+        r.routes.extend(hop.routes.iter().cloned());
+        let src = match link_side(view, hop.link, resource) {
+            Ok(s) => s,
+            Err(b) => {
+                r.judgement.push_blocked(&b, "the path to the instances");
                 continue;
             }
         };
+        for inst in &hop.service.instances {
+            let (Some(ip), Some(port)) = (&inst.ipv4, inst.port) else {
+                r.judgement.push(
+                    Status::Warn,
+                    format!(
+                        "Cloud Map instance {} registers no IPv4 address or port, so the path to it cannot be verified",
+                        inst.id
+                    ),
+                    json!({ "instance": inst.id }),
+                );
+                continue;
+            };
+            let dst = view
+                .ip_location(ip, None, resource)
+                .and_then(|loc| location_side(view, &loc, resource));
+            match dst {
+                Ok(dst) => {
+                    r.ports.insert(port);
+                    judge(
+                        view,
+                        &mut r.judgement,
+                        &src,
+                        &dst,
+                        port,
+                        "the request to the instance",
+                    );
+                }
+                Err(b) => r
+                    .judgement
+                    .push_blocked(&b, &format!("the path to instance {}", inst.id)),
+            }
+        }
+    }
+
+    for (resource, r) in acc {
+        let ports: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
+        let pass = if r.judgement.is_empty() {
+            format!(
+                "Not applicable: nothing on the path behind {resource} carries security groups to check."
+            )
+        } else {
+            format!(
+                "Security groups on the path to {resource} allow TCP {} in both directions where they apply.",
+                if ports.is_empty() {
+                    "(no port)".to_string()
+                } else {
+                    ports.join(", ")
+                }
+            )
+        };
+        let empty = r.judgement.is_empty();
+        let mut f = r
+            .judgement
+            .finding(meta, &resource, pass, json!({ "ports": r.ports }));
+        if empty {
+            f.status = Status::Skip;
+        }
+        out.add(f.routes(r.routes));
+    }
+}
+
+fn judge_targets(
+    view: &StageView,
+    lb: &crate::model::LoadBalancer,
+    tg: &crate::model::TargetGroup,
+    resource: &str,
+    r: &mut PerResource,
+) -> Hop<()> {
+    // The source is resolved after the targets are walked, so a planning
+    // run asks for both ends in the same level.
+    let src = lb_side(view, lb, resource);
+    let targets = view.target_health(tg)?;
+    if targets.is_empty() {
+        return crate::view::skip(
+            resource,
+            format!(
+                "target group {} has no registered targets (see target-health)",
+                tg.name.as_deref().unwrap_or(&tg.arn)
+            ),
+        );
+    }
+    let mut ends = Vec::new();
+    for t in targets {
         let Some((traffic, health)) = target_ports(tg, t) else {
-            j.push(
+            r.judgement.push(
                 Status::Warn,
                 format!(
-                    "Target {} of {tg_name} has no port or an unreadable health-check port ({:?}), so its rules cannot be checked",
-                    t.target_id, tg.health_check.port
+                    "Target {} of {} has no port or an unreadable health-check port ({:?}), so its rules cannot be checked",
+                    t.target_id, tg.arn, tg.health_check.port
                 ),
                 json!({ "target": t.target_id }),
             );
             continue;
         };
-        let tsgs: Vec<&SecurityGroup> = match view.security_groups(&loc.security_groups, resource) {
-            Ok(g) => g,
+        let locs = match view.target_locations(tg, t) {
+            Ok(l) => l,
             Err(b) => {
-                j.push_blocked(&b, &format!("target {}'s security groups", t.target_id));
+                r.judgement.push_blocked(
+                    &b,
+                    &format!("whether target {} admits the load balancer", t.target_id),
+                );
                 continue;
             }
         };
-        let peer = Peer {
-            addrs: nlb_addrs.clone(),
-            groups: lb.security_groups.clone(),
-        };
-        let ports: BTreeSet<u16> = [traffic, health].into_iter().collect();
-        for &port in &ports {
-            checked_ports.insert(port);
-            let role = port_role(port, traffic, health);
-            let e = sg::evaluate(
-                &tsgs,
-                Direction::Ingress,
-                &peer,
-                &PortSet::single(port),
-                &pl,
-            );
-            let who = format!(
-                "Security group(s) {} of target {} ({})",
-                loc.security_groups.join(", "),
-                loc.target,
-                loc.ip
-            );
-            let ev = json!({
-                "direction": "ingress",
-                "target": loc.target,
-                "target_ip": loc.ip.to_string(),
-                "security_groups": loc.security_groups,
-                "port": port,
-                "role": role,
-                "source": nlb_addrs.to_string(),
-                "source_groups": lb.security_groups,
-                "verdict": e.verdict,
-                "matched_rules": e.matched,
-                "rules": sg::summarize_rules(&tsgs, Direction::Ingress),
-            });
-            match e.verdict {
-                SgVerdict::All => j.push(Status::Pass, String::new(), ev),
-                SgVerdict::None => j.push(
-                    Status::Fail,
-                    format!(
-                        "{who} admit no TCP {port} ({role}) from {source_desc}; they need an inbound rule for TCP {port} from those addresses"
-                    ),
-                    ev,
-                ),
-                // With the nodes' own addresses known, a node left out is a
-                // certain failure for the traffic it carries.
-                SgVerdict::Partial if exact => j.push(
-                    Status::Fail,
-                    format!(
-                        "{who} admit TCP {port} ({role}) from only some of {source_desc}, so requests through the other nodes are dropped; they need a rule for every node address"
-                    ),
-                    ev,
-                ),
-                SgVerdict::Partial => j.push(
-                    Status::Warn,
-                    format!(
-                        "{who} admit TCP {port} ({role}) from only part of {source_desc}, and which address each NLB node uses is not visible in configuration; allow the whole subnets"
-                    ),
-                    ev,
-                ),
-                SgVerdict::Unknown => push_unknown(view, &mut j, &e.unresolved_prefix_lists, ev),
-            }
-            if !nlb_sgs.is_empty() {
-                let dest = Peer {
-                    addrs: AddrSet::from_nets([&Ipv4Net::from(loc.ip)]),
-                    groups: loc.security_groups.clone(),
-                };
-                let e = sg::evaluate(
-                    &nlb_sgs,
-                    Direction::Egress,
-                    &dest,
-                    &PortSet::single(port),
-                    &pl,
-                );
-                let ev = json!({
-                    "direction": "egress",
-                    "load_balancer": lb.arn,
-                    "security_groups": lb.security_groups,
-                    "target": loc.target,
-                    "target_ip": loc.ip.to_string(),
-                    "port": port,
-                    "role": role,
-                    "verdict": e.verdict,
-                    "matched_rules": e.matched,
-                    "rules": sg::summarize_rules(&nlb_sgs, Direction::Egress),
-                });
-                match e.verdict {
-                    SgVerdict::All => j.push(Status::Pass, String::new(), ev),
-                    SgVerdict::None | SgVerdict::Partial => j.push(
-                        Status::Fail,
-                        format!(
-                            "Security group(s) {} of NLB {} allow no outbound TCP {port} ({role}) to target {} ({}); they need an outbound rule for TCP {port} to the target or its security group",
-                            lb.security_groups.join(", "),
-                            lb.arn,
-                            loc.target,
-                            loc.ip
-                        ),
-                        ev,
-                    ),
-                    SgVerdict::Unknown => push_unknown(view, &mut j, &e.unresolved_prefix_lists, ev),
-                }
+        for loc in locs {
+            match location_side(view, &loc, resource) {
+                Ok(d) => ends.push((d, traffic, health)),
+                Err(b) => r
+                    .judgement
+                    .push_blocked(&b, &format!("{}'s security groups", loc.target)),
             }
         }
     }
-    let ports: Vec<String> = checked_ports.iter().map(|p| p.to_string()).collect();
-    Ok(j.finding(
-        meta,
-        resource,
-        format!(
-            "Every target of {tg_name} admits TCP {} from {source_desc}.",
-            if ports.is_empty() {
-                "(no port)".to_string()
-            } else {
-                ports.join(", ")
-            }
-        ),
-        json!({ "target_group_arn": tg.arn, "load_balancer_arn": lb.arn }),
-    ))
+    let src = src?;
+    for (dst, traffic, health) in ends {
+        for port in [traffic, health].into_iter().collect::<BTreeSet<u16>>() {
+            r.ports.insert(port);
+            let role = match (port == traffic, port == health) {
+                (true, true) => "the traffic and health-check port",
+                (true, false) => "the traffic port",
+                _ => "the health-check port",
+            };
+            judge(view, &mut r.judgement, &src, &dst, port, role);
+        }
+    }
+    Ok(())
 }
 
-fn push_unknown(view: &StageView, j: &mut Judgement, lists: &[String], _ev: serde_json::Value) {
-    for id in lists {
-        match view.region.prefix_lists.get(id) {
-            Some(Fetched::Error(f)) | Some(Fetched::NotFound(f)) => {
-                j.push_failure(&format!("prefix list {id}"), f)
+fn groups_text(side: &Side) -> String {
+    side.group_ids.join(", ")
+}
+
+/// Judges one hop on one port at both ends.
+fn judge(view: &StageView, j: &mut Judgement, src: &Side, dst: &Side, port: u16, role: &str) {
+    let pl = |id: &str| view.prefix_list_cidrs(id);
+    let ports = PortSet::single(port);
+    if !dst.groups.is_empty() {
+        let peer = Peer {
+            addrs: src.addrs(),
+            groups: src.group_ids.clone(),
+        };
+        let e = sg::evaluate(&dst.groups, Direction::Ingress, &peer, &ports, &pl);
+        let from = if src.group_ids.is_empty() {
+            format!("{} ({})", src.label, src.addrs())
+        } else {
+            format!(
+                "{} ({} or its groups {})",
+                src.label,
+                src.addrs(),
+                groups_text(src)
+            )
+        };
+        let ev = json!({
+            "direction": "ingress", "at": dst.label, "security_groups": dst.group_ids, "port": port, "role": role,
+            "from": src.label, "from_addresses": src.addrs().to_string(), "from_groups": src.group_ids,
+            "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&dst.groups, Direction::Ingress),
+        });
+        let who = format!("Security group(s) {} of {}", groups_text(dst), dst.label);
+        push_verdict(
+            view,
+            j,
+            e.verdict,
+            src.exact(),
+            &e.unresolved_prefix_lists,
+            ev,
+            || {
+                (
+                    format!(
+                        "{who} admit no TCP {port} ({role}) from {from}; they need an inbound rule for TCP {port} from it"
+                    ),
+                    format!("{who} admit TCP {port} ({role}) from only some of {from}"),
+                )
+            },
+        );
+    }
+    if !src.groups.is_empty() {
+        let peer = Peer {
+            addrs: dst.addrs(),
+            groups: dst.group_ids.clone(),
+        };
+        let e = sg::evaluate(&src.groups, Direction::Egress, &peer, &ports, &pl);
+        let ev = json!({
+            "direction": "egress", "at": src.label, "security_groups": src.group_ids, "port": port, "role": role,
+            "to": dst.label, "to_addresses": dst.addrs().to_string(), "to_groups": dst.group_ids,
+            "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&src.groups, Direction::Egress),
+        });
+        let who = format!("Security group(s) {} of {}", groups_text(src), src.label);
+        let to = format!("{} ({})", dst.label, dst.addrs());
+        push_verdict(
+            view,
+            j,
+            e.verdict,
+            dst.exact(),
+            &e.unresolved_prefix_lists,
+            ev,
+            || {
+                (
+                    format!(
+                        "{who} allow no outbound TCP {port} ({role}) to {to}; they need an outbound rule for TCP {port} to it or its security group"
+                    ),
+                    format!("{who} allow outbound TCP {port} ({role}) to only some of {to}"),
+                )
+            },
+        );
+    }
+}
+
+/// Turns a verdict into a flow of the judgement. A partial verdict fails
+/// when the peer's addresses are exact (a known node is left out) and warns
+/// when they are only its subnet (which address it uses is not known).
+fn push_verdict(
+    view: &StageView,
+    j: &mut Judgement,
+    verdict: SgVerdict,
+    peer_exact: bool,
+    unresolved: &[String],
+    ev: serde_json::Value,
+    sentences: impl FnOnce() -> (String, String),
+) {
+    match verdict {
+        SgVerdict::All => j.push(Status::Pass, String::new(), ev),
+        SgVerdict::None => j.push(Status::Fail, sentences().0, ev),
+        SgVerdict::Partial if peer_exact => {
+            let s = sentences().1;
+            j.push(Status::Fail, format!("{s}, so traffic from the others is dropped; they need a rule covering every address"), ev);
+        }
+        SgVerdict::Partial => {
+            let s = sentences().1;
+            j.push(
+                Status::Warn,
+                format!("{s}, and which address is used there is not visible in configuration; allow the whole subnets or the security group"),
+                ev,
+            );
+        }
+        SgVerdict::Unknown => {
+            for id in unresolved {
+                match view.region.prefix_lists.get(id) {
+                    Some(Fetched::Error(f)) | Some(Fetched::NotFound(f)) => {
+                        j.push_failure(&format!("prefix list {id}"), f)
+                    }
+                    _ => j.push_failure(
+                        &format!("prefix list {id}"),
+                        &crate::view::not_collected("ec2:GetManagedPrefixListEntries"),
+                    ),
+                }
             }
-            _ => j.push_failure(
-                &format!("prefix list {id}"),
-                &crate::view::not_collected("ec2:GetManagedPrefixListEntries"),
-            ),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! `target-health`: every target group behind the listener a route reaches
-//! has a healthy target.
+//! (through ALB rules and NLB -> ALB chains too) has a healthy target, and
+//! every Cloud Map service an HTTP API integrates with has a healthy
+//! instance.
 //!
 //! No healthy target fails (an NLB with none fails open to every target, so
 //! requests go to targets known to be failing); some targets not healthy
@@ -10,8 +12,8 @@ use serde_json::json;
 use crate::catalogue::CheckDef;
 use crate::engine::Findings;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::{DeadEnd, v1_target_groups};
-use crate::model::{TargetGroup, TargetHealth};
+use crate::hops::{DeadEnd, walk};
+use crate::model::{CloudMapService, TargetGroup, TargetHealth};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -22,9 +24,10 @@ pub static CHECK: CheckDef = CheckDef {
         explains: &[
             "Execution failed due to configuration error: There was an internal error while executing your request",
             "Execution failed due to a timeout error",
+            "HTTP 503 {\"message\": \"Service Unavailable\"}",
             "HTTP 504 {\"message\": \"Endpoint request timed out\"}",
         ],
-        remediation: "Register targets in the target group and make them pass health checks: read each reason code (Target.FailedHealthChecks: the health check path or port fails; Target.Timeout: security groups or NACLs drop the health check; Target.NotInUse: the target's Availability Zone is not enabled on the load balancer; Target.NotRegistered: nothing is registered).",
+        remediation: "Register targets in the target group and make them pass health checks: read each reason code (Target.FailedHealthChecks or Target.ResponseCodeMismatch: the health check path or port fails; Target.Timeout: security groups or NACLs drop the health check; Target.NotInUse: the target's Availability Zone is not enabled on the load balancer; Target.NotRegistered: nothing is registered). For Cloud Map, register instances and make their health checks pass.",
         aliases: &[],
     },
     run,
@@ -32,15 +35,15 @@ pub static CHECK: CheckDef = CheckDef {
 
 fn run(view: &StageView, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let walk = v1_target_groups(view, out);
-    for dead in &walk.dead_ends {
+    let w = walk(view, out);
+    for dead in &w.dead_ends {
         let f = match dead {
             DeadEnd::NoForward { listener, route } => Finding::new(
                 meta,
                 Status::Fail,
                 &listener.arn,
                 format!(
-                    "Listener {} forwards to no target group, so requests have nowhere to go; it needs a forward action to a target group with healthy targets.",
+                    "Listener {} forwards to no target group with traffic, so requests have nowhere to go; it needs a forward action to a target group with healthy targets.",
                     listener.arn
                 ),
             )
@@ -57,11 +60,15 @@ fn run(view: &StageView, out: &mut Findings) {
         };
         out.add(f);
     }
-    for hop in walk.hops {
+    for hop in &w.target_groups {
+        let routes: Vec<String> = hop.routes.iter().cloned().collect();
         match view.target_health(hop.tg) {
-            Ok(targets) => out.add(judge(hop.tg, targets).routes(hop.routes)),
-            Err(b) => out.blocked(&b, &hop.routes.into_iter().collect::<Vec<_>>()),
+            Ok(targets) => out.add(judge(hop.tg, targets).routes(routes)),
+            Err(b) => out.blocked(&b, &routes),
         }
+    }
+    for hop in &w.cloud_map {
+        out.add(judge_cloud_map(hop.service).routes(hop.routes.iter().cloned()));
     }
 }
 
@@ -145,4 +152,62 @@ pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
         )
     };
     Finding::new(meta, status, &tg.arn, message).evidence(evidence)
+}
+
+/// The verdict on a Cloud Map service's instances. API Gateway discovers
+/// only healthy instances when the service checks health; without health
+/// checks every registered instance is served.
+pub fn judge_cloud_map(svc: &CloudMapService) -> Finding {
+    let meta = &CHECK.meta;
+    let name = svc.name.as_deref().unwrap_or(&svc.id);
+    let total = svc.instances.len();
+    let healthy = svc
+        .instances
+        .iter()
+        .filter(|i| i.health.as_deref() == Some("HEALTHY"))
+        .count();
+    let others: Vec<String> = svc
+        .instances
+        .iter()
+        .filter(|i| i.health.as_deref() != Some("HEALTHY"))
+        .map(|i| format!("{} {}", i.id, i.health.as_deref().unwrap_or("UNKNOWN")))
+        .collect();
+    let evidence = json!({ "service": svc });
+    let (status, message) = if total == 0 {
+        (
+            Status::Fail,
+            format!(
+                "Cloud Map service {name} has no registered instance, so API Gateway discovers nowhere to send requests; it needs at least one healthy instance."
+            ),
+        )
+    } else if svc.health_check.is_none() {
+        (
+            Status::Pass,
+            format!(
+                "Cloud Map service {name} has {total} instance(s) and checks no health, so all of them are served."
+            ),
+        )
+    } else if healthy == total {
+        (
+            Status::Pass,
+            format!("All {total} instance(s) of Cloud Map service {name} are healthy."),
+        )
+    } else if healthy == 0 {
+        (
+            Status::Fail,
+            format!(
+                "Cloud Map service {name} has no healthy instance ({}); it needs at least one healthy instance.",
+                others.join(", ")
+            ),
+        )
+    } else {
+        (
+            Status::Warn,
+            format!(
+                "Cloud Map service {name} has {healthy} of {total} instance(s) healthy; the others are {}.",
+                others.join(", ")
+            ),
+        )
+    };
+    Finding::new(meta, status, &svc.arn, message).evidence(evidence)
 }

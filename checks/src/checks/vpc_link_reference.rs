@@ -8,10 +8,9 @@
 use serde_json::json;
 
 use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
+use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{Failure, FailureKind, Fetched};
-use crate::view::{LinkVersion, StageView};
+use crate::view::{Hop, LinkVersion, StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -60,21 +59,30 @@ fn run(view: &StageView, out: &mut Findings) {
             }
         };
         let arn = view.vpc_link_arn(id);
-        let fetched: Option<Fetched<Option<String>>> = match link.version {
-            LinkVersion::V1 => view
-                .region
-                .vpc_links
-                .get(id)
-                .map(|f| f.as_ref().map(|l| l.name.clone())),
-            LinkVersion::V2 => view
-                .region
-                .vpc_links_v2
-                .get(id)
-                .map(|f| f.as_ref().map(|l| l.name.clone())),
-        };
         let generation = match link.version {
             LinkVersion::V1 => "VPC link (v1)",
             LinkVersion::V2 => "VPC link v2",
+        };
+        let what = format!("{generation} {id}");
+        let found: Hop<Option<Option<String>>> = match link.version {
+            LinkVersion::V1 => view
+                .lookup(
+                    &view.region.vpc_links,
+                    id,
+                    Want::VpcLink(id.clone()),
+                    &arn,
+                    &what,
+                )
+                .map(|l| l.map(|l| l.name.clone())),
+            LinkVersion::V2 => view
+                .lookup(
+                    &view.region.vpc_links_v2,
+                    id,
+                    Want::VpcLinkV2(id.clone()),
+                    &arn,
+                    &what,
+                )
+                .map(|l| l.map(|l| l.name.clone())),
         };
         let via = match &link.variable {
             Some(v) => format!("stage variable {v} = {id}"),
@@ -86,8 +94,8 @@ fn run(view: &StageView, out: &mut Findings) {
             "resolved_id": id,
             "link_version": match link.version { LinkVersion::V1 => "v1", LinkVersion::V2 => "v2" },
         });
-        let f = match fetched {
-            Some(Fetched::Ok(name)) => Finding::new(
+        let f = match found {
+            Ok(Some(name)) => Finding::new(
                 meta,
                 Status::Pass,
                 &arn,
@@ -97,7 +105,7 @@ fn run(view: &StageView, out: &mut Findings) {
                     name.map(|n| format!(" ({n})")).unwrap_or_default()
                 ),
             ),
-            Some(Fetched::NotFound(_)) => Finding::new(
+            Ok(None) => Finding::new(
                 meta,
                 Status::Fail,
                 &arn,
@@ -106,21 +114,7 @@ fn run(view: &StageView, out: &mut Findings) {
                     view.stage.name, view.region.region
                 ),
             ),
-            Some(Fetched::Error(failure)) => {
-                Finding::from_failure(meta, &arn, &format!("{generation} {id}"), &failure)
-            }
-            None => Finding::from_failure(
-                meta,
-                &arn,
-                &format!("{generation} {id}"),
-                &Failure {
-                    operation: "apigateway:GetVpcLinks".into(),
-                    iam_action: None,
-                    kind: FailureKind::Malformed,
-                    code: None,
-                    message: "the snapshot holds no result for it".into(),
-                },
-            ),
+            Err(b) => blocked_finding(meta, &b),
         };
         let f = if f.status == Status::Error {
             f.routes([rp.label.clone()])

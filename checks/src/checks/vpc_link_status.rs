@@ -1,11 +1,15 @@
 //! `vpc-link-status`: the VPC link a route goes through is AVAILABLE.
+//!
+//! v1 links: AVAILABLE, PENDING, DELETING, FAILED. v2 links add INACTIVE: a
+//! link that carried no traffic for 60 days loses its network interfaces
+//! until traffic resumes, and the first requests after that fail.
 
 use serde_json::json;
 
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::view::{LinkVersion, StageView};
+use crate::view::{AnyLink, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -15,8 +19,9 @@ pub static CHECK: CheckDef = CheckDef {
         explains: &[
             "Execution failed due to configuration error: There was an internal error while executing your request",
             "HTTP 500 {\"message\": \"Internal server error\"}",
+            "HTTP 503 {\"message\": \"Service Unavailable\"}",
         ],
-        remediation: "Read the VPC link's statusMessage; fix what it names (a deleted or replaced load balancer, missing permissions, subnet or security group problems), then delete and recreate the VPC link and point the integration at it.",
+        remediation: "Read the VPC link's status message and fix what it names (a deleted or replaced load balancer, missing permissions, subnets or security groups); a FAILED link must be deleted and recreated, and the integration or stage variable pointed at the new one. An INACTIVE v2 link becomes AVAILABLE again once traffic resumes; send a request (or recreate it) before relying on it.",
         aliases: &[],
     },
     run,
@@ -28,71 +33,84 @@ fn run(view: &StageView, out: &mut Findings) {
         return;
     };
     for rp in routes {
-        if rp.link.version != LinkVersion::V1 {
-            continue;
-        }
-        let link = match view.link_v1(rp) {
+        let link = match view.link(rp) {
             Ok(l) => l,
             Err(b) => {
                 out.blocked(&b, &[&rp.label]);
                 continue;
             }
         };
-        let arn = view.vpc_link_arn(&link.id);
-        let name = link
-            .name
+        let (id, name, status, status_message, generation, evidence) = match link {
+            AnyLink::V1(l) => (
+                &l.id,
+                &l.name,
+                l.status.as_deref(),
+                &l.status_message,
+                "VPC link",
+                json!({"vpc_link_id": l.id, "version": "v1", "status": l.status,
+                       "status_message": l.status_message, "target_arns": l.target_arns}),
+            ),
+            AnyLink::V2(l) => (
+                &l.id,
+                &l.name,
+                l.status.as_deref(),
+                &l.status_message,
+                "VPC link v2",
+                json!({"vpc_link_id": l.id, "version": "v2", "status": l.status,
+                       "status_message": l.status_message, "subnet_ids": l.subnet_ids,
+                       "security_group_ids": l.security_group_ids}),
+            ),
+        };
+        let arn = view.vpc_link_arn(id);
+        let name = name
             .as_deref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
-        let why = link
-            .status_message
+        let why = status_message
             .as_deref()
             .filter(|m| !m.is_empty())
             .map(|m| format!(" with message \"{}\"", m.trim_end_matches('.')))
             .unwrap_or_default();
-        let (status, message) = match link.status.as_deref() {
+        let (status, message) = match status {
             Some("AVAILABLE") => (
                 Status::Pass,
-                format!("VPC link {}{name} is AVAILABLE.", link.id),
+                format!("{generation} {id}{name} is AVAILABLE."),
             ),
             Some("PENDING") => (
                 Status::Warn,
                 format!(
-                    "VPC link {}{name} is PENDING{why}; requests fail until it is AVAILABLE.",
-                    link.id
+                    "{generation} {id}{name} is PENDING{why}; requests fail until it is AVAILABLE."
+                ),
+            ),
+            Some("INACTIVE") => (
+                Status::Fail,
+                format!(
+                    "{generation} {id}{name} is INACTIVE{why}: a link with no traffic for 60 days loses its network interfaces until traffic resumes, so requests fail until it is AVAILABLE again."
                 ),
             ),
             Some(s @ ("FAILED" | "DELETING")) => (
                 Status::Fail,
                 format!(
-                    "VPC link {}{name} is {s}{why}; requests through it fail with HTTP 500 until it is AVAILABLE.",
-                    link.id
+                    "{generation} {id}{name} is {s}{why}; requests through it fail until it is AVAILABLE."
                 ),
             ),
             Some(other) => (
                 Status::Fail,
                 format!(
-                    "VPC link {}{name} is in state {other}{why}; it needs to be AVAILABLE.",
-                    link.id
+                    "{generation} {id}{name} is in state {other}{why}; it needs to be AVAILABLE."
                 ),
             ),
             None => (
                 Status::Error,
                 format!(
-                    "VPC link {}{name} was read without a status, so this check cannot decide.",
-                    link.id
+                    "{generation} {id}{name} was read without a status, so this check cannot decide."
                 ),
             ),
         };
         out.add(
             Finding::new(meta, status, arn, message)
                 .routes([rp.label.clone()])
-                .evidence(json!({
-                    "vpc_link_id": link.id,
-                    "status": link.status,
-                    "status_message": link.status_message,
-                    "target_arns": link.target_arns,
-                })),
+                .evidence(evidence),
         );
     }
 }

@@ -1,0 +1,233 @@
+//! API Gateway v2 (HTTP APIs and VPC links v2) reads and their conversion to
+//! the snapshot model. The v2 SDK generates no paginators for these
+//! listings, so each loops on `next_token` itself.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_apigatewayv2::Client;
+
+use apigw_audit_checks::model::{
+    AccessLog, ApiInfo, Failure, Integration, Route, Stage, TlsConfig, VpcLinkV2,
+};
+
+use super::error::{Op, classify};
+
+/// Pages of a `next_token` listing, concatenated.
+macro_rules! all_pages {
+    ($op:expr, |$token:ident| $call:expr, $items:ident) => {{
+        let mut out = Vec::new();
+        let mut $token: Option<String> = None;
+        loop {
+            let page = $call.await.map_err(|e| classify(&$op, &e))?;
+            out.extend(page.$items().iter().cloned());
+            match page.next_token() {
+                Some(t) if !t.is_empty() && Some(t) != $token.as_deref() => {
+                    $token = Some(t.to_string())
+                }
+                _ => break,
+            }
+        }
+        out
+    }};
+}
+
+pub async fn get_api(c: &Client, region: &str, id: &str) -> Result<ApiInfo, Failure> {
+    let op = Op::apigw("apigateway:GetApi", region, &format!("/apis/{id}"));
+    let out = c
+        .get_api()
+        .api_id(id)
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(ApiInfo {
+        name: out.name().map(str::to_string),
+        endpoint_types: Vec::new(),
+        policy: None,
+        disable_execute_api_endpoint: out.disable_execute_api_endpoint(),
+    })
+}
+
+/// Every HTTP and WebSocket API in the region, as (id, info).
+pub async fn get_apis(c: &Client, region: &str) -> Result<Vec<(String, ApiInfo)>, Failure> {
+    let op = Op::apigw("apigateway:GetApis", region, "/apis");
+    let items = all_pages!(
+        op,
+        |token| c
+            .get_apis()
+            .set_next_token(token.clone())
+            .max_results("500")
+            .send(),
+        items
+    );
+    Ok(items
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a.api_id()?.to_string(),
+                ApiInfo {
+                    name: a.name().map(str::to_string),
+                    endpoint_types: Vec::new(),
+                    policy: None,
+                    disable_execute_api_endpoint: a.disable_execute_api_endpoint(),
+                },
+            ))
+        })
+        .collect())
+}
+
+pub async fn get_stages(c: &Client, region: &str, id: &str) -> Result<Vec<Stage>, Failure> {
+    let op = Op::apigw(
+        "apigateway:GetStages",
+        region,
+        &format!("/apis/{id}/stages"),
+    );
+    let items = all_pages!(
+        op,
+        |token| c
+            .get_stages()
+            .api_id(id)
+            .set_next_token(token.clone())
+            .send(),
+        items
+    );
+    let mut stages: Vec<Stage> = items
+        .iter()
+        .filter_map(|s| {
+            Some(Stage {
+                name: s.stage_name()?.to_string(),
+                deployment_id: s.deployment_id().map(str::to_string),
+                variables: s
+                    .stage_variables()
+                    .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                method_settings: BTreeMap::new(),
+                access_log: s.access_log_settings().map(|a| AccessLog {
+                    destination_arn: a.destination_arn().map(str::to_string),
+                    format: a.format().map(str::to_string),
+                }),
+                auto_deploy: s.auto_deploy(),
+            })
+        })
+        .collect();
+    stages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(stages)
+}
+
+/// Every route with its integration: `GetRoutes` and `GetIntegrations`,
+/// joined on the route's `integrations/ID` target.
+pub async fn get_routes(c: &Client, region: &str, id: &str) -> Result<Vec<Route>, Failure> {
+    let rop = Op::apigw(
+        "apigateway:GetRoutes",
+        region,
+        &format!("/apis/{id}/routes"),
+    );
+    let iop = Op::apigw(
+        "apigateway:GetIntegrations",
+        region,
+        &format!("/apis/{id}/integrations"),
+    );
+    let (routes, integrations) = futures::future::join(
+        async {
+            Ok::<_, Failure>(all_pages!(
+                rop,
+                |token| c
+                    .get_routes()
+                    .api_id(id)
+                    .set_next_token(token.clone())
+                    .send(),
+                items
+            ))
+        },
+        async {
+            Ok::<_, Failure>(all_pages!(
+                iop,
+                |token| c
+                    .get_integrations()
+                    .api_id(id)
+                    .set_next_token(token.clone())
+                    .send(),
+                items
+            ))
+        },
+    )
+    .await;
+    let (routes, integrations) = (routes?, integrations?);
+    let by_id: BTreeMap<String, Integration> = integrations
+        .iter()
+        .filter_map(|i| {
+            let iid = i.integration_id()?.to_string();
+            Some((
+                iid.clone(),
+                Integration {
+                    id: Some(iid),
+                    integration_type: i
+                        .integration_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    http_method: i.integration_method().map(str::to_string),
+                    uri: i.integration_uri().map(str::to_string),
+                    connection_type: i.connection_type().map(|t| t.as_str().to_string()),
+                    connection_id: i.connection_id().map(str::to_string),
+                    integration_target: None,
+                    tls_config: i.tls_config().map(|t| TlsConfig {
+                        insecure_skip_verification: None,
+                        server_name_to_verify: t.server_name_to_verify().map(str::to_string),
+                    }),
+                    timeout_ms: i.timeout_in_millis().map(i64::from),
+                    request_parameters: i
+                        .request_parameters()
+                        .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                        .unwrap_or_default(),
+                },
+            ))
+        })
+        .collect();
+    let mut out: Vec<Route> = routes
+        .iter()
+        .filter_map(|r| {
+            let key = r.route_key()?;
+            let (method, path) = match key.split_once(' ') {
+                Some((m, p)) => (m.to_string(), p.to_string()),
+                None => ("ANY".to_string(), key.to_string()),
+            };
+            let integration = r
+                .target()
+                .and_then(|t| t.strip_prefix("integrations/"))
+                .and_then(|iid| by_id.get(iid).cloned());
+            Some(Route {
+                method,
+                path,
+                resource_id: None,
+                route_id: r.route_id().map(str::to_string),
+                authorization_type: r.authorization_type().map(|a| a.as_str().to_string()),
+                authorizer_id: r.authorizer_id().map(str::to_string),
+                integration,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path).then(a.method.cmp(&b.method)));
+    Ok(out)
+}
+
+/// Every VPC link v2 in the region.
+pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLinkV2>, Failure> {
+    let op = Op::apigw("apigateway:GetVpcLinks", region, "/vpclinks");
+    let items = all_pages!(
+        op,
+        |token| c.get_vpc_links().set_next_token(token.clone()).send(),
+        items
+    );
+    Ok(items
+        .iter()
+        .filter_map(|l| {
+            Some(VpcLinkV2 {
+                id: l.vpc_link_id()?.to_string(),
+                name: l.name().map(str::to_string),
+                status: l.vpc_link_status().map(|s| s.as_str().to_string()),
+                status_message: l.vpc_link_status_message().map(str::to_string),
+                subnet_ids: l.subnet_ids().to_vec(),
+                security_group_ids: l.security_group_ids().to_vec(),
+            })
+        })
+        .collect())
+}
