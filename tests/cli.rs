@@ -73,6 +73,17 @@ const BROKEN: &[(&str, &str)] = &[
     ("rest-privatelink-enforced", "privatelink-inbound-rules"),
     ("rest-stage-variable-missing-link", "vpc-link-reference"),
     ("rest-execution-logging-off", "execution-logging"),
+    ("http-vpc-link-inactive", "vpc-link-status"),
+    ("http-link-sg-no-egress", "security-groups"),
+    ("http-alb-rule-empty-target-group", "target-health"),
+    ("http-cloud-map-no-healthy-instance", "target-health"),
+];
+
+const HEALTHY: &[&str] = &[
+    "rest-healthy",
+    "http-healthy",
+    "rest-vpc-link-v2-healthy",
+    "rest-nlb-to-alb-healthy",
 ];
 
 #[test]
@@ -118,9 +129,30 @@ fn every_example_snapshot_is_listed_in_the_tests() {
             continue;
         };
         assert!(
-            stem == "rest-healthy" || BROKEN.iter().any(|(n, _)| *n == stem),
+            HEALTHY.contains(&stem) || BROKEN.iter().any(|(n, _)| *n == stem),
             "{stem} has no expected verdict in tests/cli.rs"
         );
+    }
+}
+
+#[test]
+fn every_healthy_example_exits_0_and_says_which_kind() {
+    for name in HEALTHY {
+        let out = audit_example(name, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let report = json_of(&out);
+        validate(&report);
+        let kind = if name.starts_with("http") {
+            "http"
+        } else {
+            "rest"
+        };
+        assert_eq!(report["apis"][0]["kind"], kind, "{name}");
     }
 }
 

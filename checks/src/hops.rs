@@ -317,6 +317,17 @@ impl Side<'_> {
     pub fn exact(&self) -> bool {
         !self.zones.is_empty() && self.zones.iter().all(|z| z.exact)
     }
+
+    /// The label with the addresses, unless the label already names them.
+    pub fn described(&self) -> String {
+        let addrs = self.addrs().to_string();
+        let bare = addrs.trim_end_matches("/32");
+        if self.exact() && !addrs.contains(',') && self.label.contains(bare) {
+            self.label.clone()
+        } else {
+            format!("{} ({addrs})", self.label)
+        }
+    }
 }
 
 fn lb_label(lb: &LoadBalancer) -> String {

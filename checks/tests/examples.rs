@@ -54,6 +54,59 @@ fn healthy_example_passes_every_check() {
     assert_eq!(w.len(), apigw_audit_checks::CHECKS.len());
 }
 
+/// The other healthy topologies: nothing fails, warns or errors; the
+/// PrivateLink-only checks are skipped on VPC link v2.
+#[test]
+fn healthy_topologies_pass() {
+    for name in [
+        "http-healthy",
+        "rest-vpc-link-v2-healthy",
+        "rest-nlb-to-alb-healthy",
+    ] {
+        let w = worst(&load(name));
+        for (check, status) in &w {
+            assert!(
+                *status == Status::Pass
+                    || (*status == Status::Skip && name != "rest-nlb-to-alb-healthy"),
+                "{check} is {status:?} in {name}: {w:?}"
+            );
+        }
+        for check in [
+            "vpc-link-status",
+            "listener-port",
+            "target-health",
+            "security-groups",
+            "network-acls",
+        ] {
+            assert_eq!(
+                w.get(check),
+                Some(&Status::Pass),
+                "{check} in {name}: {w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn vpc_link_v2_inactive() {
+    assert_only_fails("http-vpc-link-inactive", "vpc-link-status");
+}
+
+#[test]
+fn link_security_group_without_egress() {
+    assert_only_fails("http-link-sg-no-egress", "security-groups");
+}
+
+#[test]
+fn alb_rule_forwarding_to_an_empty_group() {
+    assert_only_fails("http-alb-rule-empty-target-group", "target-health");
+}
+
+#[test]
+fn cloud_map_without_a_healthy_instance() {
+    assert_only_fails("http-cloud-map-no-healthy-instance", "target-health");
+}
+
 #[test]
 fn vpc_link_failed() {
     assert_only_fails("rest-vpc-link-failed", "vpc-link-status");

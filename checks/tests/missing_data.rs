@@ -1,5 +1,5 @@
 //! A check never says `pass` (or `fail`) without the data: every resource of
-//! the healthy example is, in turn, made unreadable (a failed call) and
+//! every healthy example topology is, in turn, made unreadable (a failed call) and
 //! missing (a snapshot that lacks it). Each time, the checks that needed it
 //! must turn `error`, naming the failed operation, and nothing may turn
 //! `fail` or newly `pass`.
@@ -9,13 +9,25 @@ use std::collections::BTreeMap;
 use apigw_audit_checks::{Selection, Snapshot, Status, audit};
 use serde_json::{Value, json};
 
-fn healthy() -> Value {
+fn example(name: &str) -> Value {
     let path = format!(
-        "{}/../examples/snapshots/rest-healthy.json",
+        "{}/../examples/snapshots/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
 }
+
+fn healthy() -> Value {
+    example("rest-healthy")
+}
+
+/// Every healthy topology the examples hold.
+const TOPOLOGIES: &[&str] = &[
+    "rest-healthy",
+    "http-healthy",
+    "rest-vpc-link-v2-healthy",
+    "rest-nlb-to-alb-healthy",
+];
 
 /// (stage, check, resource) -> status
 fn verdicts(v: &Value) -> BTreeMap<(String, String, String), Status> {
@@ -47,6 +59,10 @@ fn failure(op: &str) -> Value {
 
 const MAPS: &[(&str, &str)] = &[
     ("vpc_links", "apigateway:GetVpcLinks"),
+    ("vpc_links_v2", "apigateway:GetVpcLinks"),
+    ("listener_rules", "elasticloadbalancing:DescribeRules"),
+    ("network_interfaces", "ec2:DescribeNetworkInterfaces"),
+    ("cloud_map_services", "servicediscovery:ListInstances"),
     (
         "load_balancers",
         "elasticloadbalancing:DescribeLoadBalancers",
@@ -95,31 +111,47 @@ fn assert_no_verdict_without_data(
     }
 }
 
-/// Whether some check reads this entry of the healthy example: its prefix
-/// list feeds only a port-22 rule no path uses, and the app subnets' own
-/// records are read for evidence only (their ACLs are what matters).
+/// Whether some check reads this entry of an example: a prefix list that
+/// feeds only a port-22 rule no path uses, and target subnets whose own
+/// records nothing needs (their ACLs are what matters), are recorded for
+/// evidence only.
 fn used(map: &str, key: &str) -> bool {
     !(map == "prefix_lists"
         || (map == "subnets"
-            && ["subnet-0c99ee11dd22aa33f", "subnet-0d44bb55cc66ee77b"].contains(&key)))
+            && [
+                "subnet-0c99ee11dd22aa33f",
+                "subnet-0d44bb55cc66ee77b",
+                "subnet-05e6f708192a3b4c5",
+                "subnet-06f708192a3b4c5d6",
+            ]
+            .contains(&key)))
 }
 
 #[test]
 fn every_unreadable_resource_turns_its_checks_to_error_never_pass() {
-    let base = healthy();
+    for name in TOPOLOGIES {
+        unreadable_resources(name);
+    }
+}
+
+fn unreadable_resources(name: &str) {
+    let base = example(name);
     let before = verdicts(&base);
-    assert!(before.values().all(|s| *s == Status::Pass));
+    assert!(
+        before
+            .values()
+            .all(|s| matches!(s, Status::Pass | Status::Skip)),
+        "{name}"
+    );
     for (map, op) in MAPS {
         let keys: Vec<String> = base["regions"][0][map]
             .as_object()
-            .expect("map")
-            .keys()
-            .cloned()
-            .collect();
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
         for key in keys {
             let mut v = base.clone();
             v["regions"][0][map][&key] = failure(op);
-            let label = format!("{map}[{key}] unreadable");
+            let label = format!("{name}: {map}[{key}] unreadable");
             assert_no_verdict_without_data(&label, &before, &v);
             let after = verdicts(&v);
             if used(map, &key) {
@@ -134,7 +166,7 @@ fn every_unreadable_resource_turns_its_checks_to_error_never_pass() {
                 .as_object_mut()
                 .expect("map")
                 .remove(&key);
-            let label = format!("{map}[{key}] absent from the snapshot");
+            let label = format!("{name}: {map}[{key}] absent from the snapshot");
             assert_no_verdict_without_data(&label, &before, &v);
             if used(map, &key) {
                 assert!(

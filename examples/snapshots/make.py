@@ -152,8 +152,9 @@ def healthy():
         "endpoint_connections": {SVC: ok([{"vpc_endpoint_id": "vpce-0f1e2d3c4b5a69788", "owner": "392220576650",
                                            "state": "available"}])},
     }
-    return {"schema_version": 1, "tool": {"name": "apigw-audit", "version": "0.1.0"},
-            "recorded_at": "2026-11-20T14:32:07Z", "account": ACCOUNT, "regions": [region]}
+    # Deep-copied so no example can change the shared dicts another uses.
+    return copy.deepcopy({"schema_version": 1, "tool": {"name": "apigw-audit", "version": "0.1.0"},
+                          "recorded_at": "2026-11-20T14:32:07Z", "account": ACCOUNT, "regions": [region]})
 
 
 def variant(mutate):
@@ -234,6 +235,249 @@ def logging_off(r):
         s["method_settings"]["*/*"]["logging_level"] = "OFF"
 
 
+# ---- HTTP API, VPC link v2, ALB with rules, Cloud Map -------------------
+
+HAPI = "h7r4n2k9pq"
+LINK2 = "vl2ab3cd"
+VPC2 = "vpc-0b2c3d4e5f6a78901"
+ALB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/catalog-alb/7a6b5c4d3e2f1a09"
+ALB_LISTENER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/catalog-alb/7a6b5c4d3e2f1a09/2b3c4d5e6f7a8b9c"
+ALB_RULE = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/catalog-alb/7a6b5c4d3e2f1a09/2b3c4d5e6f7a8b9c/5f4e3d2c1b0a9f8e"
+ALB_DEFAULT_RULE = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/catalog-alb/7a6b5c4d3e2f1a09/2b3c4d5e6f7a8b9c/0a1b2c3d4e5f6a7b"
+TG_WEB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/catalog-web/1c2d3e4f5a6b7c8d"
+TG_SEARCH = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/catalog-search/9e8f7a6b5c4d3e2f"
+SRV = f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}:service/srv-6xq4f2mzk3a7b5c1"
+LINK_SUBNETS = [("subnet-01a2b3c4d5e6f7081", "us-east-1a", "10.40.1.0/24"), ("subnet-02b3c4d5e6f708192", "us-east-1b", "10.40.2.0/24")]
+ALB_SUBNETS = [("subnet-03c4d5e6f708192a3", "us-east-1a", "10.40.11.0/24"), ("subnet-04d5e6f708192a3b4", "us-east-1b", "10.40.12.0/24")]
+WEB_SUBNETS = [("subnet-05e6f708192a3b4c5", "us-east-1a", "10.40.21.0/24"), ("subnet-06f708192a3b4c5d6", "us-east-1b", "10.40.22.0/24")]
+SG_LINK = {"id": "sg-0c1d2e3f4a5b6c7d8", "name": "catalog-vpclink", "vpc_id": VPC2, "owner_id": ACCOUNT,
+           "ingress": [], "egress": [sg_rule("tcp", 80, 80, groups=["sg-0e1f2a3b4c5d6e7f8"]),
+                                      sg_rule("tcp", 8080, 8080, ["10.40.0.0/16"])]}
+SG_ALB = {"id": "sg-0e1f2a3b4c5d6e7f8", "name": "catalog-alb", "vpc_id": VPC2, "owner_id": ACCOUNT,
+          "ingress": [sg_rule("tcp", 80, 80, groups=[SG_LINK["id"]])],
+          "egress": [sg_rule("tcp", 8080, 8080, groups=["sg-0f2a3b4c5d6e7f809"])]}
+SG_WEB = {"id": "sg-0f2a3b4c5d6e7f809", "name": "catalog-web", "vpc_id": VPC2, "owner_id": ACCOUNT,
+          "ingress": [sg_rule("tcp", 8080, 8080, groups=[SG_ALB["id"], SG_LINK["id"]])], "egress": ALL_OUT}
+WEB_INSTANCES = [("i-0b1c2d3e4f5a60011", 0, "10.40.21.15"), ("i-0b1c2d3e4f5a60012", 1, "10.40.22.16")]
+SEARCH_IPS = [("10.40.21.50", 0, "eni-0a1b2c3d4e5f60021"), ("10.40.22.60", 1, "eni-0a1b2c3d4e5f60022")]
+INVENTORY = [("i-0c2d3e4f5a6b70031", "10.40.21.70", 0, "eni-0a1b2c3d4e5f60031"), ("i-0c2d3e4f5a6b70032", "10.40.22.71", 1, "eni-0a1b2c3d4e5f60032")]
+
+
+def http_integration(iid, uri):
+    return {"id": iid, "integration_type": "HTTP_PROXY", "http_method": "ANY", "uri": uri,
+            "connection_type": "VPC_LINK", "connection_id": LINK2, "integration_target": None,
+            "tls_config": None, "timeout_ms": 30000, "request_parameters": {}}
+
+
+def http_route(key, rid, integration):
+    method, path = key.split(" ", 1)
+    return {"method": method, "path": path, "resource_id": None, "route_id": rid,
+            "authorization_type": "NONE", "authorizer_id": None, "integration": integration}
+
+
+def health(tid, az, port=8080):
+    return {"target_id": tid, "port": port, "availability_zone": az, "state": "healthy", "reason": None,
+            "description": None, "health_check_port": str(port)}
+
+
+def http_healthy():
+    web = http_integration("k3j5h7", ALB_LISTENER)
+    inv = http_integration("m9n8b7", SRV)
+    region = {
+        "region": REGION,
+        "apis": [{
+            "id": HAPI, "kind": "http",
+            "info": ok({"name": "catalog-api", "endpoint_types": [], "policy": None,
+                        "disable_execute_api_endpoint": False}),
+            "stages": ok([{"name": "prod", "deployment_id": "q2w3e4", "variables": {}, "method_settings": {},
+                           "access_log": {"destination_arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/apigw/catalog-api/prod",
+                                          "format": "$context.requestId $context.status $context.integrationErrorMessage"},
+                           "auto_deploy": False}]),
+            "routes": ok([
+                http_route("GET /catalog/{proxy+}", "r1a2b3c", web),
+                http_route("ANY /inventory/{proxy+}", "r4d5e6f", inv),
+            ]),
+        }],
+        "apigateway_account": ok({"cloudwatch_role_arn": f"arn:aws:iam::{ACCOUNT}:role/apigateway-cloudwatch-logs"}),
+        "vpc_links": {},
+        "vpc_links_v2": {LINK2: ok({"id": LINK2, "name": "catalog-link", "status": "AVAILABLE",
+                                    "status_message": "VPC link is ready to route traffic",
+                                    "subnet_ids": [s for s, _, _ in LINK_SUBNETS],
+                                    "security_group_ids": [SG_LINK["id"]]})},
+        "load_balancers": {ALB: ok({
+            "arn": ALB, "name": "catalog-alb", "lb_type": "application", "scheme": "internal", "state": "active",
+            "state_reason": None, "vpc_id": VPC2, "dns_name": "internal-catalog-alb-1234567890.us-east-1.elb.amazonaws.com",
+            "zones": [{"zone_name": az, "subnet_id": sid, "private_ipv4_addresses": []} for sid, az, _ in ALB_SUBNETS],
+            "security_groups": [SG_ALB["id"]], "enforce_privatelink_inbound_rules": None})},
+        "load_balancer_attributes": {},
+        "listeners": {ALB: ok([{"arn": ALB_LISTENER, "load_balancer_arn": ALB, "port": 80, "protocol": "HTTP",
+                                "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG_WEB, "weight": 1}]}],
+                                "certificate_arns": [], "ssl_policy": None}])},
+        "listener_rules": {ALB_LISTENER: ok([
+            {"arn": ALB_RULE, "priority": "10", "is_default": False,
+             "actions": [{"action_type": "forward", "target_groups": [{"arn": TG_SEARCH, "weight": 100}]}]},
+            {"arn": ALB_DEFAULT_RULE, "priority": "default", "is_default": True,
+             "actions": [{"action_type": "forward", "target_groups": [{"arn": TG_WEB, "weight": 1}]}]},
+        ])},
+        "target_groups": {
+            TG_WEB: ok({"arn": TG_WEB, "name": "catalog-web", "protocol": "HTTP", "port": 8080, "target_type": "instance",
+                        "vpc_id": VPC2, "load_balancer_arns": [ALB],
+                        "health_check": {"enabled": True, "protocol": "HTTP", "port": "traffic-port", "path": "/health"}}),
+            TG_SEARCH: ok({"arn": TG_SEARCH, "name": "catalog-search", "protocol": "HTTP", "port": 8080, "target_type": "ip",
+                           "vpc_id": VPC2, "load_balancer_arns": [ALB],
+                           "health_check": {"enabled": True, "protocol": "HTTP", "port": "traffic-port", "path": "/health"}}),
+        },
+        "target_health": {
+            TG_WEB: ok([health(iid, WEB_SUBNETS[i][1]) for iid, i, _ in WEB_INSTANCES]),
+            TG_SEARCH: ok([health(ip, WEB_SUBNETS[i][1]) for ip, i, _ in SEARCH_IPS]),
+        },
+        "instances": {iid: ok({"id": iid, "state": "running", "vpc_id": VPC2, "subnet_id": WEB_SUBNETS[i][0],
+                               "private_ip": ip, "availability_zone": WEB_SUBNETS[i][1],
+                               "security_groups": [SG_WEB["id"]]}) for iid, i, ip in WEB_INSTANCES},
+        "network_interfaces": {
+            **{ip: ok([{"id": eni, "subnet_id": WEB_SUBNETS[i][0], "vpc_id": VPC2, "private_ips": [ip],
+                        "security_groups": [SG_WEB["id"]], "description": "arn:aws:ecs:us-east-1:123456789012:attachment/search"}])
+               for ip, i, eni in SEARCH_IPS},
+            **{ip: ok([{"id": eni, "subnet_id": WEB_SUBNETS[i][0], "vpc_id": VPC2, "private_ips": [ip],
+                        "security_groups": [SG_WEB["id"]], "description": "Primary network interface"}])
+               for _, ip, i, eni in INVENTORY},
+        },
+        "subnets": {sid: subnet(sid, az, cidr) for sid, az, cidr in LINK_SUBNETS + ALB_SUBNETS},
+        "security_groups": {g["id"]: ok(g) for g in (SG_LINK, SG_ALB, SG_WEB)},
+        "network_acls": {sid: ok(dict(DEFAULT_ACL, id="acl-0e1d2c3b4a5f69788", vpc_id=VPC2))
+                         for sid, _, _ in LINK_SUBNETS + ALB_SUBNETS + WEB_SUBNETS},
+        "prefix_lists": {},
+        "endpoint_services": {},
+        "endpoint_connections": {},
+        "cloud_map_services": {SRV: ok({"arn": SRV, "id": "srv-6xq4f2mzk3a7b5c1", "name": "inventory",
+                                        "health_check": "custom",
+                                        "instances": [{"id": iid, "ipv4": ip, "port": 8080, "health": "HEALTHY"}
+                                                      for iid, ip, _, _ in INVENTORY]})},
+    }
+    return copy.deepcopy({"schema_version": 1, "tool": {"name": "apigw-audit", "version": "0.1.0"},
+                          "recorded_at": "2026-11-20T14:41:52Z", "account": ACCOUNT, "regions": [region]})
+
+
+def http_variant(mutate):
+    snap = http_healthy()
+    mutate(snap["regions"][0])
+    return snap
+
+
+def link_inactive(r):
+    link = r["vpc_links_v2"][LINK2]["ok"]
+    link["status"] = "INACTIVE"
+    link["status_message"] = "VPC link is inactive because it has not been used for 60 days"
+
+
+def link_sg_no_egress(r):
+    # Egress tightened to HTTPS only: the link can no longer reach the ALB on 80 or the instances on 8080.
+    r["security_groups"][SG_LINK["id"]]["ok"]["egress"] = [sg_rule("tcp", 443, 443, ["0.0.0.0/0"])]
+
+
+def alb_rule_empty_group(r):
+    # The search service was scaled to zero; the rule still forwards /catalog/search* to its group.
+    r["target_health"][TG_SEARCH] = ok([])
+
+
+def cloud_map_unhealthy(r):
+    for i in r["cloud_map_services"][SRV]["ok"]["instances"]:
+        i["health"] = "UNHEALTHY"
+
+
+# ---- REST API on VPC link v2 (integrationTarget) --------------------------
+
+RAPI2 = "r2v9x3m5tq"
+NLB2 = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/net/billing-nlb/3d4e5f6a7b8c9d0e"
+NLB2_LISTENER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/net/billing-nlb/3d4e5f6a7b8c9d0e/4e5f6a7b8c9d0e1f"
+TG_BILL = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/billing-app/5f6a7b8c9d0e1f2a"
+
+
+def rest_v2_healthy():
+    snap = http_healthy()
+    r = snap["regions"][0]
+    integ = {"id": None, "integration_type": "HTTP_PROXY", "http_method": "ANY",
+             "uri": "http://billing.internal.example:8443/invoices", "connection_type": "VPC_LINK",
+             "connection_id": LINK2, "integration_target": NLB2, "tls_config": None, "timeout_ms": 29000,
+             "request_parameters": {}}
+    r["apis"] = [{
+        "id": RAPI2, "kind": "rest",
+        "info": ok({"name": "billing-api", "endpoint_types": ["REGIONAL"], "policy": None,
+                    "disable_execute_api_endpoint": False}),
+        "stages": ok([dict(stage("prod", "t5y6u7"), variables={})]),
+        "routes": ok([route("GET", "/invoices", "c1d2e3", integ), route("POST", "/invoices", "c1d2e3", integ)]),
+    }]
+    nlb = {"arn": NLB2, "name": "billing-nlb", "lb_type": "network", "scheme": "internal", "state": "active",
+           "state_reason": None, "vpc_id": VPC2, "dns_name": "billing-nlb-3d4e5f6a7b8c9d0e.elb.us-east-1.amazonaws.com",
+           "zones": [{"zone_name": az, "subnet_id": sid, "private_ipv4_addresses": []} for sid, az, _ in ALB_SUBNETS],
+           "security_groups": [SG_ALB["id"]], "enforce_privatelink_inbound_rules": "on"}
+    r["load_balancers"] = {NLB2: ok(nlb)}
+    r["listeners"] = {NLB2: ok([{"arn": NLB2_LISTENER, "load_balancer_arn": NLB2, "port": 8443, "protocol": "TCP",
+                                 "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG_BILL, "weight": None}]}],
+                                 "certificate_arns": [], "ssl_policy": None}])}
+    r["listener_rules"] = {}
+    r["target_groups"] = {TG_BILL: ok({"arn": TG_BILL, "name": "billing-app", "protocol": "TCP", "port": 8080,
+                                       "target_type": "instance", "vpc_id": VPC2, "load_balancer_arns": [NLB2],
+                                       "health_check": {"enabled": True, "protocol": "TCP", "port": "traffic-port", "path": None}})}
+    r["target_health"] = {TG_BILL: ok([health(iid, WEB_SUBNETS[i][1]) for iid, i, _ in WEB_INSTANCES])}
+    r["network_interfaces"] = {}
+    r["cloud_map_services"] = {}
+    sg_nlb = copy.deepcopy(SG_ALB)
+    sg_nlb["ingress"] = [sg_rule("tcp", 8443, 8443, groups=[SG_LINK["id"]])]
+    r["security_groups"][SG_ALB["id"]] = ok(sg_nlb)
+    r["security_groups"][SG_LINK["id"]]["ok"]["egress"] = [sg_rule("tcp", 8443, 8443, groups=[SG_ALB["id"]])]
+    return snap
+
+
+# ---- REST v1 through an NLB whose target group holds an ALB -------------
+
+TG_ALB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/orders-to-alb/6a7b8c9d0e1f2a3b"
+ALB_CHAIN = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/orders-alb/8b9c0d1e2f3a4b5c"
+ALB_CHAIN_LISTENER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/orders-alb/8b9c0d1e2f3a4b5c/9c0d1e2f3a4b5c6d"
+TG_CHAIN_APP = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/orders-app-http/7b8c9d0e1f2a3b4c"
+ALB_CHAIN_SUBNETS = [("subnet-0e5f6a7b8c9d0e1f2", "us-east-1a", "10.20.31.0/24"), ("subnet-0f6a7b8c9d0e1f2a3", "us-east-1b", "10.20.32.0/24")]
+
+
+def nlb_alb_healthy():
+    snap = healthy()
+    r = snap["regions"][0]
+    # The NLB forwards TCP 80 to the ALB, which routes HTTP to the app.
+    r["listeners"][NLB]["ok"][0]["default_actions"] = [{"action_type": "forward", "target_groups": [{"arn": TG_ALB, "weight": 1}]}]
+    r["target_groups"] = {
+        TG_ALB: ok({"arn": TG_ALB, "name": "orders-to-alb", "protocol": "TCP", "port": 80, "target_type": "alb",
+                    "vpc_id": VPC, "load_balancer_arns": [NLB],
+                    "health_check": {"enabled": True, "protocol": "HTTP", "port": "traffic-port", "path": "/health"}}),
+        TG_CHAIN_APP: ok({"arn": TG_CHAIN_APP, "name": "orders-app-http", "protocol": "HTTP", "port": 8080,
+                          "target_type": "instance", "vpc_id": VPC, "load_balancer_arns": [ALB_CHAIN],
+                          "health_check": {"enabled": True, "protocol": "HTTP", "port": "8081", "path": "/actuator/health"}}),
+    }
+    r["target_health"] = {
+        TG_ALB: ok([health(ALB_CHAIN, "all", 80)]),
+        TG_CHAIN_APP: ok([dict(health(iid, APP_SUBNETS[i][1]), health_check_port="8081") for iid, i, _ in TARGETS]),
+    }
+    sg_alb = {"id": "sg-0b8c9d0e1f2a3b4c5", "name": "orders-alb", "vpc_id": VPC, "owner_id": ACCOUNT,
+              "ingress": [sg_rule("tcp", 80, 80, groups=[NLB_SG["id"]])],
+              "egress": [sg_rule("tcp", 8080, 8081, groups=[APP_SG["id"]])]}
+    r["security_groups"][sg_alb["id"]] = ok(sg_alb)
+    app = r["security_groups"][APP_SG["id"]]["ok"]
+    app["ingress"] = [sg_rule("tcp", 8080, 8081, groups=[sg_alb["id"]])]
+    r["load_balancers"][ALB_CHAIN] = ok({
+        "arn": ALB_CHAIN, "name": "orders-alb", "lb_type": "application", "scheme": "internal", "state": "active",
+        "state_reason": None, "vpc_id": VPC, "dns_name": "internal-orders-alb-987654321.us-east-1.elb.amazonaws.com",
+        "zones": [{"zone_name": az, "subnet_id": sid, "private_ipv4_addresses": []} for sid, az, _ in ALB_CHAIN_SUBNETS],
+        "security_groups": [sg_alb["id"]], "enforce_privatelink_inbound_rules": None})
+    r["listeners"][ALB_CHAIN] = ok([{"arn": ALB_CHAIN_LISTENER, "load_balancer_arn": ALB_CHAIN, "port": 80,
+                                     "protocol": "HTTP", "default_actions": [{"action_type": "forward",
+                                     "target_groups": [{"arn": TG_CHAIN_APP, "weight": 1}]}],
+                                     "certificate_arns": [], "ssl_policy": None}])
+    r["listener_rules"][ALB_CHAIN_LISTENER] = ok([])
+    for sid, az, cidr in ALB_CHAIN_SUBNETS:
+        r["subnets"][sid] = subnet(sid, az, cidr)
+        r["network_acls"][sid] = ok(DEFAULT_ACL)
+    # The app ACL admits 8080-8081 from the VPC, so the ALB's subnets too.
+    return snap
+
+
 EXAMPLES = {
     "rest-healthy": None,
     "rest-vpc-link-failed": vpc_link_failed,
@@ -248,8 +492,21 @@ EXAMPLES = {
     "rest-execution-logging-off": logging_off,
 }
 
+BUILT = {
+    "http-healthy": http_healthy,
+    "http-vpc-link-inactive": lambda: http_variant(link_inactive),
+    "http-link-sg-no-egress": lambda: http_variant(link_sg_no_egress),
+    "http-alb-rule-empty-target-group": lambda: http_variant(alb_rule_empty_group),
+    "http-cloud-map-no-healthy-instance": lambda: http_variant(cloud_map_unhealthy),
+    "rest-vpc-link-v2-healthy": rest_v2_healthy,
+    "rest-nlb-to-alb-healthy": nlb_alb_healthy,
+}
+
 if __name__ == "__main__":
     for name, mutate in EXAMPLES.items():
         snap = healthy() if mutate is None else variant(mutate)
         (HERE / f"{name}.json").write_text(json.dumps(snap, indent=2) + "\n")
+        print(f"wrote {name}.json")
+    for name, build in BUILT.items():
+        (HERE / f"{name}.json").write_text(json.dumps(build(), indent=2) + "\n")
         print(f"wrote {name}.json")

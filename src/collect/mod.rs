@@ -106,9 +106,7 @@ pub async fn collect(args: &AwsArgs, req: &Request) -> Result<Collected, Fatal> 
     })?;
     let recorder = Arc::new(Recorder::default());
     let clients = Clients::new(&cfg, &RecordCalls(recorder.clone()));
-    let recorded_at = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let recorded_at = crate::report::now_seconds();
     let (account, region_data) = join(
         caller_account(&clients.sts),
         collect_region(&clients, &region, req),

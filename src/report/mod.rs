@@ -213,11 +213,15 @@ impl Report {
     }
 }
 
+/// The current time in UTC, to the second.
+pub fn now_seconds() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    time::OffsetDateTime::from_unix_timestamp(now.unix_timestamp()).unwrap_or(now)
+}
+
 /// The current time as RFC 3339 in UTC, to the second.
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let now = crate::report::now_seconds();
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }

@@ -7,9 +7,9 @@ ordinary AWS calls (tags), never by a side channel:
 
 * API Gateway v1 ``put_integration`` drops ``connectionId`` and
   ``integrationTarget``: they are kept and returned.
-* VPC links (v1) are always AVAILABLE: the tag ``apigw-audit-test:status``
-  (and ``apigw-audit-test:status-message``) sets the status, and
-  ``TagResource`` on a VPC link ARN is accepted.
+* VPC links (v1 and v2) are always AVAILABLE: the tag
+  ``apigw-audit-test:status`` (and ``apigw-audit-test:status-message``) sets
+  the status, and v1 ``TagResource`` on a VPC link ARN is accepted.
 * Targets are healthy unless stopped: the EC2 instance tag
   ``apigw-audit-test:health`` = ``STATE[:REASON]`` sets the target's health.
 * ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
@@ -104,6 +104,23 @@ def patch_apigateway():
         return orig_tag(self)
 
     r.APIGatewayResponse.tag_resource = tag_resource
+
+
+def patch_apigatewayv2():
+    from moto.apigatewayv2 import models as m
+
+    orig = m.VpcLink.to_json
+
+    def to_json(self):
+        d = orig(self)
+        tags = d.get("tags") or {}
+        if TAG + "status" in tags:
+            d["vpcLinkStatus"] = tags[TAG + "status"]
+        if TAG + "status-message" in tags:
+            d["vpcLinkStatusMessage"] = tags[TAG + "status-message"]
+        return d
+
+    m.VpcLink.to_json = to_json
 
 
 def patch_elbv2():
@@ -273,6 +290,7 @@ def main():
     exit_when_stdin_closes()
 
     patch_apigateway()
+    patch_apigatewayv2()
     patch_elbv2()
     patch_ec2()
 

@@ -24,7 +24,8 @@ REGION = "us-east-1"
 def clients(endpoint):
     kw = dict(region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
               aws_secret_access_key="testing")
-    return {name: boto3.client(name, **kw) for name in ("ec2", "elbv2", "apigateway", "iam")}
+    return {name: boto3.client(name, **kw) for name in ("ec2", "elbv2", "apigateway", "apigatewayv2", "iam",
+                                                         "servicediscovery")}
 
 
 def build_rest_v1(c, suffix, octet):
@@ -100,6 +101,80 @@ def build_rest_v1(c, suffix, octet):
     }
 
 
+def build_http_v2(c, suffix, octet):
+    """An HTTP API whose route reaches, through a VPC link v2, an internal ALB
+    listener on 80 with a path rule: two target groups (instances, and IP
+    targets on network interfaces), security groups chained link -> ALB ->
+    app on the real ports, access logging on."""
+    ec2, elb, v2 = c["ec2"], c["elbv2"], c["apigatewayv2"]
+    net = f"10.{octet}"
+    vpc = ec2.create_vpc(CidrBlock=f"{net}.0.0/16")["Vpc"]["VpcId"]
+
+    def subnet(cidr, az):
+        return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+
+    link_subnets = [subnet(f"{net}.1.0/24", "us-east-1a"), subnet(f"{net}.2.0/24", "us-east-1b")]
+    alb_subnets = [subnet(f"{net}.11.0/24", "us-east-1a"), subnet(f"{net}.12.0/24", "us-east-1b")]
+    app_subnets = [subnet(f"{net}.21.0/24", "us-east-1a"), subnet(f"{net}.22.0/24", "us-east-1b")]
+
+    def group(name):
+        gid = ec2.create_security_group(GroupName=f"{name}-{suffix}", Description=name, VpcId=vpc)["GroupId"]
+        # Start from no egress, like a locked-down account: every hop is explicit.
+        ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        return gid
+
+    link_sg, alb_sg, app_sg = group("catalog-link"), group("catalog-alb"), group("catalog-app")
+    ec2.authorize_security_group_egress(GroupId=link_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb_sg}]}])
+    ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": link_sg}]}])
+    ec2.authorize_security_group_egress(GroupId=alb_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": app_sg}]}])
+    ec2.authorize_security_group_ingress(GroupId=app_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": alb_sg}]}])
+
+    instances = []
+    for sid in app_subnets:
+        r = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                              SubnetId=sid, SecurityGroupIds=[app_sg])
+        instances.append(r["Instances"][0]["InstanceId"])
+    search_ips = [f"{net}.21.50", f"{net}.22.60"]
+    for sid, ip in zip(app_subnets, search_ips):
+        ec2.create_network_interface(SubnetId=sid, PrivateIpAddress=ip, Groups=[app_sg], Description="search task")
+
+    alb = elb.create_load_balancer(Name=f"catalog-alb-{suffix}", Type="application", Scheme="internal",
+                                   Subnets=alb_subnets, SecurityGroups=[alb_sg])["LoadBalancers"][0]
+    web = elb.create_target_group(Name=f"catalog-web-{suffix}", Protocol="HTTP", Port=8080, VpcId=vpc,
+                                  TargetType="instance", HealthCheckPath="/health")["TargetGroups"][0]
+    search = elb.create_target_group(Name=f"catalog-search-{suffix}", Protocol="HTTP", Port=8080, VpcId=vpc,
+                                     TargetType="ip", HealthCheckPath="/health")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=web["TargetGroupArn"], Targets=[{"Id": i} for i in instances])
+    elb.register_targets(TargetGroupArn=search["TargetGroupArn"], Targets=[{"Id": ip} for ip in search_ips])
+    listener = elb.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": web["TargetGroupArn"]}])
+    listener_arn = listener["Listeners"][0]["ListenerArn"]
+    elb.create_rule(ListenerArn=listener_arn, Priority=10,
+                    Conditions=[{"Field": "path-pattern", "Values": ["/catalog/search*"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": search["TargetGroupArn"]}])
+
+    link = v2.create_vpc_link(Name=f"catalog-link-{suffix}", SubnetIds=link_subnets,
+                              SecurityGroupIds=[link_sg])["VpcLinkId"]
+    api = v2.create_api(Name=f"catalog-{suffix}", ProtocolType="HTTP")["ApiId"]
+    integ = v2.create_integration(ApiId=api, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                  IntegrationUri=listener_arn, ConnectionType="VPC_LINK", ConnectionId=link,
+                                  PayloadFormatVersion="1.0")["IntegrationId"]
+    v2.create_route(ApiId=api, RouteKey="GET /catalog/{proxy+}", Target=f"integrations/{integ}")
+    v2.create_stage(ApiId=api, StageName="prod", AccessLogSettings={
+        "DestinationArn": f"arn:aws:logs:{REGION}:123456789012:log-group:/apigw/catalog-{suffix}",
+        "Format": "$context.requestId $context.status $context.integrationErrorMessage"})
+    return {
+        "api_id": api, "vpc_link_id": link, "alb_arn": alb["LoadBalancerArn"], "listener_arn": listener_arn,
+        "web_tg": web["TargetGroupArn"], "search_tg": search["TargetGroupArn"], "search_ips": search_ips,
+        "instances": instances, "link_sg": link_sg, "alb_sg": alb_sg, "app_sg": app_sg, "vpc": vpc, "net": net,
+    }
+
+
 def apply_break(c, s, name):
     ec2, elb, apigw = c["ec2"], c["elbv2"], c["apigateway"]
     if name == "vpc-link-failed":
@@ -127,6 +202,16 @@ def apply_break(c, s, name):
             {"op": "replace", "path": "/variables/vpcLinkId", "value": "nosuch"}])
     elif name == "nlb-deleted":
         elb.delete_load_balancer(LoadBalancerArn=s["nlb_arn"])
+    elif name == "link-v2-inactive":
+        arn = f"arn:aws:apigateway:{REGION}::/vpclinks/{s['vpc_link_id']}"
+        c["apigatewayv2"].tag_resource(ResourceArn=arn, Tags={
+            TAG + "status": "INACTIVE",
+            TAG + "status-message": "VPC link is inactive because it has not been used for 60 days"})
+    elif name == "link-sg-egress-removed":
+        ec2.revoke_security_group_egress(GroupId=s["link_sg"], IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": s["alb_sg"]}]}])
+    elif name == "search-group-emptied":
+        elb.deregister_targets(TargetGroupArn=s["search_tg"], Targets=[{"Id": ip} for ip in s["search_ips"]])
     elif name == "logging-off":
         apigw.update_stage(restApiId=s["api_id"], stageName="prod", patchOperations=[
             {"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}])
@@ -140,7 +225,7 @@ def main():
     p.add_argument("--state")
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
-    b.add_argument("topology", choices=["rest-v1"])
+    b.add_argument("topology", choices=["rest-v1", "http-v2"])
     b.add_argument("--suffix", required=True)
     b.add_argument("--octet", type=int, default=30)
     k = sub.add_parser("break")
@@ -148,7 +233,8 @@ def main():
     args = p.parse_args()
     c = clients(args.endpoint)
     if args.cmd == "build":
-        json.dump(build_rest_v1(c, args.suffix, args.octet), sys.stdout)
+        build = {"rest-v1": build_rest_v1, "http-v2": build_http_v2}[args.topology]
+        json.dump(build(c, args.suffix, args.octet), sys.stdout)
         print()
     else:
         with open(args.state) as f:

@@ -131,7 +131,8 @@ fn run(view: &StageView, out: &mut Findings) {
                 .ip_location(ip, None, resource)
                 .and_then(|loc| location_side(view, &loc, resource));
             match dst {
-                Ok(dst) => {
+                Ok(mut dst) => {
+                    dst.label = format!("Cloud Map instance {} ({ip})", inst.id);
                     r.ports.insert(port);
                     judge(
                         view,
@@ -302,7 +303,7 @@ fn judge(view: &StageView, j: &mut Judgement, src: &Side, dst: &Side, port: u16,
             "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&src.groups, Direction::Egress),
         });
         let who = format!("Security group(s) {} of {}", groups_text(src), src.label);
-        let to = format!("{} ({})", dst.label, dst.addrs());
+        let to = dst.described();
         push_verdict(
             view,
             j,

@@ -1,0 +1,99 @@
+//! End to end against moto: an HTTP API with a VPC link v2 to an internal
+//! ALB listener with a path rule and two target groups (instances, and IP
+//! targets), audited live; then broken the ways only this topology breaks;
+//! and one command auditing a REST and an HTTP API, kinds detected.
+
+mod common;
+
+use common::*;
+
+fn audit_json(key: &str, apis: &[&str]) -> (serde_json::Value, i32) {
+    let mut cmd = tool(key);
+    cmd.args(["audit", "--output", "json"]);
+    for a in apis {
+        cmd.args(["--api-id", a]);
+    }
+    let out = run(&mut cmd);
+    (json_of(&out), out.status.code().unwrap_or(-1))
+}
+
+fn broken(suffix: &str, octet: u8, brk: &str, expected: &str) {
+    let s = build("http-v2", suffix, octet);
+    apply(&s, brk);
+    let (report, code) = audit_json(
+        &format!("AKID{suffix}"),
+        &[s["api_id"].as_str().expect("api id")],
+    );
+    assert_only_fails(&report, expected);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn healthy_http_api_through_an_alb_passes() {
+    let s = build("http-v2", "h2ok", 60);
+    let (report, code) = audit_json("AKIDh2ok", &[s["api_id"].as_str().expect("api id")]);
+    let w = worst_by_check(&report);
+    assert_eq!(code, 0, "{w:?}");
+    assert_eq!(report["apis"][0]["kind"], "http");
+    for (check, status) in &w {
+        let skipped_ok =
+            ["endpoint-connection", "privatelink-inbound-rules"].contains(&check.as_str());
+        assert!(
+            status == "pass" || (skipped_ok && status == "skip"),
+            "{check} is {status}: {w:?}"
+        );
+    }
+    // Both target groups, the rule's and the default's, were judged.
+    let findings = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings");
+    for tg in ["web_tg", "search_tg"] {
+        let arn = s[tg].as_str().expect("arn");
+        assert!(
+            findings.iter().any(|f| f["check"] == "target-health"
+                && f["resource"] == arn
+                && f["status"] == "pass"),
+            "{tg} not judged"
+        );
+    }
+}
+
+#[test]
+fn vpc_link_v2_inactive() {
+    broken("h2inactive", 61, "link-v2-inactive", "vpc-link-status");
+}
+
+#[test]
+fn link_security_group_egress_removed() {
+    broken("h2egress", 62, "link-sg-egress-removed", "security-groups");
+}
+
+#[test]
+fn rule_target_group_emptied() {
+    broken("h2empty", 63, "search-group-emptied", "target-health");
+}
+
+#[test]
+fn one_command_audits_a_rest_and_an_http_api() {
+    let rest = build("rest-v1", "mixrest", 64);
+    let http = build("http-v2", "mixhttp", 65);
+    let ids = [
+        rest["api_id"].as_str().expect("id"),
+        http["api_id"].as_str().expect("id"),
+    ];
+    let (report, code) = audit_json("AKIDmixed", &ids);
+    assert_eq!(code, 0, "{}", report);
+    let kinds: std::collections::BTreeMap<String, String> = report["apis"]
+        .as_array()
+        .expect("apis")
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap_or_default().to_string(),
+                a["kind"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds.get(ids[0]).map(String::as_str), Some("rest"));
+    assert_eq!(kinds.get(ids[1]).map(String::as_str), Some("http"));
+}
