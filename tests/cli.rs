@@ -77,7 +77,15 @@ const BROKEN: &[(&str, &str)] = &[
     ("http-link-sg-no-egress", "security-groups"),
     ("http-alb-rule-empty-target-group", "target-health"),
     ("http-cloud-map-no-healthy-instance", "target-health"),
+    ("rest-tls-hostname-mismatch", "tls-certificate-hostname"),
+    ("rest-tls-self-signed", "tls-certificate-trust"),
+    ("rest-tls-plain-http-target", "protocol-match"),
+    ("rest-nlb-to-alb-idle-timeout", "idle-timeout"),
 ];
+
+/// Examples whose failing check comes with an expected warning.
+const BROKEN_WITH_WARNING: &[(&str, &str, &str)] =
+    &[("rest-undeployed-fix", "listener-port", "deployment-drift")];
 
 const HEALTHY: &[&str] = &[
     "rest-healthy",
@@ -105,12 +113,39 @@ fn every_broken_example_fails_exactly_its_check_with_exit_1() {
 }
 
 #[test]
+fn an_undeployed_fix_fails_what_is_deployed_and_warns_of_the_drift() {
+    for (name, fails, warns) in BROKEN_WITH_WARNING {
+        let out = audit_example(name, &[]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let report = json_of(&out);
+        validate(&report);
+        let w = worst_by_check(&report);
+        assert_eq!(w[*fails], "fail", "{w:?}");
+        assert_eq!(w[*warns], "warn", "{w:?}");
+        for (check, status) in &w {
+            if check != fails && check != warns {
+                assert!(
+                    status == "pass" || status == "skip",
+                    "{check} is {status}: {w:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn healthy_example_passes_with_exit_0() {
     let out = audit_example("rest-healthy", &[]);
     assert_eq!(out.status.code(), Some(0));
     let report = json_of(&out);
     validate(&report);
-    assert!(worst_by_check(&report).values().all(|s| s == "pass"));
+    for (check, status) in worst_by_check(&report) {
+        let tls = check.starts_with("tls-");
+        assert!(
+            status == "pass" || (tls && status == "skip"),
+            "{check} is {status}"
+        );
+    }
     assert_eq!(report["account"], "123456789012");
     assert_eq!(report["region"], "us-east-1");
     assert_eq!(report["summary"]["fail"], 0);
@@ -129,7 +164,9 @@ fn every_example_snapshot_is_listed_in_the_tests() {
             continue;
         };
         assert!(
-            HEALTHY.contains(&stem) || BROKEN.iter().any(|(n, _)| *n == stem),
+            HEALTHY.contains(&stem)
+                || BROKEN.iter().any(|(n, _)| *n == stem)
+                || BROKEN_WITH_WARNING.iter().any(|(n, _, _)| *n == stem),
             "{stem} has no expected verdict in tests/cli.rs"
         );
     }
@@ -480,5 +517,34 @@ fn readme_check_table_is_the_generated_one() {
         copy,
         generated.trim(),
         "README's check table is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli readme"
+    );
+}
+
+#[test]
+fn readme_protocol_table_is_the_checks_own() {
+    let generated = apigw_audit_checks::checks::protocol_match::table_markdown();
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let (open, close) = ("<!-- protocol:start -->", "<!-- protocol:end -->");
+    let start = readme
+        .find(open)
+        .expect("README has the protocol table markers");
+    let end = readme
+        .find(close)
+        .expect("README has the protocol table markers");
+    let copy = readme[start + open.len()..end].trim();
+    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
+        let updated = format!(
+            "{}{open}\n{}\n{}",
+            &readme[..start],
+            generated.trim(),
+            &readme[end..]
+        );
+        std::fs::write(root().join("README.md"), updated).expect("write README.md");
+        return;
+    }
+    assert_eq!(
+        copy,
+        generated.trim(),
+        "README's protocol table is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli readme"
     );
 }

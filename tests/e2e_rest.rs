@@ -48,8 +48,14 @@ fn healthy_rest_api_passes_every_check_and_replays_offline() {
     let live = json_of(&out);
     let w = worst_by_check(&live);
     for (check, status) in &w {
-        // moto's NLB has no security groups, so PrivateLink enforcement does not apply.
-        let ok = status == "pass" || (check == "privatelink-inbound-rules" && status == "skip");
+        // moto's NLB has no security groups, so PrivateLink enforcement does
+        // not apply; the integration speaks plain HTTP, so TLS checks do not.
+        let skippable = [
+            "privatelink-inbound-rules",
+            "tls-certificate-hostname",
+            "tls-certificate-trust",
+        ];
+        let ok = status == "pass" || (skippable.contains(&check.as_str()) && status == "skip");
         assert!(ok, "{check} is {status} on a healthy API: {w:?}");
     }
     assert_eq!(live["source"], "live");
@@ -182,4 +188,72 @@ fn unknown_stage_is_one_line_and_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("nope"), "{err}");
+}
+
+#[test]
+fn tls_listener_certificate_for_another_host() {
+    let s = build("rest-v1", "tlshost", 43);
+    apply(&s, "tls-listener-other-host");
+    let (report, code) = audit_json("AKIDtlshost", s["api_id"].as_str().expect("api id"));
+    let w = worst_by_check(&report);
+    assert_eq!(w["tls-certificate-hostname"], "fail", "{w:?}");
+    // A certificate imported into the emulator cannot chain to a public
+    // root, so trust fails as well; nothing else does.
+    assert_eq!(w["tls-certificate-trust"], "fail", "{w:?}");
+    for (check, status) in &w {
+        if !check.starts_with("tls-") {
+            assert!(
+                status == "pass" || status == "skip",
+                "{check} is {status}: {w:?}"
+            );
+        }
+    }
+    let f = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "tls-certificate-hostname")
+        .expect("finding")
+        .clone();
+    let msg = f["message"].as_str().expect("message");
+    assert!(
+        msg.contains("orders.internal.example") && msg.contains("api.internal.example"),
+        "{msg}"
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn integration_changed_after_deployment_is_drift() {
+    let s = build("rest-v1", "drift", 44);
+    apply(&s, "integration-changed-after-deployment");
+    let (report, code) = audit_json("AKIDdrift", s["api_id"].as_str().expect("api id"));
+    let w = worst_by_check(&report);
+    assert_eq!(w["deployment-drift"], "warn", "{w:?}");
+    // The stage still serves port 80, which the NLB listens on: the checks
+    // judge the deployment, so nothing fails.
+    for (check, status) in &w {
+        if check != "deployment-drift" {
+            assert!(
+                status == "pass" || status == "skip",
+                "{check} is {status}: {w:?}"
+            );
+        }
+    }
+    let f = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "deployment-drift")
+        .expect("finding")
+        .clone();
+    assert_eq!(
+        f["routes"],
+        serde_json::json!(["GET /orders", "POST /orders"])
+    );
+    assert!(
+        f["message"].as_str().expect("message").contains("uri"),
+        "{f}"
+    );
+    assert_eq!(code, 0, "a warning does not fail the default gate");
 }

@@ -38,7 +38,12 @@ pub static CHECKS: &[&CheckDef] = &[
     &crate::checks::security_groups::CHECK,
     &crate::checks::network_acls::CHECK,
     &crate::checks::privatelink_inbound_rules::CHECK,
+    &crate::checks::tls_certificate_hostname::CHECK,
+    &crate::checks::tls_certificate_trust::CHECK,
+    &crate::checks::protocol_match::CHECK,
+    &crate::checks::idle_timeout::CHECK,
     &crate::checks::execution_logging::CHECK,
+    &crate::checks::deployment_drift::CHECK,
 ];
 
 /// The check `id` (or a former id) names.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::catalogue::{CHECKS, CheckDef};
 use crate::finding::{Finding, Status};
 use crate::model::{ApiKind, ApiRecord, Failure, Fetched, RegionData, Snapshot};
-use crate::view::{Blocked, BlockedKind, RoutePath, StageView, Want, WantLog, api_arn};
+use crate::view::{Blocked, BlockedKind, Definition, RoutePath, StageView, Want, WantLog, api_arn};
 
 /// Collects one check's findings on one stage, merging by resource so the
 /// contract's "one finding per check and resource" holds whatever order the
@@ -220,7 +220,16 @@ fn audit_api(
                 for def in checks {
                     let mut sink = Findings::new(def);
                     (def.run)(&view, &mut sink);
-                    findings.extend(sink.into_vec());
+                    let mut got = sink.into_vec();
+                    if let Definition::Current(why) = &view.definition {
+                        for f in got
+                            .iter_mut()
+                            .filter(|f| !f.routes.is_empty() && f.check != "deployment-drift")
+                        {
+                            note_current_definition(f, why);
+                        }
+                    }
+                    findings.extend(got);
                 }
                 StageResult {
                     name: Some(stage.name.clone()),
@@ -236,6 +245,21 @@ fn audit_api(
         name,
         kind: api.kind,
         stages,
+    }
+}
+
+/// Says, in a finding judged on the current definition, that the deployed
+/// one could not be read: the verdict may not be what the stage serves.
+fn note_current_definition(f: &mut Finding, why: &str) {
+    f.message = format!(
+        "{} (judged on the API's current definition, since the stage's deployed one could not be read: {why}).",
+        f.message.trim_end_matches('.')
+    );
+    if let serde_json::Value::Object(m) = &mut f.evidence {
+        m.insert(
+            "definition".into(),
+            serde_json::json!({ "judged": "current", "why": why }),
+        );
     }
 }
 

@@ -10,10 +10,12 @@
 pub mod catalogue;
 pub mod checks;
 pub mod engine;
+pub mod export;
 pub mod finding;
 pub mod hops;
 pub mod model;
 pub mod net;
+pub mod tls;
 pub mod view;
 
 pub use catalogue::{CHECKS, CheckDef};

@@ -148,6 +148,12 @@ pub struct RegionData {
     pub endpoint_connections: BTreeMap<String, Fetched<Vec<EndpointConnection>>>,
     /// Cloud Map services HTTP APIs integrate with, by service ARN.
     pub cloud_map_services: BTreeMap<String, Fetched<CloudMapService>>,
+    /// Every certificate of a listener (default and SNI), by listener ARN.
+    pub listener_certificates: BTreeMap<String, Fetched<Vec<ListenerCertificate>>>,
+    /// ACM certificates, by ARN.
+    pub certificates: BTreeMap<String, Fetched<Certificate>>,
+    /// `DescribeListenerAttributes`, by listener ARN.
+    pub listener_attributes: BTreeMap<String, Fetched<BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +182,11 @@ pub struct ApiRecord {
     /// The API's current definition: for REST every resource and method,
     /// for HTTP every route, each with its integration.
     pub routes: Fetched<Vec<Route>>,
+    /// What each stage's deployment serves, by stage name (from the stage's
+    /// export). The checks walk this; `deployment-drift` compares it with
+    /// `routes`.
+    #[serde(default)]
+    pub deployed_routes: BTreeMap<String, Fetched<Vec<Route>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -505,6 +516,45 @@ pub struct EndpointConnection {
     /// `pendingAcceptance`, `pending`, `available`, `deleting`, `deleted`,
     /// `rejected`, `failed`, `expired`.
     pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenerCertificate {
+    pub arn: String,
+    pub is_default: bool,
+}
+
+/// An ACM certificate: its names and dates (`DescribeCertificate`) and its
+/// PEM and chain (`GetCertificate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub arn: String,
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub subject_alternative_names: Vec<String>,
+    /// `ISSUED`, `PENDING_VALIDATION`, `EXPIRED`, `REVOKED`, `FAILED`, ...
+    pub status: Option<String>,
+    /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
+    pub cert_type: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub not_before: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
+    pub pem: Option<String>,
+    pub chain_pem: Option<String>,
+}
+
+impl Certificate {
+    /// Every DNS name the certificate covers: its domain name and SANs.
+    pub fn names(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.domain_name.iter().cloned().collect();
+        for n in &self.subject_alternative_names {
+            if !out.contains(n) {
+                out.push(n.clone());
+            }
+        }
+        out
+    }
 }
 
 /// A Cloud Map service and its registered instances.

@@ -100,6 +100,16 @@ pub enum Want {
     EndpointService(String),
     EndpointConnections(String),
     CloudMapService(String),
+    /// What a stage's deployment serves (its export).
+    Deployment {
+        api: String,
+        stage: String,
+    },
+    /// Every certificate of a listener.
+    ListenerCertificates(String),
+    Certificate(String),
+    ListenerAttributes(String),
+    LoadBalancerAttributes(String),
 }
 
 impl Want {
@@ -122,6 +132,13 @@ impl Want {
             Want::EndpointService(_) => "ec2:DescribeVpcEndpointServiceConfigurations",
             Want::EndpointConnections(_) => "ec2:DescribeVpcEndpointConnections",
             Want::CloudMapService(_) => "servicediscovery:ListInstances",
+            Want::Deployment { .. } => "apigateway:GetExport",
+            Want::ListenerCertificates(_) => "elasticloadbalancing:DescribeListenerCertificates",
+            Want::Certificate(_) => "acm:DescribeCertificate",
+            Want::ListenerAttributes(_) => "elasticloadbalancing:DescribeListenerAttributes",
+            Want::LoadBalancerAttributes(_) => {
+                "elasticloadbalancing:DescribeLoadBalancerAttributes"
+            }
         }
     }
 }
@@ -246,6 +263,16 @@ pub enum RouteTarget<'a> {
     },
 }
 
+/// Which definition of the API the checks walk on a stage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Definition {
+    /// What the stage's deployment serves.
+    Deployed,
+    /// The API's current definition, because the deployed one could not be
+    /// read (why).
+    Current(String),
+}
+
 /// One stage of one API, with everything a check reads.
 pub struct StageView<'a> {
     pub snapshot: &'a Snapshot,
@@ -253,6 +280,8 @@ pub struct StageView<'a> {
     pub api: &'a ApiRecord,
     pub stage: &'a Stage,
     pub stage_arn: String,
+    pub definition: Definition,
+    all_routes: Result<&'a [Route], &'a Failure>,
     routes: Result<Vec<RoutePath<'a>>, &'a Failure>,
     wants: Option<&'a WantLog>,
 }
@@ -265,19 +294,57 @@ impl<'a> StageView<'a> {
         stage: &'a Stage,
         wants: Option<&'a WantLog>,
     ) -> Self {
-        let routes = match &api.routes {
-            Fetched::Ok(_) => Ok(route_paths(api, stage)),
+        let current = match &api.routes {
+            Fetched::Ok(r) => Ok(r.as_slice()),
             Fetched::NotFound(f) | Fetched::Error(f) => Err(f),
         };
+        let (definition, all_routes) = match api.deployed_routes.get(&stage.name) {
+            Some(Fetched::Ok(r)) => (Definition::Deployed, Ok(r.as_slice())),
+            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => (
+                Definition::Current(format!(
+                    "{} failed: {}",
+                    f.operation,
+                    f.message.trim_end_matches('.')
+                )),
+                current,
+            ),
+            None => {
+                if let Some(log) = wants {
+                    log.borrow_mut().insert(Want::Deployment {
+                        api: api.id.clone(),
+                        stage: stage.name.clone(),
+                    });
+                }
+                (
+                    Definition::Current(
+                        "the snapshot holds no export of the stage's deployment".to_string(),
+                    ),
+                    current,
+                )
+            }
+        };
+        let routes = all_routes.map(|r| {
+            r.iter()
+                .filter_map(|route| route_path(api, stage, route))
+                .collect()
+        });
         StageView {
             snapshot,
             region,
             api,
             stage,
             stage_arn: stage_arn(&region.region, api, &stage.name),
+            definition,
+            all_routes,
             routes,
             wants,
         }
+    }
+
+    /// Every route of the definition the stage is judged on (deployed, or
+    /// current when the deployed one is unreadable).
+    pub fn all_routes(&self) -> Result<&'a [Route], &'a Failure> {
+        self.all_routes
     }
 
     /// The routes whose integrations go through a VPC link, or the failure

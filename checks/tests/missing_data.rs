@@ -64,6 +64,19 @@ const MAPS: &[(&str, &str)] = &[
     ("network_interfaces", "ec2:DescribeNetworkInterfaces"),
     ("cloud_map_services", "servicediscovery:ListInstances"),
     (
+        "listener_certificates",
+        "elasticloadbalancing:DescribeListenerCertificates",
+    ),
+    ("certificates", "acm:DescribeCertificate"),
+    (
+        "listener_attributes",
+        "elasticloadbalancing:DescribeListenerAttributes",
+    ),
+    (
+        "load_balancer_attributes",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    ),
+    (
         "load_balancers",
         "elasticloadbalancing:DescribeLoadBalancers",
     ),
@@ -130,12 +143,30 @@ fn used(map: &str, key: &str) -> bool {
 #[test]
 fn every_unreadable_resource_turns_its_checks_to_error_never_pass() {
     for name in TOPOLOGIES {
-        unreadable_resources(name);
+        unreadable_resources(name, example(name));
     }
+    unreadable_resources("a healthy TLS path", tls_healthy());
 }
 
-fn unreadable_resources(name: &str) {
-    let base = example(name);
+/// The host-name example pointed at a host its real public certificate
+/// covers: a TLS path on which every check passes.
+fn tls_healthy() -> Value {
+    let mut v = example("rest-tls-hostname-mismatch");
+    let api = &mut v["regions"][0]["apis"][0];
+    for r in api["routes"]["ok"].as_array_mut().expect("routes") {
+        if let Some(uri) = r["integration"]["uri"].as_str() {
+            let uri = uri.replace("orders.internal.example.com", "aws-us-east-1.amazon.com");
+            r["integration"]["uri"] = json!(uri);
+        }
+    }
+    let current = api["routes"].clone();
+    for stage in ["beta", "prod"] {
+        api["deployed_routes"][stage] = current.clone();
+    }
+    v
+}
+
+fn unreadable_resources(name: &str, base: Value) {
     let before = verdicts(&base);
     assert!(
         before
@@ -181,32 +212,42 @@ fn unreadable_resources(name: &str) {
 #[test]
 fn unreadable_routes_stages_or_account_settings_are_errors() {
     let base = healthy();
-    for (path, op) in [
-        ("routes", "apigateway:GetResources"),
-        ("stages", "apigateway:GetStages"),
-    ] {
-        let mut v = base.clone();
-        v["regions"][0]["apis"][0][path] = failure(op);
-        let after = verdicts(&v);
-        assert!(!after.is_empty());
-        for (key, status) in &after {
-            if path == "routes" && key.1 == "execution-logging" {
-                // The stage default alone decides logging.
-                continue;
-            }
-            assert_eq!(*status, Status::Error, "{path} unreadable: {key:?}");
+    // The stage's deployed definition is what the checks walk: with the
+    // current one unreadable only the drift check cannot decide.
+    let mut v = base.clone();
+    v["regions"][0]["apis"][0]["routes"] = failure("apigateway:GetResources");
+    for ((_, check, _), status) in verdicts(&v) {
+        let want = match check.as_str() {
+            "deployment-drift" => Status::Error,
+            "tls-certificate-hostname" | "tls-certificate-trust" => Status::Skip,
+            _ => Status::Pass,
+        };
+        assert_eq!(status, want, "current routes unreadable: {check}");
+    }
+    // With neither definition readable, every route check is an error.
+    let mut v = base.clone();
+    v["regions"][0]["apis"][0]["routes"] = failure("apigateway:GetResources");
+    v["regions"][0]["apis"][0]["deployed_routes"]["prod"] = failure("apigateway:GetExport");
+    v["regions"][0]["apis"][0]["deployed_routes"]["beta"] = failure("apigateway:GetExport");
+    for ((_, check, _), status) in verdicts(&v) {
+        if check == "execution-logging" {
+            // The stage default alone decides logging.
+            continue;
         }
+        assert_eq!(status, Status::Error, "no definition readable: {check}");
     }
     let mut v = base.clone();
+    v["regions"][0]["apis"][0]["stages"] = failure("apigateway:GetStages");
+    assert!(verdicts(&v).values().all(|s| *s == Status::Error));
+    let mut v = base.clone();
     v["regions"][0]["apigateway_account"] = failure("apigateway:GetAccount");
-    let after = verdicts(&v);
-    for ((_, check, _), status) in &after {
-        let want = if check == "execution-logging" {
-            Status::Error
-        } else {
-            Status::Pass
+    for ((_, check, _), status) in verdicts(&v) {
+        let want = match check.as_str() {
+            "execution-logging" => Status::Error,
+            "tls-certificate-hostname" | "tls-certificate-trust" => Status::Skip,
+            _ => Status::Pass,
         };
-        assert_eq!(*status, want, "{check}");
+        assert_eq!(status, want, "{check}");
     }
 }
 

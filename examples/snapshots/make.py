@@ -65,6 +65,12 @@ def sg_rule(proto, lo, hi, cidrs=(), groups=(), pls=()):
 
 
 ALL_OUT = [sg_rule("-1", None, None, ["0.0.0.0/0"])]
+NLB_LISTENER_ATTRS = {"tcp.idle_timeout.seconds": "350", "proxy_protocol_v2.enabled": "false"}
+
+
+def alb_attrs(idle):
+    return {"idle_timeout.timeout_seconds": str(idle), "routing.http2.enabled": "true",
+            "deletion_protection.enabled": "true", "routing.http.drop_invalid_header_fields.enabled": "false"}
 NLB_SG = {"id": "sg-0d1e2f3a4b5c6d7e8", "name": "orders-nlb", "vpc_id": VPC, "owner_id": ACCOUNT,
           "ingress": [sg_rule("tcp", 80, 80, ["10.20.0.0/16"])], "egress": ALL_OUT}
 APP_SG = {"id": "sg-0a7b6c5d4e3f2a1b0", "name": "orders-app", "vpc_id": VPC, "owner_id": ACCOUNT,
@@ -128,6 +134,7 @@ def healthy():
                                                      "target_groups": [{"arn": TG, "weight": 1}]}],
                                 "certificate_arns": [], "ssl_policy": None}])},
         "listener_rules": {},
+        "listener_attributes": {LISTENER: ok(NLB_LISTENER_ATTRS)},
         "target_groups": {TG: ok({"arn": TG, "name": "orders-app-8080", "protocol": "TCP", "port": 8080,
                                   "target_type": "instance", "vpc_id": VPC, "load_balancer_arns": [NLB],
                                   "health_check": {"enabled": True, "protocol": "HTTP", "port": "8081",
@@ -309,7 +316,7 @@ def http_healthy():
             "state_reason": None, "vpc_id": VPC2, "dns_name": "internal-catalog-alb-1234567890.us-east-1.elb.amazonaws.com",
             "zones": [{"zone_name": az, "subnet_id": sid, "private_ipv4_addresses": []} for sid, az, _ in ALB_SUBNETS],
             "security_groups": [SG_ALB["id"]], "enforce_privatelink_inbound_rules": None})},
-        "load_balancer_attributes": {},
+        "load_balancer_attributes": {ALB: ok(alb_attrs(60))},
         "listeners": {ALB: ok([{"arn": ALB_LISTENER, "load_balancer_arn": ALB, "port": 80, "protocol": "HTTP",
                                 "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG_WEB, "weight": 1}]}],
                                 "certificate_arns": [], "ssl_policy": None}])},
@@ -416,6 +423,8 @@ def rest_v2_healthy():
                                  "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG_BILL, "weight": None}]}],
                                  "certificate_arns": [], "ssl_policy": None}])}
     r["listener_rules"] = {}
+    r["load_balancer_attributes"] = {}
+    r["listener_attributes"] = {NLB2_LISTENER: ok(NLB_LISTENER_ATTRS)}
     r["target_groups"] = {TG_BILL: ok({"arn": TG_BILL, "name": "billing-app", "protocol": "TCP", "port": 8080,
                                        "target_type": "instance", "vpc_id": VPC2, "load_balancer_arns": [NLB2],
                                        "health_check": {"enabled": True, "protocol": "TCP", "port": "traffic-port", "path": None}})}
@@ -471,6 +480,7 @@ def nlb_alb_healthy():
                                      "target_groups": [{"arn": TG_CHAIN_APP, "weight": 1}]}],
                                      "certificate_arns": [], "ssl_policy": None}])
     r["listener_rules"][ALB_CHAIN_LISTENER] = ok([])
+    r["load_balancer_attributes"][ALB_CHAIN] = ok(alb_attrs(400))
     for sid, az, cidr in ALB_CHAIN_SUBNETS:
         r["subnets"][sid] = subnet(sid, az, cidr)
         r["network_acls"][sid] = ok(DEFAULT_ACL)
@@ -492,6 +502,103 @@ EXAMPLES = {
     "rest-execution-logging-off": logging_off,
 }
 
+# ---- TLS, protocol, idle timeout, deployment ------------------------------
+
+CERTS = HERE / "certs"
+ORDERS_HOST = "orders.internal.example.com"
+TLS_LISTENER = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/net/orders-nlb/4f1c2e0d9a3b7c65/6a5b4c3d2e1f0a98"
+
+
+def acm(arn_id, names, pem, chain, cert_type, not_before, not_after):
+    return ok({"arn": f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/{arn_id}", "domain_name": names[0],
+               "subject_alternative_names": names, "status": "ISSUED", "cert_type": cert_type,
+               "not_before": not_before, "not_after": not_after, "pem": pem, "chain_pem": chain})
+
+
+def tls_orders(cert):
+    """The orders API on https:// through a TLS listener on 443 holding `cert`."""
+    snap = healthy()
+    r = snap["regions"][0]
+    for rt in r["apis"][0]["routes"]["ok"]:
+        if rt["integration"]["connection_type"] == "VPC_LINK":
+            rt["integration"]["uri"] = rt["integration"]["uri"].replace(f"http://{NLB_DNS}", f"https://{ORDERS_HOST}")
+    arn = cert["ok"]["arn"]
+    r["listeners"][NLB]["ok"] = [{"arn": TLS_LISTENER, "load_balancer_arn": NLB, "port": 443, "protocol": "TLS",
+                                  "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG, "weight": 1}]}],
+                                  "certificate_arns": [arn], "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}]
+    # A TLS listener's idle timeout is fixed at 350 s: nothing reads its attributes.
+    r["listener_attributes"] = {}
+    r["listener_certificates"] = {TLS_LISTENER: ok([{"arn": arn, "is_default": True}])}
+    r["certificates"] = {arn: cert}
+    r["security_groups"][NLB_SG["id"]]["ok"]["ingress"] = [sg_rule("tcp", 443, 443, ["10.20.0.0/16"])]
+    return snap
+
+
+def tls_hostname_mismatch():
+    # A public certificate (the real aws.amazon.com chain, imported), valid on
+    # the day of the snapshot, for names that do not cover the integration host.
+    leaf = (CERTS / "aws.amazon.com.leaf.pem").read_text()
+    chain = (CERTS / "aws.amazon.com.chain.pem").read_text()
+    names = ["aws.amazon.com", "aws-us-west-2.amazon.com", "www.aws.amazon.com", "1.aws-lbr.amazonaws.com",
+             "amazonaws-china.com", "www.amazonaws-china.com", "aws-us-east-1.amazon.com"]
+    snap = tls_orders(acm("3f1e2d4c-5b6a-4789-8abc-def012345678", names, leaf, chain, "IMPORTED",
+                          "2025-11-06T00:00:00Z", "2026-10-17T23:59:59Z"))
+    snap["recorded_at"] = "2026-08-12T09:14:03Z"
+    return snap
+
+
+def tls_self_signed():
+    pem = (CERTS / "orders-self-signed.pem").read_text()
+    return tls_orders(acm("7c6b5a49-3827-4165-9f8e-7d6c5b4a3928", [ORDERS_HOST], pem, None, "IMPORTED",
+                          "2026-03-01T00:00:00Z", "2027-04-01T00:00:00Z"))
+
+
+def plain_http_behind_passthrough():
+    # https:// to a TCP listener passing TLS through, to targets whose health
+    # check (HTTP on the traffic port) shows they speak plain HTTP.
+    snap = healthy()
+    r = snap["regions"][0]
+    for rt in r["apis"][0]["routes"]["ok"]:
+        if rt["integration"]["connection_type"] == "VPC_LINK":
+            rt["integration"]["uri"] = rt["integration"]["uri"].replace("http://", "https://")
+    listener = r["listeners"][NLB]["ok"][0]
+    listener["port"] = 443
+    r["target_groups"][TG]["ok"]["health_check"] = {"enabled": True, "protocol": "HTTP", "port": "traffic-port",
+                                                    "path": "/actuator/health"}
+    r["security_groups"][NLB_SG["id"]]["ok"]["ingress"] = [sg_rule("tcp", 443, 443, ["10.20.0.0/16"])]
+    for t in r["target_health"][TG]["ok"]:
+        t["health_check_port"] = "8080"
+    return snap
+
+
+def alb_idle_shorter():
+    snap = nlb_alb_healthy()
+    snap["regions"][0]["load_balancer_attributes"][ALB_CHAIN] = ok(alb_attrs(60))
+    return snap
+
+
+def undeployed_fix():
+    # The NLB's listener moved to 8080 and the integrations were fixed to
+    # match, but the stage was never redeployed: it still serves port 80.
+    snap = healthy()
+    r = snap["regions"][0]
+    r["listeners"][NLB]["ok"][0]["port"] = 8080
+    ensure_deployed(snap)
+    for rt in r["apis"][0]["routes"]["ok"]:
+        if rt["integration"]["connection_type"] == "VPC_LINK":
+            rt["integration"]["uri"] = rt["integration"]["uri"].replace(NLB_DNS, f"{NLB_DNS}:8080")
+    return snap
+
+
+def ensure_deployed(snap):
+    """Each stage serves the current definition, unless the example says otherwise."""
+    for region in snap["regions"]:
+        for api in region["apis"]:
+            if "deployed_routes" not in api:
+                api["deployed_routes"] = {st["name"]: copy.deepcopy(api["routes"]) for st in api["stages"]["ok"]}
+    return snap
+
+
 BUILT = {
     "http-healthy": http_healthy,
     "http-vpc-link-inactive": lambda: http_variant(link_inactive),
@@ -500,13 +607,18 @@ BUILT = {
     "http-cloud-map-no-healthy-instance": lambda: http_variant(cloud_map_unhealthy),
     "rest-vpc-link-v2-healthy": rest_v2_healthy,
     "rest-nlb-to-alb-healthy": nlb_alb_healthy,
+    "rest-tls-hostname-mismatch": tls_hostname_mismatch,
+    "rest-tls-self-signed": tls_self_signed,
+    "rest-tls-plain-http-target": plain_http_behind_passthrough,
+    "rest-nlb-to-alb-idle-timeout": alb_idle_shorter,
+    "rest-undeployed-fix": undeployed_fix,
 }
 
 if __name__ == "__main__":
     for name, mutate in EXAMPLES.items():
         snap = healthy() if mutate is None else variant(mutate)
-        (HERE / f"{name}.json").write_text(json.dumps(snap, indent=2) + "\n")
+        (HERE / f"{name}.json").write_text(json.dumps(ensure_deployed(snap), indent=2) + "\n")
         print(f"wrote {name}.json")
     for name, build in BUILT.items():
-        (HERE / f"{name}.json").write_text(json.dumps(build(), indent=2) + "\n")
+        (HERE / f"{name}.json").write_text(json.dumps(ensure_deployed(build()), indent=2) + "\n")
         print(f"wrote {name}.json")

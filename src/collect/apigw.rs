@@ -221,3 +221,29 @@ pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLink>, Fai
         })
         .collect())
 }
+
+/// What a stage's deployment serves: the stage's OpenAPI export with API
+/// Gateway's integration extensions.
+pub async fn get_export(
+    c: &Client,
+    region: &str,
+    id: &str,
+    stage: &str,
+) -> Result<Vec<Route>, Failure> {
+    let op = Op::apigw(
+        "apigateway:GetExport",
+        region,
+        &format!("/restapis/{id}/stages/{stage}/exports/oas30"),
+    );
+    let out = c
+        .get_export()
+        .rest_api_id(id)
+        .stage_name(stage)
+        .export_type("oas30")
+        .parameters("extensions", "integrations")
+        .accepts("application/json")
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    super::parse_export(&op, out.body().map(|b| b.as_ref()))
+}

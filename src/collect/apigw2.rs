@@ -231,3 +231,29 @@ pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLinkV2>, F
         })
         .collect())
 }
+
+/// What a stage's deployment serves: the stage's OpenAPI export with API
+/// Gateway's extensions.
+pub async fn export_api(
+    c: &Client,
+    region: &str,
+    id: &str,
+    stage: &str,
+) -> Result<Vec<Route>, Failure> {
+    let op = Op::apigw(
+        "apigateway:ExportApi",
+        region,
+        &format!("/apis/{id}/exports/OAS30"),
+    );
+    let out = c
+        .export_api()
+        .api_id(id)
+        .specification("OAS30")
+        .output_type("JSON")
+        .stage_name(stage)
+        .include_extensions(true)
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    super::parse_export(&op, out.body().map(|b| b.as_ref()))
+}

@@ -12,8 +12,8 @@ use aws_sdk_elasticloadbalancingv2::types as t;
 use futures::future::join_all;
 
 use apigw_audit_checks::model::{
-    Action, Failure, FailureKind, Fetched, HealthCheck, LbZone, Listener, ListenerRule,
-    LoadBalancer, TargetGroup, TargetHealth, WeightedTargetGroup,
+    Action, Failure, FailureKind, Fetched, HealthCheck, LbZone, Listener, ListenerCertificate,
+    ListenerRule, LoadBalancer, TargetGroup, TargetHealth, WeightedTargetGroup,
 };
 
 use super::error::{Op, classify};
@@ -326,4 +326,82 @@ pub async fn describe_target_health(
         .collect();
     targets.sort_by(|a, b| a.target_id.cmp(&b.target_id).then(a.port.cmp(&b.port)));
     Ok(targets)
+}
+
+/// Every certificate of a listener: the default and the SNI ones.
+pub async fn describe_listener_certificates(
+    c: &Client,
+    listener_arn: &str,
+) -> Result<Vec<ListenerCertificate>, Failure> {
+    let op = Op::named("elasticloadbalancing:DescribeListenerCertificates");
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = c
+            .describe_listener_certificates()
+            .listener_arn(listener_arn)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| classify(&op, &e))?;
+        out.extend(page.certificates().iter().filter_map(|cert| {
+            Some(ListenerCertificate {
+                arn: cert.certificate_arn()?.to_string(),
+                is_default: cert.is_default().unwrap_or(false),
+            })
+        }));
+        match page.next_marker() {
+            Some(m) if !m.is_empty() && Some(m) != marker.as_deref() => {
+                marker = Some(m.to_string())
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+pub async fn describe_listener_attributes(
+    c: &Client,
+    listener_arn: &str,
+) -> Result<BTreeMap<String, String>, Failure> {
+    let op = Op::named("elasticloadbalancing:DescribeListenerAttributes");
+    let out = c
+        .describe_listener_attributes()
+        .listener_arn(listener_arn)
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(out
+        .attributes()
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a.key()?.to_string(),
+                a.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect())
+}
+
+pub async fn describe_load_balancer_attributes(
+    c: &Client,
+    lb_arn: &str,
+) -> Result<BTreeMap<String, String>, Failure> {
+    let op = Op::named("elasticloadbalancing:DescribeLoadBalancerAttributes");
+    let out = c
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(out
+        .attributes()
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a.key()?.to_string(),
+                a.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect())
 }

@@ -14,6 +14,7 @@
 //! round-trip), nothing is read twice however many routes, stages or APIs
 //! share it, and the snapshot holds exactly what the checks walk.
 
+pub mod acm;
 pub mod apigw;
 pub mod apigw2;
 pub mod aws;
@@ -67,6 +68,7 @@ pub struct Collected {
 
 /// One client per service, each with the call recorder installed.
 pub struct Clients {
+    pub acm: aws_sdk_acm::Client,
     pub apigw: aws_sdk_apigateway::Client,
     pub apigw2: aws_sdk_apigatewayv2::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
@@ -88,6 +90,7 @@ macro_rules! client {
 impl Clients {
     pub fn new(cfg: &SdkConfig, rec: &RecordCalls) -> Clients {
         Clients {
+            acm: client!(aws_sdk_acm, cfg, rec),
             apigw: client!(aws_sdk_apigateway, cfg, rec),
             apigw2: client!(aws_sdk_apigatewayv2, cfg, rec),
             elb: client!(aws_sdk_elasticloadbalancingv2, cfg, rec),
@@ -232,6 +235,7 @@ async fn api_body(
         info,
         stages,
         routes,
+        deployed_routes: BTreeMap::new(),
     }
 }
 
@@ -264,9 +268,22 @@ async fn list_roots(c: &Clients, region: &str) -> Result<Vec<Root>, Fatal> {
 
 /// Listings and answers kept across levels, so a later level never
 /// repeats a call an earlier one made.
-#[derive(Default)]
 struct Memo {
     endpoint_services: Option<Result<Vec<EndpointService>, Failure>>,
+    links_v1: Result<Vec<VpcLink>, Failure>,
+    links_v2: Result<Vec<VpcLinkV2>, Failure>,
+}
+
+/// Parses an export body into the routes it describes.
+pub fn parse_export(
+    op: &Op,
+    body: Option<&[u8]>,
+) -> Result<Vec<apigw_audit_checks::model::Route>, Failure> {
+    let malformed = |m: String| op.failure(FailureKind::Malformed, None, m);
+    let body = body.ok_or_else(|| malformed("the export has no body".to_string()))?;
+    let doc: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| malformed(format!("the export is not JSON ({e})")))?;
+    apigw_audit_checks::export::routes_from_export(&doc).map_err(malformed)
 }
 
 async fn collect_region(
@@ -353,7 +370,11 @@ async fn collect_region(
     rd.apis = apis;
 
     // Then as many levels as the checks ask for.
-    let mut memo = Memo::default();
+    let mut memo = Memo {
+        endpoint_services: None,
+        links_v1,
+        links_v2,
+    };
     let mut asked: BTreeSet<Want> = BTreeSet::new();
     let mut levels = 2;
     for _ in 0..MAX_LEVELS {
@@ -369,7 +390,7 @@ async fn collect_region(
             next.retain(|w| !is_leaf(w));
         }
         tracing::debug!(level = levels + 1, wants = ?next, "reading");
-        read(c, &mut rd, &next, &mut memo, limit).await;
+        read(c, &mut rd, &next, &mut memo, region, limit).await;
         asked.extend(next);
         levels += 1;
     }
@@ -440,6 +461,7 @@ async fn read(
     rd: &mut RegionData,
     wants: &BTreeSet<Want>,
     memo: &mut Memo,
+    region: &str,
     limit: usize,
 ) {
     let mut lbs = Vec::new();
@@ -456,6 +478,11 @@ async fn read(
     let mut services = Vec::new();
     let mut conns = Vec::new();
     let mut cloud = Vec::new();
+    let mut exports = Vec::new();
+    let mut lcerts = Vec::new();
+    let mut certs = Vec::new();
+    let mut lattrs = Vec::new();
+    let mut lbattrs = Vec::new();
     for w in wants {
         match w {
             Want::LoadBalancer(a) => lbs.push(a.clone()),
@@ -476,12 +503,63 @@ async fn read(
             Want::CloudMapService(a) => cloud.push(a.clone()),
             // Links come from the level-1 listings; a link wanted here was
             // not referenced by a stage, which the checks never do.
-            // Links come from the level-1 listings for every id a stage
-            // references; nothing else looks links up.
-            Want::VpcLink(_) | Want::VpcLinkV2(_) => {}
+            // Links come from the level-1 listings: a deployed definition
+            // can name a link the current one no longer does.
+            Want::VpcLink(id) => {
+                rd.vpc_links.insert(
+                    id.clone(),
+                    link_from(&memo.links_v1, id, region, |l: &VpcLink| &l.id),
+                );
+            }
+            Want::VpcLinkV2(id) => {
+                rd.vpc_links_v2.insert(
+                    id.clone(),
+                    link_from(&memo.links_v2, id, region, |l: &VpcLinkV2| &l.id),
+                );
+            }
+            Want::Deployment { api, stage } => {
+                let kind = rd.apis.iter().find(|a| &a.id == api).map(|a| a.kind);
+                if let Some(kind) = kind {
+                    exports.push((api.clone(), stage.clone(), kind));
+                }
+            }
+            Want::ListenerCertificates(l) => lcerts.push(l.clone()),
+            Want::Certificate(a) => certs.push(a.clone()),
+            Want::ListenerAttributes(l) => lattrs.push(l.clone()),
+            Want::LoadBalancerAttributes(l) => lbattrs.push(l.clone()),
         }
     }
     let need_services = !services.is_empty() && memo.endpoint_services.is_none();
+
+    let (exp_r, lc_r, cert_r, la_r, lba_r) = tokio::join!(
+        each(exports, limit, |(api, stage, kind)| async move {
+            match kind {
+                ApiKind::Rest => fetched(apigw::get_export(&c.apigw, region, &api, &stage).await),
+                ApiKind::Http => fetched(apigw2::export_api(&c.apigw2, region, &api, &stage).await),
+            }
+        }),
+        each(lcerts, limit, |arn| async move {
+            fetched(elb::describe_listener_certificates(&c.elb, &arn).await)
+        }),
+        each(certs, limit, |arn| async move {
+            acm::certificate(&c.acm, &arn).await
+        }),
+        each(lattrs, limit, |arn| async move {
+            fetched(elb::describe_listener_attributes(&c.elb, &arn).await)
+        }),
+        each(lbattrs, limit, |arn| async move {
+            fetched(elb::describe_load_balancer_attributes(&c.elb, &arn).await)
+        }),
+    );
+    for ((api, stage, _), routes) in exp_r {
+        if let Some(a) = rd.apis.iter_mut().find(|a| a.id == api) {
+            a.deployed_routes.insert(stage, routes);
+        }
+    }
+    rd.listener_certificates.extend(lc_r);
+    rd.certificates.extend(cert_r);
+    rd.listener_attributes.extend(la_r);
+    rd.load_balancer_attributes.extend(lba_r);
 
     let (lb_r, l_r, r_r, tg_r, h_r, i_r, eni_r, s_r, sg_r, acl_r, pl_r, svc_r, conn_r, cm_r) = tokio::join!(
         batch(&lbs, |v| elb::describe_load_balancers(&c.elb, v)),

@@ -12,6 +12,12 @@ ordinary AWS calls (tags), never by a side channel:
   the status, and v1 ``TagResource`` on a VPC link ARN is accepted.
 * Targets are healthy unless stopped: the EC2 instance tag
   ``apigw-audit-test:health`` = ``STATE[:REASON]`` sets the target's health.
+* REST deployments do not snapshot the API and ``GetExport`` returns no
+  integrations: ``CreateDeployment`` now records the resources, methods and
+  integrations it deploys, and ``GetExport`` returns that record for the
+  stage's deployment, with ``x-amazon-apigateway-integration``.
+* HTTP API ``ExportApi`` is not implemented: it returns the API's routes and
+  integrations (moto's HTTP API deployments do not snapshot either).
 * ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
   service configuration reports one connection from an API Gateway-owned
   endpoint, whose state is the service's tag
@@ -106,8 +112,102 @@ def patch_apigateway():
     r.APIGatewayResponse.tag_resource = tag_resource
 
 
+def rest_export(api):
+    """An OpenAPI document of a REST API's current resources, as GetExport
+    with extensions=integrations returns it."""
+    paths = {}
+    for res in api.resources.values():
+        ops = {}
+        for verb, method in res.resource_methods.items():
+            op = {"responses": {}}
+            i = method.method_integration
+            if i is not None:
+                ext = {"type": (i.integration_type or "").lower(), "uri": i.uri,
+                       "passthroughBehavior": "when_no_match",
+                       "connectionType": i.connection_type or "INTERNET",
+                       "timeoutInMillis": int(i.timeout_in_millis or 29000)}
+                if i.http_method:
+                    ext["httpMethod"] = i.http_method
+                if getattr(i, "connection_id", None):
+                    ext["connectionId"] = i.connection_id
+                if getattr(i, "integration_target", None):
+                    ext["integrationTarget"] = i.integration_target
+                if i.tls_config:
+                    ext["tlsConfig"] = i.tls_config
+                op["x-amazon-apigateway-integration"] = ext
+            ops["x-amazon-apigateway-any-method" if verb == "ANY" else verb.lower()] = op
+        paths[res.get_path()] = ops
+    return {"openapi": "3.0.1", "info": {"title": api.name, "version": "1"}, "paths": paths}
+
+
+def patch_apigateway_deployments():
+    import copy
+
+    from moto.apigateway import models as m
+    from moto.apigateway import responses as r
+
+    orig = m.RestAPI.create_deployment
+
+    def create_deployment(self, name, description="", stage_variables=None):
+        d = orig(self, name, description, stage_variables)
+        d.apigw_audit_snapshot = copy.deepcopy(rest_export(self))
+        return d
+
+    m.RestAPI.create_deployment = create_deployment
+
+    def get_export(self):
+        parts = self.path.split("/")
+        api = self.backend.get_rest_api(parts[-5])
+        stage = api.stages.get(unquote(parts[-3]))
+        if stage is None:
+            return 404, {"x-amzn-ErrorType": "NotFoundException"}, json.dumps({"message": "Invalid stage identifier specified"})
+        deployment = api.deployments.get(stage.deployment_id)
+        doc = getattr(deployment, "apigw_audit_snapshot", None) or rest_export(api)
+        return 200, {"Content-Type": "application/json"}, json.dumps(doc)
+
+    r.APIGatewayResponse.get_export = get_export
+
+
 def patch_apigatewayv2():
     from moto.apigatewayv2 import models as m
+    from moto.apigatewayv2 import responses as r
+    from moto.apigatewayv2 import urls as u
+
+    from moto.apigateway import urls as v1_urls
+
+    # API Gateway serves both versions from one host, so moto merges the v2
+    # routes into the v1 table at import: the new route goes in both.
+    pattern = "{0}/v2/apis/(?P<api_id>[^/]+)/exports/(?P<specification>[^/]+)$"
+    u.url_paths[pattern] = r.ApiGatewayV2Response.dispatch
+    v1_urls.url_paths[pattern] = r.ApiGatewayV2Response.dispatch
+
+    def export_api(self):
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[3])
+        paths = {}
+        for route in api.routes.values():
+            method, _, path = route.route_key.partition(" ")
+            if not path:
+                method, path = "ANY", route.route_key
+            op = {}
+            target = route.target or ""
+            if target.startswith("integrations/") and target.split("/", 1)[1] in api.integrations:
+                i = api.integrations[target.split("/", 1)[1]]
+                ext = {"type": (i.integration_type or "").lower(), "uri": i.integration_uri,
+                       "connectionType": i.connection_type or "INTERNET",
+                       "payloadFormatVersion": i.payload_format_version}
+                if i.integration_method:
+                    ext["httpMethod"] = i.integration_method
+                if i.connection_id:
+                    ext["connectionId"] = i.connection_id
+                if i.tls_config:
+                    ext["tlsConfig"] = i.tls_config
+                op["x-amazon-apigateway-integration"] = ext
+            key = "x-amazon-apigateway-any-method" if method == "ANY" else method.lower()
+            paths.setdefault(path, {})[key] = op
+        doc = {"openapi": "3.0.1", "info": {"title": api.name, "version": "1"}, "paths": paths}
+        return 200, {"Content-Type": "application/json"}, json.dumps(doc)
+
+    r.ApiGatewayV2Response.export_api = export_api
 
     orig = m.VpcLink.to_json
 
@@ -290,6 +390,7 @@ def main():
     exit_when_stdin_closes()
 
     patch_apigateway()
+    patch_apigateway_deployments()
     patch_apigatewayv2()
     patch_elbv2()
     patch_ec2()

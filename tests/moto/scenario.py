@@ -25,7 +25,45 @@ def clients(endpoint):
     kw = dict(region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
               aws_secret_access_key="testing")
     return {name: boto3.client(name, **kw) for name in ("ec2", "elbv2", "apigateway", "apigatewayv2", "iam",
-                                                         "servicediscovery")}
+                                                         "servicediscovery", "acm")}
+
+
+def self_signed(host):
+    """A certificate and key for `host`, as a team imports its own into ACM."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                              serialization.NoEncryption()))
+
+
+def redeploy(apigw, s):
+    """Deploys the API to prod again. moto recreates the stage on
+    CreateDeployment, so its variables and logging are set again too."""
+    apigw.create_deployment(restApiId=s["api_id"], stageName="prod", variables={"vpcLinkId": s["vpc_link_id"]})
+    apigw.update_stage(restApiId=s["api_id"], stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+
+
+def set_uri(apigw, s, uri):
+    """Points both routes' integrations at `uri` (moto has no UpdateIntegration)."""
+    for method in ("GET", "POST"):
+        apigw.put_integration(restApiId=s["api_id"], resourceId=s["orders_resource"], httpMethod=method,
+                              type="HTTP_PROXY", integrationHttpMethod=method, uri=uri,
+                              connectionType="VPC_LINK", connectionId="${stageVariables.vpcLinkId}")
 
 
 def build_rest_v1(c, suffix, octet):
@@ -96,6 +134,7 @@ def build_rest_v1(c, suffix, octet):
         {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
     return {
         "api_id": api, "vpc_link_id": link, "nlb_arn": lb["LoadBalancerArn"], "listener_arn": listener_arn,
+        "orders_resource": orders, "nlb_dns": lb["DNSName"],
         "target_group_arn": tg["TargetGroupArn"], "instances": instances, "app_acl": acl, "app_sg": sg,
         "service_id": svc_id, "vpc": vpc, "net": net, "nlb_subnets": nlb_subnets, "app_subnets": app_subnets,
     }
@@ -202,6 +241,18 @@ def apply_break(c, s, name):
             {"op": "replace", "path": "/variables/vpcLinkId", "value": "nosuch"}])
     elif name == "nlb-deleted":
         elb.delete_load_balancer(LoadBalancerArn=s["nlb_arn"])
+    elif name == "tls-listener-other-host":
+        # A TLS listener with a certificate for api.internal.example; the
+        # integration verifies another host, and the change is deployed.
+        pem, key = self_signed("api.internal.example")
+        arn = c["acm"].import_certificate(Certificate=pem, PrivateKey=key)["CertificateArn"]
+        elb.create_listener(LoadBalancerArn=s["nlb_arn"], Protocol="TLS", Port=443, Certificates=[{"CertificateArn": arn}],
+                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
+        set_uri(apigw, s, "https://orders.internal.example/orders")
+        redeploy(apigw, s)
+    elif name == "integration-changed-after-deployment":
+        set_uri(apigw, s, f"http://{s['nlb_dns']}:8080/orders")
     elif name == "link-v2-inactive":
         arn = f"arn:aws:apigateway:{REGION}::/vpclinks/{s['vpc_link_id']}"
         c["apigatewayv2"].tag_resource(ResourceArn=arn, Tags={

@@ -65,8 +65,8 @@ fn run(view: &StageView, out: &mut Findings) {
         .get("*/*")
         .and_then(|s| s.logging_level.as_deref())
         .unwrap_or("OFF");
-    let (off_routes, all_routes): (Vec<String>, Vec<String>) = match &view.api.routes {
-        Fetched::Ok(routes) => {
+    let (off_routes, all_routes): (Vec<String>, Vec<String>) = match view.all_routes() {
+        Ok(routes) => {
             let off = routes
                 .iter()
                 .filter(|r| effective_level(stage, &r.method, &r.path).eq_ignore_ascii_case("OFF"))

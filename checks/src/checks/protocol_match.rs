@@ -1,0 +1,426 @@
+//! `protocol-match`: the integration's scheme, the listener's protocol and
+//! the target group's protocol agree, so that no plain HTTP answers an
+//! `https://` integration and no TLS listener waits for a handshake that a
+//! plain `http://` integration never starts.
+//!
+//! The verdicts are one table, [`TABLE`], documented in the README (a test
+//! keeps the copy current). Where TLS passes through an NLB's TCP listener,
+//! what the target speaks is read from its health check: an HTTPS health
+//! check on the traffic port shows TLS, an HTTP one shows plain HTTP, a TCP
+//! one shows nothing (a warning).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::catalogue::CheckDef;
+use crate::engine::{Findings, private_routes};
+use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::hops::route_tls;
+use crate::model::TargetGroup;
+use crate::view::StageView;
+
+pub static CHECK: CheckDef = CheckDef {
+    meta: CheckMeta {
+        id: "protocol-match",
+        title: "Integration scheme, listener and target protocols agree",
+        severity: Severity::High,
+        explains: &[
+            "Execution failed due to configuration error: Not a valid protocol version",
+            "Execution failed due to configuration error: Unrecognized SSL message, plaintext connection?",
+            "Execution failed due to configuration error: There was an internal error while executing your request",
+        ],
+        remediation: "Make the integration URI's scheme match what answers it: https:// for a TLS or HTTPS listener, or for TLS passing through a TCP listener to a target that speaks TLS; http:// for a TCP or HTTP listener in front of a target that speaks plain HTTP. Then redeploy.",
+        aliases: &[],
+    },
+    run,
+};
+
+/// What the target speaks, as its health check shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetSpeaks {
+    Tls,
+    PlainHttp,
+    Unknown,
+}
+
+/// One row of the protocol table. `None` matches anything.
+#[derive(Debug)]
+pub struct Row {
+    pub scheme: &'static str,
+    pub listener: &'static str,
+    pub target_group: Option<&'static str>,
+    pub target: Option<TargetSpeaks>,
+    pub status: Status,
+    pub why: &'static str,
+}
+
+/// The verdict for each combination; the first matching row decides.
+pub const TABLE: &[Row] = &[
+    Row {
+        scheme: "https",
+        listener: "TLS",
+        target_group: None,
+        target: None,
+        status: Status::Pass,
+        why: "the NLB terminates TLS (and, for a TLS target group, opens a new TLS connection to the target)",
+    },
+    Row {
+        scheme: "https",
+        listener: "HTTPS",
+        target_group: None,
+        target: None,
+        status: Status::Pass,
+        why: "the ALB terminates TLS",
+    },
+    Row {
+        scheme: "https",
+        listener: "TCP",
+        target_group: Some("TCP"),
+        target: Some(TargetSpeaks::Tls),
+        status: Status::Pass,
+        why: "TLS passes through to a target that speaks TLS (its health check is HTTPS on the traffic port)",
+    },
+    Row {
+        scheme: "https",
+        listener: "TCP",
+        target_group: Some("TCP"),
+        target: Some(TargetSpeaks::PlainHttp),
+        status: Status::Fail,
+        why: "TLS passes through to a target that speaks plain HTTP on that port (its health check is HTTP): API Gateway reports \"Not a valid protocol version\"",
+    },
+    Row {
+        scheme: "https",
+        listener: "TCP",
+        target_group: None,
+        target: None,
+        status: Status::Warn,
+        why: "TLS passes through to the target, and nothing in its configuration shows that it speaks TLS on that port",
+    },
+    Row {
+        scheme: "https",
+        listener: "HTTP",
+        target_group: None,
+        target: None,
+        status: Status::Fail,
+        why: "the ALB listener speaks plain HTTP to an https:// integration: API Gateway reports \"Not a valid protocol version\"",
+    },
+    Row {
+        scheme: "http",
+        listener: "TCP",
+        target_group: Some("TCP"),
+        target: Some(TargetSpeaks::Tls),
+        status: Status::Fail,
+        why: "plain HTTP passes through to a target that speaks TLS on that port (its health check is HTTPS)",
+    },
+    Row {
+        scheme: "http",
+        listener: "TCP",
+        target_group: None,
+        target: None,
+        status: Status::Pass,
+        why: "plain HTTP passes through to the target",
+    },
+    Row {
+        scheme: "http",
+        listener: "HTTP",
+        target_group: None,
+        target: None,
+        status: Status::Pass,
+        why: "the ALB speaks plain HTTP, as the integration does",
+    },
+    Row {
+        scheme: "http",
+        listener: "TLS",
+        target_group: None,
+        target: None,
+        status: Status::Fail,
+        why: "the NLB listener waits for a TLS handshake and the http:// integration sends plain HTTP",
+    },
+    Row {
+        scheme: "http",
+        listener: "HTTPS",
+        target_group: None,
+        target: None,
+        status: Status::Fail,
+        why: "the ALB listener waits for a TLS handshake and the http:// integration sends plain HTTP",
+    },
+];
+
+/// The row deciding a combination, or `None` for a listener protocol API
+/// Gateway cannot speak to (UDP).
+pub fn decide(
+    scheme: &str,
+    listener: &str,
+    target_group: Option<&str>,
+    target: TargetSpeaks,
+) -> Option<&'static Row> {
+    let listener = if listener == "TCP_UDP" {
+        "TCP"
+    } else {
+        listener
+    };
+    TABLE.iter().find(|r| {
+        r.scheme == scheme
+            && r.listener == listener
+            && r.target_group.is_none_or(|t| Some(t) == target_group)
+            && r.target.is_none_or(|t| t == target)
+    })
+}
+
+/// What a target group's targets speak on the traffic port, from the
+/// health check that probes them.
+pub fn target_speaks(tg: &TargetGroup) -> TargetSpeaks {
+    let on_traffic_port = matches!(tg.health_check.port.as_deref(), None | Some("traffic-port"))
+        || tg
+            .health_check
+            .port
+            .as_deref()
+            .and_then(|p| p.parse::<u16>().ok())
+            == tg.port;
+    if tg.health_check.enabled == Some(false) || !on_traffic_port {
+        return TargetSpeaks::Unknown;
+    }
+    match tg.health_check.protocol.as_deref() {
+        Some("HTTPS") => TargetSpeaks::Tls,
+        Some("HTTP") => TargetSpeaks::PlainHttp,
+        _ => TargetSpeaks::Unknown,
+    }
+}
+
+/// The README's copy of [`TABLE`].
+pub fn table_markdown() -> String {
+    let mut s = String::from(
+        "| scheme | listener | target group | target speaks | verdict | why |\n|---|---|---|---|---|---|\n",
+    );
+    for r in TABLE {
+        let target = match r.target {
+            Some(TargetSpeaks::Tls) => "TLS (HTTPS health check)",
+            Some(TargetSpeaks::PlainHttp) => "plain HTTP (HTTP health check)",
+            Some(TargetSpeaks::Unknown) | None => "any",
+        };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.scheme,
+            r.listener,
+            r.target_group.unwrap_or("any"),
+            target,
+            r.status.as_str(),
+            r.why.replace('|', "\\|")
+        ));
+    }
+    s
+}
+
+fn run(view: &StageView, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let Some(routes) = private_routes(view, out) else {
+        return;
+    };
+    // Listener ARN -> (worst status, its finding).
+    let mut per_listener: BTreeMap<String, Finding> = BTreeMap::new();
+    for rp in routes {
+        let rt = match route_tls(view, rp) {
+            Ok(Some(rt)) => rt,
+            Ok(None) => {
+                out.add(
+                    Finding::new(
+                        meta,
+                        Status::Skip,
+                        &view.stage_arn,
+                        format!("Not applicable: {} integrates with Cloud Map instances directly, with no listener.", rp.label),
+                    )
+                    .routes([rp.label.clone()]),
+                );
+                continue;
+            }
+            Err(b) => {
+                out.blocked(&b, &[&rp.label]);
+                continue;
+            }
+        };
+        // The listener that decides: where TLS ends when an NLB passes TCP
+        // to an ALB, else the first one.
+        let (lb, listener) = match rt.tls_end {
+            Some(end) if end.1.arn != rt.listener.arn => end,
+            _ => (rt.lb, rt.listener),
+        };
+        let protocol = listener.protocol.as_deref().unwrap_or("unknown");
+        // Through a TCP listener, the single target group behind it decides
+        // what answers; several must all agree, so judge the worst.
+        let mut tg_rows: Vec<(Option<&TargetGroup>, TargetSpeaks)> =
+            vec![(None, TargetSpeaks::Unknown)];
+        if protocol == "TCP" {
+            match view.forward_target_groups(lb, listener) {
+                Ok(arns) => {
+                    let tgs: Vec<&TargetGroup> = arns
+                        .iter()
+                        .filter_map(|a| view.target_group(a).ok())
+                        .collect();
+                    if !tgs.is_empty() {
+                        tg_rows = tgs
+                            .into_iter()
+                            .map(|tg| (Some(tg), target_speaks(tg)))
+                            .collect();
+                    }
+                }
+                Err(b) => {
+                    out.blocked(&b, &[&rp.label]);
+                    continue;
+                }
+            }
+        }
+        for (tg, speaks) in tg_rows {
+            let tg_proto = tg.and_then(|t| t.protocol.as_deref());
+            let ev = json!({
+                "scheme": rt.scheme, "listener_arn": listener.arn, "listener_protocol": protocol,
+                "target_group": tg.map(|t| &t.arn), "target_group_protocol": tg_proto,
+                "target_port": tg.and_then(|t| t.port), "health_check": tg.map(|t| &t.health_check),
+                "uri": rp.integration.uri,
+            });
+            let (status, message) = match decide(&rt.scheme, protocol, tg_proto, speaks) {
+                Some(row) => {
+                    let sentence = format!(
+                        "{} ({}) reaches {} listener {} ({} {}){}: {}",
+                        rp.label,
+                        rt.scheme,
+                        if lb.lb_type.as_deref() == Some("application") {
+                            "ALB"
+                        } else {
+                            "NLB"
+                        },
+                        listener.arn,
+                        protocol,
+                        listener.port.map(|p| p.to_string()).unwrap_or_default(),
+                        tg.map(|t| format!(
+                            " and target group {} ({} {})",
+                            t.name.as_deref().unwrap_or(&t.arn),
+                            tg_proto.unwrap_or("?"),
+                            t.port.map(|p| p.to_string()).unwrap_or_default()
+                        ))
+                        .unwrap_or_default(),
+                        row.why
+                    );
+                    let sentence = match row.status {
+                        Status::Fail => {
+                            format!("{sentence}; the scheme and the listener need to agree.")
+                        }
+                        Status::Warn => {
+                            format!("{sentence}; make sure the target terminates TLS there.")
+                        }
+                        _ => format!("{sentence}."),
+                    };
+                    (row.status, sentence)
+                }
+                None => (
+                    Status::Fail,
+                    format!(
+                        "{} reaches listener {} on protocol {protocol}, which API Gateway cannot speak to; it needs a TCP, TLS, HTTP or HTTPS listener.",
+                        rp.label, listener.arn
+                    ),
+                ),
+            };
+            let f = Finding::new(meta, status, &listener.arn, message)
+                .routes([rp.label.clone()])
+                .evidence(ev);
+            match per_listener.get_mut(&listener.arn) {
+                Some(old) if f.status > old.status => *old = f,
+                Some(old) if f.status == old.status => {
+                    old.routes.extend(f.routes);
+                    old.routes.sort();
+                    old.routes.dedup();
+                }
+                Some(_) => {}
+                None => {
+                    per_listener.insert(listener.arn.clone(), f);
+                }
+            }
+        }
+    }
+    for f in per_listener.into_values() {
+        out.add(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TargetSpeaks::*;
+
+    /// Every combination the README documents, with its verdict.
+    #[test]
+    fn protocol_table() {
+        type Case = (
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            TargetSpeaks,
+            Option<Status>,
+        );
+        let cases: &[Case] = &[
+            ("https", "TLS", Some("TCP"), Unknown, Some(Status::Pass)),
+            ("https", "TLS", Some("TLS"), Tls, Some(Status::Pass)),
+            (
+                "https",
+                "HTTPS",
+                Some("HTTP"),
+                PlainHttp,
+                Some(Status::Pass),
+            ),
+            ("https", "TCP", Some("TCP"), Tls, Some(Status::Pass)),
+            ("https", "TCP", Some("TCP"), PlainHttp, Some(Status::Fail)),
+            ("https", "TCP", Some("TCP"), Unknown, Some(Status::Warn)),
+            (
+                "https",
+                "TCP_UDP",
+                Some("TCP"),
+                PlainHttp,
+                Some(Status::Fail),
+            ),
+            ("https", "HTTP", Some("HTTP"), PlainHttp, Some(Status::Fail)),
+            ("http", "TCP", Some("TCP"), Tls, Some(Status::Fail)),
+            ("http", "TCP", Some("TCP"), PlainHttp, Some(Status::Pass)),
+            ("http", "TCP", Some("TCP"), Unknown, Some(Status::Pass)),
+            ("http", "HTTP", Some("HTTP"), Unknown, Some(Status::Pass)),
+            ("http", "TLS", Some("TCP"), PlainHttp, Some(Status::Fail)),
+            ("http", "HTTPS", Some("HTTP"), PlainHttp, Some(Status::Fail)),
+            ("http", "UDP", Some("UDP"), Unknown, None),
+        ];
+        for (scheme, listener, tg, target, want) in cases {
+            let got = decide(scheme, listener, *tg, *target).map(|r| r.status);
+            assert_eq!(got, *want, "{scheme} {listener} {tg:?} {target:?}");
+        }
+    }
+
+    #[test]
+    fn health_checks_tell_what_the_target_speaks() {
+        let mut tg = TargetGroup {
+            arn: "tg".into(),
+            name: None,
+            protocol: Some("TCP".into()),
+            port: Some(8443),
+            target_type: Some("instance".into()),
+            vpc_id: None,
+            load_balancer_arns: vec![],
+            health_check: crate::model::HealthCheck {
+                enabled: Some(true),
+                protocol: Some("HTTPS".into()),
+                port: Some("traffic-port".into()),
+                path: Some("/health".into()),
+            },
+        };
+        assert_eq!(target_speaks(&tg), Tls);
+        tg.health_check.protocol = Some("HTTP".into());
+        assert_eq!(target_speaks(&tg), PlainHttp);
+        tg.health_check.port = Some("8081".into());
+        assert_eq!(
+            target_speaks(&tg),
+            Unknown,
+            "a check on another port shows nothing about the traffic port"
+        );
+        tg.health_check.port = Some("8443".into());
+        assert_eq!(target_speaks(&tg), PlainHttp);
+        tg.health_check.protocol = Some("TCP".into());
+        assert_eq!(target_speaks(&tg), Unknown);
+    }
+}

@@ -1,0 +1,208 @@
+//! `tls-certificate-hostname`: the host API Gateway verifies (the integration
+//! URI's host, or `serverNameToVerify`) is covered by the certificate the
+//! TLS listener presents for it.
+//!
+//! A load balancer presents the certificate (default or SNI) whose names
+//! cover the requested name, else its default one; the check compares the
+//! host with the names (domain name and SANs, from ACM) of every certificate
+//! the listener holds and says which it compared.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::catalogue::CheckDef;
+use crate::engine::{Findings, private_routes};
+use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::hops::{Judgement, listener_certs, presented_cert, route_tls};
+use crate::model::Listener;
+use crate::tls::matching_name;
+use crate::view::StageView;
+
+pub static CHECK: CheckDef = CheckDef {
+    meta: CheckMeta {
+        id: "tls-certificate-hostname",
+        title: "Listener certificate matches the integration host",
+        severity: Severity::High,
+        explains: &[
+            "Execution failed due to configuration error: Host name 'X' does not match the certificate subject provided by the peer (CN=Y)",
+            "Execution failed due to configuration error: General SSLEngine problem",
+        ],
+        remediation: "Attach to the TLS listener a certificate (default or SNI) whose domain name or subject alternative names cover the host API Gateway verifies, or set the integration URI's host (or serverNameToVerify) to a name the certificate covers, then redeploy.",
+        aliases: &[],
+    },
+    run,
+};
+
+/// Routes of one TLS listener, by (host, where the host comes from).
+struct PerListener<'a> {
+    listener: &'a Listener,
+    hosts: BTreeMap<(String, &'static str), BTreeSet<String>>,
+}
+
+pub(crate) fn not_applicable(out: &mut Findings, resource: &str, route: &str, reason: String) {
+    let meta = out.meta();
+    out.add(
+        Finding::new(
+            meta,
+            Status::Skip,
+            resource,
+            format!("Not applicable: {reason}."),
+        )
+        .routes([route.to_string()]),
+    );
+}
+
+fn run(view: &StageView, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let Some(routes) = private_routes(view, out) else {
+        return;
+    };
+    let mut groups: BTreeMap<String, PerListener> = BTreeMap::new();
+    for rp in routes {
+        let rt = match route_tls(view, rp) {
+            Ok(Some(rt)) => rt,
+            Ok(None) => {
+                not_applicable(
+                    out,
+                    &view.stage_arn,
+                    &rp.label,
+                    format!(
+                        "{} integrates with Cloud Map instances directly, with no listener certificate",
+                        rp.label
+                    ),
+                );
+                continue;
+            }
+            Err(b) => {
+                out.blocked(&b, &[&rp.label]);
+                continue;
+            }
+        };
+        if rt.scheme != "https" {
+            not_applicable(
+                out,
+                &rt.listener.arn,
+                &rp.label,
+                format!(
+                    "{} speaks plain HTTP, so no certificate is verified",
+                    rp.label
+                ),
+            );
+            continue;
+        }
+        let Some((_, tls_listener)) = rt.tls_end else {
+            let reason = if rt.listener.protocol.as_deref() == Some("TCP") {
+                format!(
+                    "TLS passes through listener {} to the targets, whose certificate is not visible to AWS",
+                    rt.listener.arn
+                )
+            } else {
+                format!(
+                    "listener {} does not speak TLS (see protocol-match)",
+                    rt.listener.arn
+                )
+            };
+            not_applicable(out, &rt.listener.arn, &rp.label, reason);
+            continue;
+        };
+        let Some(host) = rt.host else {
+            not_applicable(
+                out,
+                &tls_listener.arn,
+                &rp.label,
+                format!(
+                    "the integration of {} sets no serverNameToVerify, so no host name is verified",
+                    rp.label
+                ),
+            );
+            continue;
+        };
+        groups
+            .entry(tls_listener.arn.clone())
+            .or_insert_with(|| PerListener {
+                listener: tls_listener,
+                hosts: BTreeMap::new(),
+            })
+            .hosts
+            .entry(host)
+            .or_default()
+            .insert(rp.label.clone());
+    }
+
+    for (arn, group) in groups {
+        let all_routes: Vec<String> = group.hosts.values().flatten().cloned().collect();
+        let certs = match listener_certs(view, group.listener) {
+            Ok(c) => c,
+            Err(b) => {
+                out.blocked(&b, &all_routes);
+                continue;
+            }
+        };
+        let mut j = Judgement::new();
+        let mut passes: Vec<String> = Vec::new();
+        let mut failing: BTreeSet<String> = BTreeSet::new();
+        for ((host, source), routes) in &group.hosts {
+            let presented = match presented_cert(&certs, Some(host)) {
+                Ok(p) => p,
+                Err(b) => {
+                    j.push_blocked(&b, &format!("the certificate for {host}"));
+                    failing.extend(routes.iter().cloned());
+                    continue;
+                }
+            };
+            let Some(c) = presented else {
+                j.push(
+                    Status::Fail,
+                    format!("TLS listener {arn} holds no certificate at all, so it can present none for {host}"),
+                    json!({ "host": host }),
+                );
+                failing.extend(routes.iter().cloned());
+                continue;
+            };
+            let Ok(cert) = &c.cert else { continue };
+            let names = cert.names();
+            let ev = json!({
+                "host": host, "host_source": source, "certificate_arn": c.arn, "default": c.is_default,
+                "names": names, "listener_certificates": certs.iter().map(|c| &c.arn).collect::<Vec<_>>(),
+            });
+            match matching_name(&names, host) {
+                Some(n) => {
+                    passes.push(format!(
+                        "{host} ({source}) by name {n} of certificate {}",
+                        c.arn
+                    ));
+                    j.push(Status::Pass, String::new(), ev);
+                }
+                None => {
+                    failing.extend(routes.iter().cloned());
+                    j.push(
+                        Status::Fail,
+                        format!(
+                            "TLS listener {arn} presents certificate {} (names {}) for {host}, {source}, and none of those names covers it; it needs a certificate for {host} or a wildcard for its parent domain",
+                            c.arn,
+                            names.join(", ")
+                        ),
+                        ev,
+                    );
+                }
+            }
+        }
+        let worst = j.worst().unwrap_or(Status::Pass);
+        let f = j.finding(
+            meta,
+            &arn,
+            format!(
+                "TLS listener {arn} presents a certificate covering {}.",
+                passes.join("; ")
+            ),
+            json!({ "listener_arn": arn }),
+        );
+        let routes: Vec<String> = if worst == Status::Pass {
+            all_routes
+        } else {
+            failing.into_iter().collect()
+        };
+        out.add(f.routes(routes));
+    }
+}

@@ -1,0 +1,208 @@
+//! `tls-certificate-trust`: the certificate a TLS listener presents is
+//! ISSUED, valid at the time of the snapshot (warning within 30 days of
+//! expiry) and chains to a public root API Gateway trusts.
+//!
+//! The chain is read from ACM (`GetCertificate`) and verified with
+//! `rustls-webpki` against the Mozilla root store. A self-signed or
+//! private-CA certificate fails, and the message says that
+//! `insecureSkipVerification` does not help: API Gateway still checks
+//! expiry, host name and that the root is one it trusts. Where TLS passes
+//! through to the targets, their certificate is not visible to AWS: `skip`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::catalogue::CheckDef;
+use crate::engine::{Findings, blocked_finding, private_routes};
+use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::hops::{listener_certs, presented_cert, route_tls};
+use crate::model::Certificate;
+use crate::tls::{ChainVerdict, verify_chain};
+use crate::view::StageView;
+
+use super::tls_certificate_hostname::not_applicable;
+
+pub static CHECK: CheckDef = CheckDef {
+    meta: CheckMeta {
+        id: "tls-certificate-trust",
+        title: "Listener certificate is issued, valid and publicly trusted",
+        severity: Severity::High,
+        explains: &[
+            "Execution failed due to configuration error: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
+            "Execution failed due to configuration error: General SSLEngine problem",
+        ],
+        remediation: "Attach a certificate a public CA issued (an ACM public certificate, or an imported one with its full intermediate chain), renew it before it expires, and make sure its status is ISSUED; insecureSkipVerification does not make API Gateway accept a private or self-signed certificate.",
+        aliases: &[],
+    },
+    run,
+};
+
+const SKIP_NOTE: &str = "skipping verification (insecureSkipVerification) does not help: API Gateway still checks expiry, host name and that the root CA is one it trusts";
+
+fn run(view: &StageView, out: &mut Findings) {
+    let Some(routes) = private_routes(view, out) else {
+        return;
+    };
+    // Certificate ARN -> (routes, whether some integration asks to skip verification).
+    let mut presented: BTreeMap<String, (&Certificate, BTreeSet<String>, bool)> = BTreeMap::new();
+    for rp in routes {
+        let rt = match route_tls(view, rp) {
+            Ok(Some(rt)) => rt,
+            Ok(None) => {
+                not_applicable(
+                    out,
+                    &view.stage_arn,
+                    &rp.label,
+                    format!(
+                        "{} integrates with Cloud Map instances directly, with no listener certificate",
+                        rp.label
+                    ),
+                );
+                continue;
+            }
+            Err(b) => {
+                out.blocked(&b, &[&rp.label]);
+                continue;
+            }
+        };
+        if rt.scheme != "https" {
+            not_applicable(
+                out,
+                &rt.listener.arn,
+                &rp.label,
+                format!("{} speaks plain HTTP", rp.label),
+            );
+            continue;
+        }
+        let Some((_, tls_listener)) = rt.tls_end else {
+            not_applicable(
+                out,
+                &rt.listener.arn,
+                &rp.label,
+                format!(
+                    "TLS passes through listener {} to the targets, whose certificate is not visible to AWS",
+                    rt.listener.arn
+                ),
+            );
+            continue;
+        };
+        let chosen = listener_certs(view, tls_listener).and_then(|certs| {
+            presented_cert(&certs, rt.host.as_ref().map(|(h, _)| h.as_str()))
+                .map(|c| c.map(|c| (c.arn.clone(), c.cert.clone())))
+        });
+        match chosen {
+            Ok(Some((arn, Ok(cert)))) => {
+                let e = presented.entry(arn).or_insert((cert, BTreeSet::new(), false));
+                e.1.insert(rp.label.clone());
+                e.2 |= rt.skip_verification;
+            }
+            Ok(Some((_, Err(b)))) | Err(b) => out.blocked(&b, &[&rp.label]),
+            Ok(None) => out.add(
+                Finding::new(
+                    &CHECK.meta,
+                    Status::Fail,
+                    &tls_listener.arn,
+                    format!("TLS listener {} holds no certificate, so the TLS handshake cannot succeed; it needs one.", tls_listener.arn),
+                )
+                .routes([rp.label.clone()]),
+            ),
+        }
+    }
+    for (arn, (cert, routes, skip)) in presented {
+        out.add(judge(view, &arn, cert, skip).routes(routes));
+    }
+}
+
+fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: bool) -> Finding {
+    let meta = &CHECK.meta;
+    let at = view.snapshot.recorded_at;
+    let names = cert.names().join(", ");
+    let until = cert
+        .not_after
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "an unknown date".to_string());
+    let evidence = json!({
+        "certificate_arn": arn, "names": cert.names(), "status": cert.status, "type": cert.cert_type,
+        "not_before": cert.not_before, "not_after": cert.not_after, "judged_at": at,
+        "insecure_skip_verification": skip_verification,
+    });
+    let skip_note = if skip_verification {
+        format!("; {SKIP_NOTE}")
+    } else {
+        String::new()
+    };
+    if cert.status.as_deref() != Some("ISSUED") {
+        return Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!(
+                "Certificate {arn} ({names}) is {}, so the TLS handshake fails; it needs to be ISSUED{skip_note}.",
+                cert.status.as_deref().unwrap_or("in an unknown state")
+            ),
+        )
+        .evidence(evidence);
+    }
+    if cert.cert_type.as_deref() == Some("PRIVATE") {
+        return Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!("Certificate {arn} ({names}) was issued by a private CA, which API Gateway does not trust; {SKIP_NOTE}."),
+        )
+        .evidence(evidence);
+    }
+    let Some(pem) = &cert.pem else {
+        let b = crate::view::Blocked {
+            resource: arn.to_string(),
+            kind: crate::view::BlockedKind::Error {
+                what: format!("the PEM of certificate {arn}"),
+                failure: Box::new(crate::view::not_collected("acm:GetCertificate")),
+            },
+        };
+        return blocked_finding(meta, &b);
+    };
+    let (status, message) = match verify_chain(pem, cert.chain_pem.as_deref(), at) {
+        ChainVerdict::Trusted => (
+            Status::Pass,
+            format!(
+                "Certificate {arn} ({names}) is ISSUED, chains to a public root and is valid until {until}."
+            ),
+        ),
+        ChainVerdict::ExpiresSoon => (
+            Status::Warn,
+            format!(
+                "Certificate {arn} ({names}) expires on {until}, within 30 days; renew it before then."
+            ),
+        ),
+        ChainVerdict::Expired => (
+            Status::Fail,
+            format!(
+                "Certificate {arn} ({names}) expired on {until}; it needs a valid certificate{skip_note}."
+            ),
+        ),
+        ChainVerdict::NotYetValid => (
+            Status::Fail,
+            format!(
+                "Certificate {arn} ({names}) is not valid yet; it needs a certificate valid now{skip_note}."
+            ),
+        ),
+        ChainVerdict::Untrusted(why) => (
+            Status::Fail,
+            format!(
+                "Certificate {arn} ({names}) does not chain to a public root API Gateway trusts ({why}); {SKIP_NOTE}."
+            ),
+        ),
+        ChainVerdict::Malformed(why) => (
+            Status::Error,
+            format!(
+                "Certificate {arn} could not be verified because {why}, so this check cannot decide."
+            ),
+        ),
+    };
+    Finding::new(meta, status, arn, message).evidence(evidence)
+}

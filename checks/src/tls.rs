@@ -1,0 +1,195 @@
+//! TLS as API Gateway's HTTP client sees it: whether a host name matches a
+//! certificate's names, and whether a certificate chain verifies to a public
+//! root at a given instant.
+//!
+//! Host names match as browsers match them (RFC 6125): case-insensitive,
+//! after IDNA mapping, a wildcard only as the whole left-most label and
+//! matching exactly one label, never the apex and never a bare public
+//! suffix. Chains are verified with `rustls-webpki` against the Mozilla root
+//! store (`webpki-roots`): the closest public equivalent of the trust store
+//! API Gateway's integration client uses, which, unlike a browser, accepts
+//! no private CA (`insecureSkipVerification` does not change that).
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, UnixTime};
+use time::OffsetDateTime;
+
+/// A host name in the form certificates carry: lower case, IDNA mapped
+/// (punycode), without a trailing dot. `None` when it is not a DNS name.
+pub fn normalize_host(host: &str) -> Option<String> {
+    let host = host.trim().trim_end_matches('.');
+    if host.is_empty() {
+        return None;
+    }
+    match url::Host::parse(host).ok()? {
+        url::Host::Domain(d) => Some(d.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+/// Whether certificate name `pattern` (a DNS SAN or the CN) covers `host`.
+pub fn name_matches(pattern: &str, host: &str) -> bool {
+    let Some(host) = normalize_host(host) else {
+        return false;
+    };
+    let pattern = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(rest) => {
+            // `*.com` would cover a whole public suffix: no browser accepts it.
+            if !rest.contains('.') || rest.contains('*') {
+                return false;
+            }
+            let Some(rest) = normalize_host(rest) else {
+                return false;
+            };
+            match host.split_once('.') {
+                Some((first, tail)) => !first.is_empty() && tail == rest,
+                None => false,
+            }
+        }
+        None if pattern.contains('*') => false,
+        None => normalize_host(&pattern).is_some_and(|p| p == host),
+    }
+}
+
+/// The first of `names` that covers `host`.
+pub fn matching_name<'a>(names: &'a [String], host: &str) -> Option<&'a str> {
+    names
+        .iter()
+        .map(String::as_str)
+        .find(|n| name_matches(n, host))
+}
+
+/// The outcome of verifying a chain at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainVerdict {
+    /// Chains to a public root and is valid at that instant.
+    Trusted,
+    /// Valid now, but not 30 days from now.
+    ExpiresSoon,
+    Expired,
+    NotYetValid,
+    /// No path to a public root: self-signed, private CA, missing
+    /// intermediate; the text says what webpki found.
+    Untrusted(String),
+    /// The PEM could not be read.
+    Malformed(String),
+}
+
+/// Days before expiry at which a certificate starts to warn.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+fn unix(t: OffsetDateTime) -> UnixTime {
+    UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        t.unix_timestamp().max(0) as u64
+    ))
+}
+
+fn parse_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// Verifies `leaf_pem` with the intermediates of `chain_pem` against the
+/// public roots at `at`, and again 30 days later to warn of expiry.
+pub fn verify_chain(leaf_pem: &str, chain_pem: Option<&str>, at: OffsetDateTime) -> ChainVerdict {
+    verify_chain_with(leaf_pem, chain_pem, at, webpki_roots::TLS_SERVER_ROOTS)
+}
+
+/// [`verify_chain`] against the given roots (tests use their own CA).
+pub fn verify_chain_with(
+    leaf_pem: &str,
+    chain_pem: Option<&str>,
+    at: OffsetDateTime,
+    roots: &[rustls_pki_types::TrustAnchor<'_>],
+) -> ChainVerdict {
+    let leaf = match parse_pem(leaf_pem).map(|v| v.into_iter().next()) {
+        Ok(Some(leaf)) => leaf,
+        Ok(None) => {
+            return ChainVerdict::Malformed("the certificate holds no PEM block".to_string());
+        }
+        Err(e) => return ChainVerdict::Malformed(format!("the certificate PEM is invalid ({e})")),
+    };
+    let intermediates = match chain_pem.map(parse_pem).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(e) => return ChainVerdict::Malformed(format!("the chain PEM is invalid ({e})")),
+    };
+    let ee = match webpki::EndEntityCert::try_from(&leaf) {
+        Ok(ee) => ee,
+        Err(e) => {
+            return ChainVerdict::Malformed(format!("the certificate cannot be parsed ({e})"));
+        }
+    };
+    let verify = |t: OffsetDateTime| {
+        ee.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            roots,
+            &intermediates,
+            unix(t),
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )
+        .map(|_| ())
+    };
+    match verify(at) {
+        Ok(()) => match verify(at + time::Duration::days(EXPIRY_WARNING_DAYS)) {
+            Err(webpki::Error::CertExpired { .. }) => ChainVerdict::ExpiresSoon,
+            _ => ChainVerdict::Trusted,
+        },
+        Err(webpki::Error::CertExpired { .. }) => ChainVerdict::Expired,
+        Err(webpki::Error::CertNotValidYet { .. }) => ChainVerdict::NotYetValid,
+        Err(webpki::Error::UnknownIssuer) => ChainVerdict::Untrusted(
+            "it is self-signed, issued by a private CA, or missing an intermediate from its chain"
+                .to_string(),
+        ),
+        Err(e) => ChainVerdict::Untrusted(format!("{e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_name_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("api.internal.example", "api.internal.example", true),
+            ("API.Internal.Example", "api.internal.example", true),
+            ("api.internal.example.", "api.internal.example", true),
+            ("api.internal.example", "API.INTERNAL.EXAMPLE", true),
+            ("*.internal.example", "api.internal.example", true),
+            ("*.internal.example", "internal.example", false),
+            ("*.internal.example", "a.b.internal.example", false),
+            // A wildcard over a single label (a top-level domain) covers nothing.
+            ("*.example", "api.example", false),
+            ("*.com", "example.com", false),
+            ("api*.internal.example", "api1.internal.example", false),
+            ("*.*.example", "a.b.example", false),
+            ("other.internal.example", "api.internal.example", false),
+            ("xn--bcher-kva.example", "bücher.example", true),
+            ("*.xn--bcher-kva.example", "shop.BÜCHER.example", true),
+            ("10.0.0.1", "10.0.0.1", false),
+        ];
+        for (pattern, host, want) in cases {
+            assert_eq!(name_matches(pattern, host), *want, "{pattern} vs {host}");
+        }
+    }
+
+    #[test]
+    fn first_matching_name_is_named() {
+        let names = vec!["example.com".to_string(), "*.example.com".to_string()];
+        assert_eq!(
+            matching_name(&names, "api.example.com"),
+            Some("*.example.com")
+        );
+        assert_eq!(matching_name(&names, "api.other.com"), None);
+    }
+
+    #[test]
+    fn malformed_pem_is_reported_not_trusted() {
+        let v = verify_chain("not a pem", None, OffsetDateTime::UNIX_EPOCH);
+        assert!(matches!(v, ChainVerdict::Malformed(_)), "{v:?}");
+    }
+}
