@@ -545,7 +545,18 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// Every DNS name the certificate covers: its domain name and SANs.
+    /// The names a TLS client checks a host against: the subject
+    /// alternative names, or the domain name (CN) only when there are none,
+    /// since clients ignore the CN of a certificate that has SANs.
+    pub fn verified_names(&self) -> Vec<String> {
+        if self.subject_alternative_names.is_empty() {
+            self.domain_name.iter().cloned().collect()
+        } else {
+            self.subject_alternative_names.clone()
+        }
+    }
+
+    /// Every DNS name the certificate mentions: its domain name and SANs.
     pub fn names(&self) -> Vec<String> {
         let mut out: Vec<String> = self.domain_name.iter().cloned().collect();
         for n in &self.subject_alternative_names {

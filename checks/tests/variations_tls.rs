@@ -287,3 +287,16 @@ fn an_export_with_another_link_is_what_is_judged() {
     assert_eq!(s, Status::Fail);
     assert!(m.contains("vlg0ne"), "{m}");
 }
+
+#[test]
+fn the_cn_counts_only_without_sans() {
+    // Domain name (CN) covers the host, the SANs do not: clients ignore the CN.
+    let mut v = example("rest-tls-self-signed");
+    let c = &mut region(&mut v)["certificates"][SELF_CERT]["ok"];
+    c["subject_alternative_names"] = json!(["orders-old.internal.example.com"]);
+    let (s, m) = worst(&v, "tls-certificate-hostname");
+    assert_eq!(s, Status::Fail, "{m}");
+    // Without SANs, the CN decides.
+    region(&mut v)["certificates"][SELF_CERT]["ok"]["subject_alternative_names"] = json!([]);
+    assert_eq!(worst(&v, "tls-certificate-hostname").0, Status::Pass);
+}

@@ -161,7 +161,7 @@ fn run(view: &StageView, out: &mut Findings) {
                 continue;
             };
             let Ok(cert) = &c.cert else { continue };
-            let names = cert.names();
+            let names = cert.verified_names();
             let ev = json!({
                 "host": host, "host_source": source, "certificate_arn": c.arn, "default": c.is_default,
                 "names": names, "listener_certificates": certs.iter().map(|c| &c.arn).collect::<Vec<_>>(),
