@@ -72,6 +72,7 @@ pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
         }
         None => {
             let req = Request {
+                region: None,
                 api_ids: args.api_id.clone(),
                 all_apis: args.all_apis,
                 stages: args.stage.clone(),
@@ -99,6 +100,7 @@ pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
         skip: args.skip_check.clone(),
         apis: args.api_id.clone(),
         stages: args.stage.clone(),
+        probe: None,
     };
     let results = audit(&snapshot, &selection);
     let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();

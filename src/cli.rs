@@ -27,8 +27,59 @@ pub struct Cli {
 pub enum Command {
     /// Audit every stage of one or more APIs, live or from a snapshot.
     Audit(Box<AuditArgs>),
-    /// Print the check catalogue.
+    /// Explain an error a caller saw: what it means, its likely causes, and
+    /// (with an API) the verdict of the checks that decide between them.
+    Explain(Box<ExplainArgs>),
+    /// Print the check catalogue and the error signatures `explain` knows.
     Checks(ChecksArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The HTTP status the caller got (e.g. 403).
+    #[arg(long, value_name = "CODE")]
+    pub status: Option<u16>,
+    /// The x-amzn-errortype response header (e.g. MissingAuthenticationTokenException).
+    #[arg(long = "error-type", value_name = "X_AMZN_ERRORTYPE")]
+    pub error_type: Option<String>,
+    /// The response body or message (e.g. "Missing Authentication Token").
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// A line from the stage's execution or access log.
+    #[arg(long = "log-line", value_name = "TEXT")]
+    pub log_line: Option<String>,
+    /// The URL that failed; execute-api and custom domain URLs are resolved to API, stage and route.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The HTTP method of the failed request, for --url (default: any).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Read the stage's logs for this window (30m, 2h, 1d) and classify every error line.
+    #[arg(long = "from-logs", value_name = "DURATION")]
+    pub from_logs: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub output: ExplainFormat,
+    /// The API to run the deciding checks on (otherwise taken from --url).
+    #[arg(long = "api-id", value_name = "ID")]
+    pub api_id: Option<String>,
+    /// The stage (otherwise taken from --url; default: every stage).
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
+    /// Judge a saved snapshot instead of reading AWS.
+    #[arg(long, value_name = "SNAPSHOT.json")]
+    pub snapshot: Option<PathBuf>,
+    /// The lowest finding status that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// Where to reach AWS; flags win over the environment, as in the AWS CLI.

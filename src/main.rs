@@ -9,6 +9,7 @@
 mod audit;
 mod cli;
 mod collect;
+mod explain;
 mod output;
 mod report;
 
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Audit(args) => runtime.block_on(audit::run(*args, cli.verbose)),
+        Command::Explain(args) => runtime.block_on(explain::run(*args)),
         Command::Checks(args) => audit::catalogue(&args),
     };
     match outcome {

@@ -44,6 +44,10 @@ pub static CHECKS: &[&CheckDef] = &[
     &crate::checks::idle_timeout::CHECK,
     &crate::checks::execution_logging::CHECK,
     &crate::checks::deployment_drift::CHECK,
+    &crate::checks::authorizer_config::CHECK,
+    &crate::checks::resource_policy::CHECK,
+    &crate::checks::cloudfront_origin_protocol::CHECK,
+    &crate::checks::route_exists::CHECK,
 ];
 
 /// The check `id` (or a former id) names.

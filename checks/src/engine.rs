@@ -120,6 +120,8 @@ pub struct Selection {
     pub apis: Vec<String>,
     /// Stage names to audit; empty means every stage.
     pub stages: Vec<String>,
+    /// A request for `route-exists` to judge.
+    pub probe: Option<crate::view::Probe>,
 }
 
 impl Selection {
@@ -178,6 +180,7 @@ pub fn audit(snapshot: &Snapshot, selection: &Selection) -> Vec<ApiResult> {
                 &checks,
                 &selection.stages,
                 None,
+                selection.probe.as_ref(),
             ));
         }
     }
@@ -194,7 +197,7 @@ pub fn wants(snapshot: &Snapshot) -> Vec<std::collections::BTreeSet<Want>> {
         .map(|region| {
             let log = WantLog::default();
             for api in &region.apis {
-                audit_api(snapshot, region, api, &checks, &[], Some(&log));
+                audit_api(snapshot, region, api, &checks, &[], Some(&log), None);
             }
             log.into_inner()
         })
@@ -208,6 +211,7 @@ fn audit_api(
     checks: &[&'static CheckDef],
     stage_filter: &[String],
     wants: Option<&WantLog>,
+    probe: Option<&crate::view::Probe>,
 ) -> ApiResult {
     let name = api.info.ok().and_then(|i| i.name.clone());
     let stages = match &api.stages {
@@ -215,7 +219,8 @@ fn audit_api(
             .iter()
             .filter(|s| stage_filter.is_empty() || stage_filter.contains(&s.name))
             .map(|stage| {
-                let view = StageView::new(snapshot, region, api, stage, wants);
+                let mut view = StageView::new(snapshot, region, api, stage, wants);
+                view.probe = probe.filter(|p| p.api_id == api.id && p.stage == stage.name);
                 let mut findings = Vec::new();
                 for def in checks {
                     let mut sink = Findings::new(def);
@@ -239,6 +244,24 @@ fn audit_api(
             .collect(),
         Fetched::NotFound(f) | Fetched::Error(f) => vec![unreadable_stages(region, api, checks, f)],
     };
+    let mut stages = stages;
+    // A probe naming a stage the API lacks is judged here: no view exists
+    // for a stage that does not.
+    if let (Some(p), Fetched::Ok(all)) = (probe.filter(|p| p.api_id == api.id), &api.stages)
+        && !all.iter().any(|s| s.name == p.stage)
+        && checks.iter().any(|c| c.is("route-exists"))
+    {
+        let names: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
+        stages.push(StageResult {
+            name: Some(p.stage.clone()),
+            findings: vec![crate::checks::route_exists::missing_stage(
+                &region.region,
+                api,
+                p,
+                &names,
+            )],
+        });
+    }
     ApiResult {
         region: region.region.clone(),
         id: api.id.clone(),

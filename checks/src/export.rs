@@ -25,6 +25,11 @@ pub fn routes_from_export(doc: &Value) -> Result<Vec<Route>, String> {
         .get("paths")
         .and_then(Value::as_object)
         .ok_or_else(|| "the export has no `paths` object".to_string())?;
+    // OpenAPI 3 keeps security schemes under components, Swagger 2 at the top.
+    let schemes = doc
+        .pointer("/components/securitySchemes")
+        .or_else(|| doc.get("securityDefinitions"));
+    let default_security = doc.get("security");
     let mut routes = Vec::new();
     for (path, item) in paths {
         let Some(ops) = item.as_object() else {
@@ -38,19 +43,63 @@ pub fn routes_from_export(doc: &Value) -> Result<Vec<Route>, String> {
             } else {
                 continue;
             };
+            let (authorization_type, authorizer_name) =
+                authorization(op.get("security").or(default_security), schemes);
             routes.push(Route {
                 method,
                 path: path.clone(),
                 resource_id: None,
                 route_id: None,
-                authorization_type: None,
+                authorization_type,
                 authorizer_id: None,
+                authorizer_name,
                 integration: op.get("x-amazon-apigateway-integration").map(integration),
             });
         }
     }
     routes.sort_by(|a, b| a.path.cmp(&b.path).then(a.method.cmp(&b.method)));
     Ok(routes)
+}
+
+/// How an operation's `security` requirement authorizes callers, as the
+/// API Gateway API names it (`CUSTOM`, `COGNITO_USER_POOLS`, `JWT`,
+/// `AWS_IAM`), with the authorizer's name where one is used. An API key
+/// requirement alone is not authorization; no requirement is `NONE`.
+fn authorization(
+    security: Option<&Value>,
+    schemes: Option<&Value>,
+) -> (Option<String>, Option<String>) {
+    let names: Vec<&str> = security
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|req| req.keys().map(String::as_str))
+        .collect();
+    for name in names {
+        let scheme = schemes.and_then(|s| s.get(name));
+        let authtype = scheme
+            .and_then(|s| s.get("x-amazon-apigateway-authtype"))
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let authorizer_type = scheme
+            .and_then(|s| s.pointer("/x-amazon-apigateway-authorizer/type"))
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let kind = match (authtype.as_deref(), authorizer_type.as_deref()) {
+            (Some("awssigv4") | Some("awsiam"), _) => Some(("AWS_IAM", false)),
+            (Some("cognito_user_pools"), _) | (_, Some("cognito_user_pools")) => {
+                Some(("COGNITO_USER_POOLS", true))
+            }
+            (_, Some("jwt")) => Some(("JWT", true)),
+            (Some("custom"), _) | (_, Some("token") | Some("request")) => Some(("CUSTOM", true)),
+            _ => None,
+        };
+        if let Some((kind, named)) = kind {
+            return (Some(kind.to_string()), named.then(|| name.to_string()));
+        }
+    }
+    (Some("NONE".to_string()), None)
 }
 
 fn integration(v: &Value) -> Integration {
@@ -172,6 +221,69 @@ mod tests {
             ("HTTP_PROXY", Some("VPC_LINK"))
         );
         assert!(routes_from_export(&json!({"info": {}})).is_err());
+    }
+
+    #[test]
+    fn reads_each_routes_authorization_from_its_security_requirement() {
+        // A REST export (OpenAPI 3) and an HTTP API export's schemes.
+        let doc = json!({"openapi": "3.0.1",
+            "paths": {"/orders": {
+                "get": {"security": [{"api_key": []}]},
+                "post": {"security": [{"orders-token": []}]},
+                "put": {"security": [{"sigv4": []}]},
+                "delete": {"security": [{"pool": []}]},
+                "patch": {"security": [{"jwt-auth": []}]},
+                "head": {"security": [{"req-auth": []}]},
+                "options": {}
+            }},
+            "components": {"securitySchemes": {
+                "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+                "orders-token": {"type": "apiKey", "name": "Authorization", "in": "header",
+                    "x-amazon-apigateway-authtype": "custom",
+                    "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": "arn:x"}},
+                "sigv4": {"type": "apiKey", "name": "Authorization", "in": "header",
+                    "x-amazon-apigateway-authtype": "awsSigv4"},
+                "pool": {"type": "apiKey", "name": "Authorization", "in": "header",
+                    "x-amazon-apigateway-authtype": "cognito_user_pools",
+                    "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": []}},
+                "jwt-auth": {"type": "oauth2", "x-amazon-apigateway-authorizer": {"type": "jwt"}},
+                "req-auth": {"type": "apiKey", "name": "Unused", "in": "header",
+                    "x-amazon-apigateway-authorizer": {"type": "request"}}
+            }}
+        });
+        let routes = routes_from_export(&doc).unwrap();
+        let got: Vec<(String, Option<String>, Option<String>)> = routes
+            .iter()
+            .map(|r| {
+                (
+                    r.method.clone(),
+                    r.authorization_type.clone(),
+                    r.authorizer_name.clone(),
+                )
+            })
+            .collect();
+        let want = |m: &str, t: &str, n: Option<&str>| {
+            (m.to_string(), Some(t.to_string()), n.map(str::to_string))
+        };
+        assert_eq!(
+            got,
+            vec![
+                want("DELETE", "COGNITO_USER_POOLS", Some("pool")),
+                want("GET", "NONE", None),
+                want("HEAD", "CUSTOM", Some("req-auth")),
+                want("OPTIONS", "NONE", None),
+                want("PATCH", "JWT", Some("jwt-auth")),
+                want("POST", "CUSTOM", Some("orders-token")),
+                want("PUT", "AWS_IAM", None),
+            ]
+        );
+        // Swagger 2 keeps the schemes at the top, and a top-level
+        // requirement applies to operations without their own.
+        let doc = json!({"swagger": "2.0", "security": [{"t": []}],
+            "paths": {"/a": {"get": {}}},
+            "securityDefinitions": {"t": {"x-amazon-apigateway-authtype": "custom"}}});
+        let r = &routes_from_export(&doc).unwrap()[0];
+        assert_eq!(r.authorizer_name.as_deref(), Some("t"));
     }
 
     #[test]

@@ -157,7 +157,10 @@ impl Finding {
 /// One sentence saying what could not be read and why.
 pub fn failure_sentence(what: &str, failure: &Failure) -> String {
     let why = match failure.kind {
-        FailureKind::AccessDenied => "access was denied".to_string(),
+        FailureKind::AccessDenied => match &failure.iam_action {
+            Some(a) => format!("the IAM action {a} was denied"),
+            None => "access was denied".to_string(),
+        },
         FailureKind::Throttled => "AWS throttled the call past the retry budget".to_string(),
         FailureKind::Timeout => "the call timed out".to_string(),
         FailureKind::Unreachable => "the endpoint could not be reached".to_string(),
@@ -218,7 +221,7 @@ mod tests {
         };
         let s = failure_sentence("the network ACL of subnet-1", &f);
         assert!(
-            s.contains("ec2:DescribeNetworkAcls failed because access was denied"),
+            s.contains("ec2:DescribeNetworkAcls failed because the IAM action ec2:DescribeNetworkAcls was denied"),
             "{s}"
         );
         assert!(s.ends_with("cannot decide."));

@@ -10,11 +10,13 @@
 pub mod catalogue;
 pub mod checks;
 pub mod engine;
+pub mod explain;
 pub mod export;
 pub mod finding;
 pub mod hops;
 pub mod model;
 pub mod net;
+pub mod policy;
 pub mod tls;
 pub mod view;
 

@@ -154,6 +154,13 @@ pub struct RegionData {
     pub certificates: BTreeMap<String, Fetched<Certificate>>,
     /// `DescribeListenerAttributes`, by listener ARN.
     pub listener_attributes: BTreeMap<String, Fetched<BTreeMap<String, String>>>,
+    /// Lambda functions authorizers invoke, by function ARN. `NotFound` is a
+    /// function that does not exist.
+    pub lambda_functions: BTreeMap<String, Fetched<LambdaFunction>>,
+    /// Custom domain names of the region, with their API mappings.
+    pub domain_names: Option<Fetched<Vec<DomainName>>>,
+    /// CloudFront distributions of the account (a global service).
+    pub distributions: Option<Fetched<Vec<Distribution>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +194,29 @@ pub struct ApiRecord {
     /// `routes`.
     #[serde(default)]
     pub deployed_routes: BTreeMap<String, Fetched<Vec<Route>>>,
+    /// The API's authorizers (REST `GetAuthorizers`; HTTP `GetAuthorizer`
+    /// for each one a route names).
+    #[serde(default)]
+    pub authorizers: Option<Fetched<Vec<Authorizer>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Authorizer {
+    pub id: String,
+    pub name: Option<String>,
+    /// REST: `TOKEN`, `REQUEST`, `COGNITO_USER_POOLS`; HTTP: `REQUEST`, `JWT`.
+    pub authorizer_type: Option<String>,
+    /// What a caller must send: `method.request.header.Authorization`,
+    /// `$request.header.Authorization`, ...
+    #[serde(default)]
+    pub identity_sources: Vec<String>,
+    /// A Lambda authorizer's invocation URI.
+    pub authorizer_uri: Option<String>,
+    /// The role API Gateway assumes to invoke the Lambda, if any.
+    pub credentials: Option<String>,
+    /// JWT issuer / Cognito user pools, for the evidence.
+    #[serde(default)]
+    pub provider: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +266,10 @@ pub struct Route {
     pub route_id: Option<String>,
     pub authorization_type: Option<String>,
     pub authorizer_id: Option<String>,
+    /// The authorizer's name, where only that is known: an export names
+    /// authorizers by their security scheme, not by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_name: Option<String>,
     pub integration: Option<Integration>,
 }
 
@@ -566,6 +600,63 @@ impl Certificate {
         }
         out
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LambdaFunction {
+    pub arn: String,
+    /// The resource-based policy (`GetPolicy`), `None` when it has none.
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainName {
+    pub name: String,
+    /// `d-xxxx.execute-api.REGION.amazonaws.com` for regional domains.
+    pub regional_domain_name: Option<String>,
+    /// `dxxxx.cloudfront.net` for edge-optimized domains.
+    pub distribution_domain_name: Option<String>,
+    #[serde(default)]
+    pub mappings: Vec<ApiMapping>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiMapping {
+    /// `(none)` or empty for the root; else the first path segment(s).
+    pub base_path: String,
+    pub api_id: String,
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    pub id: String,
+    pub arn: String,
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub origins: Vec<Origin>,
+    #[serde(default)]
+    pub behaviors: Vec<CacheBehavior>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    pub id: String,
+    pub domain_name: String,
+    pub origin_path: Option<String>,
+    /// `http-only`, `https-only`, `match-viewer`; `None` for S3 origins.
+    pub protocol_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheBehavior {
+    /// `*` for the default behavior.
+    pub path_pattern: String,
+    pub target_origin_id: String,
+    /// `allow-all`, `https-only`, `redirect-to-https`.
+    pub viewer_protocol_policy: Option<String>,
 }
 
 /// A Cloud Map service and its registered instances.

@@ -7,8 +7,13 @@
 //! matching exactly one label, never the apex and never a bare public
 //! suffix. Chains are verified with `rustls-webpki` against the Mozilla root
 //! store (`webpki-roots`): the closest public equivalent of the trust store
-//! API Gateway's integration client uses, which, unlike a browser, accepts
-//! no private CA (`insecureSkipVerification` does not change that).
+//! API Gateway's integration client uses.
+//!
+//! A REST integration with `insecureSkipVerification` accepts private-CA
+//! and self-signed certificates, but API Gateway still checks expiry, the
+//! host name and that the chain ends in a root CA certificate whose
+//! extensions say it is one (basicConstraints CA:TRUE, keyUsage
+//! keyCertSign): [`verify_private`] judges exactly that.
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, UnixTime};
@@ -145,6 +150,123 @@ pub fn verify_chain_with(
                 .to_string(),
         ),
         Err(e) => ChainVerdict::Untrusted(format!("{e}")),
+    }
+}
+
+/// The outcome of judging a chain the way API Gateway does when an
+/// integration skips verification of the issuing CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivateVerdict {
+    /// The leaf is valid now and the chain ends in a proper root CA (its
+    /// subject is named).
+    Accepted {
+        root: String,
+    },
+    /// As `Accepted`, but the leaf expires within 30 days.
+    ExpiresSoon {
+        root: String,
+    },
+    Expired,
+    NotYetValid,
+    /// The last certificate served is not self-issued: the root is absent.
+    NoRoot {
+        top: String,
+    },
+    /// The root lacks what API Gateway requires of it; the text names it.
+    NotCa {
+        root: String,
+        missing: String,
+    },
+    Malformed(String),
+}
+
+fn subject_text(c: &x509_parser::certificate::X509Certificate<'_>) -> String {
+    let s = c.subject().to_string();
+    if s.is_empty() {
+        "(empty subject)".to_string()
+    } else {
+        s
+    }
+}
+
+/// Judges `leaf_pem` and `chain_pem` at `at` as API Gateway does for an
+/// integration with `insecureSkipVerification`: the leaf must be inside its
+/// validity period and the last certificate of the chain (the leaf itself
+/// when there is no chain) must be a self-issued CA certificate with
+/// basicConstraints CA:TRUE and keyUsage keyCertSign.
+pub fn verify_private(
+    leaf_pem: &str,
+    chain_pem: Option<&str>,
+    at: OffsetDateTime,
+) -> PrivateVerdict {
+    let mut ders = match parse_pem(leaf_pem) {
+        Ok(v) if !v.is_empty() => v,
+        Ok(_) => {
+            return PrivateVerdict::Malformed("the certificate holds no PEM block".to_string());
+        }
+        Err(e) => {
+            return PrivateVerdict::Malformed(format!("the certificate PEM is invalid ({e})"));
+        }
+    };
+    ders.truncate(1);
+    match chain_pem.map(parse_pem).transpose() {
+        Ok(v) => ders.extend(v.unwrap_or_default()),
+        Err(e) => return PrivateVerdict::Malformed(format!("the chain PEM is invalid ({e})")),
+    }
+    let mut certs = Vec::with_capacity(ders.len());
+    for der in &ders {
+        match x509_parser::parse_x509_certificate(der.as_ref()) {
+            Ok((_, c)) => certs.push(c),
+            Err(e) => {
+                return PrivateVerdict::Malformed(format!("a certificate cannot be parsed ({e})"));
+            }
+        }
+    }
+    let (Some(leaf), Some(top)) = (certs.first(), certs.last()) else {
+        return PrivateVerdict::Malformed("the certificate holds no PEM block".to_string());
+    };
+    let validity = leaf.validity();
+    let now = at.unix_timestamp();
+    if now < validity.not_before.timestamp() {
+        return PrivateVerdict::NotYetValid;
+    }
+    if now > validity.not_after.timestamp() {
+        return PrivateVerdict::Expired;
+    }
+    let root = subject_text(top);
+    if top.subject().as_raw() != top.issuer().as_raw() {
+        return PrivateVerdict::NoRoot { top: root };
+    }
+    let mut missing = Vec::new();
+    match top.basic_constraints() {
+        Ok(Some(bc)) if bc.value.ca => {}
+        Ok(_) => missing.push("basicConstraints CA:TRUE"),
+        Err(e) => {
+            return PrivateVerdict::Malformed(format!(
+                "the basicConstraints of {root} cannot be read ({e})"
+            ));
+        }
+    }
+    match top.key_usage() {
+        Ok(Some(ku)) if ku.value.key_cert_sign() => {}
+        Ok(_) => missing.push("keyUsage keyCertSign"),
+        Err(e) => {
+            return PrivateVerdict::Malformed(format!(
+                "the keyUsage of {root} cannot be read ({e})"
+            ));
+        }
+    }
+    if !missing.is_empty() {
+        return PrivateVerdict::NotCa {
+            root,
+            missing: missing.join(" and "),
+        };
+    }
+    let soon = now + EXPIRY_WARNING_DAYS * 86_400;
+    if soon > validity.not_after.timestamp() {
+        PrivateVerdict::ExpiresSoon { root }
+    } else {
+        PrivateVerdict::Accepted { root }
     }
 }
 

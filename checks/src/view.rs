@@ -110,6 +110,12 @@ pub enum Want {
     Certificate(String),
     ListenerAttributes(String),
     LoadBalancerAttributes(String),
+    Authorizers {
+        api: String,
+    },
+    LambdaFunction(String),
+    DomainNames,
+    Distributions,
 }
 
 impl Want {
@@ -139,6 +145,10 @@ impl Want {
             Want::LoadBalancerAttributes(_) => {
                 "elasticloadbalancing:DescribeLoadBalancerAttributes"
             }
+            Want::Authorizers { .. } => "apigateway:GetAuthorizers",
+            Want::LambdaFunction(_) => "lambda:GetPolicy",
+            Want::DomainNames => "apigateway:GetDomainNames",
+            Want::Distributions => "cloudfront:ListDistributions",
         }
     }
 }
@@ -284,6 +294,18 @@ pub struct StageView<'a> {
     all_routes: Result<&'a [Route], &'a Failure>,
     routes: Result<Vec<RoutePath<'a>>, &'a Failure>,
     wants: Option<&'a WantLog>,
+    /// A request to judge with `route-exists` (explain --url).
+    pub probe: Option<&'a Probe>,
+}
+
+/// A request `explain --url` asks about: does this stage serve it?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub api_id: String,
+    pub stage: String,
+    /// `None` when any method will do.
+    pub method: Option<String>,
+    pub path: String,
 }
 
 impl<'a> StageView<'a> {
@@ -338,6 +360,26 @@ impl<'a> StageView<'a> {
             all_routes,
             routes,
             wants,
+            probe: None,
+        }
+    }
+
+    /// Looks up a whole-account listing (`None` in the snapshot: not read).
+    pub fn listing<'m, T>(
+        &self,
+        field: &'m Option<Fetched<T>>,
+        want: Want,
+        resource: &str,
+        what: &str,
+    ) -> Hop<&'m T> {
+        match field {
+            Some(Fetched::Ok(v)) => Ok(v),
+            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => error(resource, what, f),
+            None => {
+                let op = want.operation();
+                self.want(want);
+                error(resource, what, &not_collected(op))
+            }
         }
     }
 

@@ -45,15 +45,20 @@ fn assert_only_fails(name: &str, expected: &str) {
     }
 }
 
-/// The TLS checks apply only to https:// integrations; every healthy
-/// example but one speaks plain HTTP.
-const TLS_CHECKS: &[&str] = &["tls-certificate-hostname", "tls-certificate-trust"];
+/// Checks a healthy example may skip: the TLS ones apply only to https://
+/// integrations (every healthy example speaks plain HTTP), and
+/// `route-exists` judges only a URL given to `explain`.
+const SKIPPABLE: &[&str] = &[
+    "tls-certificate-hostname",
+    "tls-certificate-trust",
+    "route-exists",
+];
 
 #[test]
 fn healthy_example_passes_every_check() {
     let w = worst(&load("rest-healthy"));
     for (check, status) in &w {
-        let want = if TLS_CHECKS.contains(&check.as_str()) {
+        let want = if SKIPPABLE.contains(&check.as_str()) {
             Status::Skip
         } else {
             Status::Pass
@@ -75,8 +80,7 @@ fn healthy_topologies_pass() {
     ] {
         let w = worst(&load(name));
         for (check, status) in &w {
-            let may_skip =
-                TLS_CHECKS.contains(&check.as_str()) || name != "rest-nlb-to-alb-healthy";
+            let may_skip = SKIPPABLE.contains(&check.as_str()) || name != "rest-nlb-to-alb-healthy";
             assert!(
                 *status == Status::Pass || (*status == Status::Skip && may_skip),
                 "{check} is {status:?} in {name}: {w:?}"
@@ -203,4 +207,19 @@ fn stage_variable_missing_link() {
 #[test]
 fn execution_logging_off() {
     assert_only_fails("rest-execution-logging-off", "execution-logging");
+}
+
+#[test]
+fn authorizer_without_invoke_permission() {
+    assert_only_fails("rest-authorizer-no-permission", "authorizer-config");
+}
+
+#[test]
+fn resource_policy_denies_writes() {
+    assert_only_fails("rest-resource-policy-deny", "resource-policy");
+}
+
+#[test]
+fn cloudfront_reaches_the_api_over_http() {
+    assert_only_fails("rest-cloudfront-http-only", "cloudfront-origin-protocol");
 }

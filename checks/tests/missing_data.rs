@@ -93,7 +93,89 @@ const MAPS: &[(&str, &str)] = &[
         "ec2:DescribeVpcEndpointServiceConfigurations",
     ),
     ("endpoint_connections", "ec2:DescribeVpcEndpointConnections"),
+    ("lambda_functions", "lambda:GetFunctionConfiguration"),
 ];
+
+/// Single listings, by their JSON path inside the first region, with the
+/// check that needs each.
+const LISTINGS: &[(&[&str], &str, &str)] = &[
+    (
+        &["distributions"],
+        "cloudfront:ListDistributions",
+        "cloudfront-origin-protocol",
+    ),
+    (
+        &["domain_names"],
+        "apigateway:GetDomainNames",
+        "cloudfront-origin-protocol",
+    ),
+    (
+        &["apis", "0", "authorizers"],
+        "apigateway:GetAuthorizers",
+        "authorizer-config",
+    ),
+    (
+        &["apis", "0", "info"],
+        "apigateway:GetRestApi",
+        "resource-policy",
+    ),
+];
+
+fn at<'a>(v: &'a mut Value, path: &[&str]) -> &'a mut Value {
+    let mut cur = &mut v["regions"][0];
+    for p in path {
+        cur = match p.parse::<usize>() {
+            Ok(i) => &mut cur[i],
+            Err(_) => &mut cur[*p],
+        };
+    }
+    cur
+}
+
+#[test]
+fn unreadable_or_unrecorded_listings_are_errors_never_pass() {
+    let base = healthy();
+    let before = verdicts(&base);
+    for (path, op, check) in LISTINGS {
+        let mut failed = base.clone();
+        *at(&mut failed, path) = failure(op);
+        let mut absent = base.clone();
+        if path.len() == 1 {
+            absent["regions"][0]
+                .as_object_mut()
+                .expect("region")
+                .remove(path[0]);
+        } else {
+            // An API record always carries its fields; absent means null.
+            *at(&mut absent, path) = Value::Null;
+        }
+        for (label, v) in [("unreadable", &failed), ("absent", &absent)] {
+            if label == "absent" && Snapshot::from_json(&v.to_string()).is_err() {
+                // A snapshot without a required field is refused whole.
+                continue;
+            }
+            let label = format!("{path:?} {label}");
+            assert_no_verdict_without_data(&label, &before, v);
+            let after = verdicts(v);
+            assert!(
+                after
+                    .iter()
+                    .any(|((_, c, _), s)| c == check && *s == Status::Error),
+                "{label}: {check} did not turn error: {after:?}"
+            );
+            let named = audit(
+                &Snapshot::from_json(&v.to_string()).expect("snapshot"),
+                &Selection::default(),
+            )
+            .into_iter()
+            .flat_map(|a| a.stages)
+            .flat_map(|s| s.findings)
+            .filter(|f| f.check == *check && f.status == Status::Error)
+            .all(|f| f.message.contains(op) || label.ends_with("absent"));
+            assert!(named, "{label}: the error does not name {op}");
+        }
+    }
+}
 
 fn assert_no_verdict_without_data(
     label: &str,
@@ -214,15 +296,16 @@ fn unreadable_routes_stages_or_account_settings_are_errors() {
     let base = healthy();
     // The stage's deployed definition is what the checks walk: with the
     // current one unreadable only the drift check cannot decide.
+    let before = verdicts(&base);
     let mut v = base.clone();
     v["regions"][0]["apis"][0]["routes"] = failure("apigateway:GetResources");
-    for ((_, check, _), status) in verdicts(&v) {
-        let want = match check.as_str() {
-            "deployment-drift" => Status::Error,
-            "tls-certificate-hostname" | "tls-certificate-trust" => Status::Skip,
-            _ => Status::Pass,
+    for (key, status) in verdicts(&v) {
+        let want = if key.1 == "deployment-drift" {
+            Status::Error
+        } else {
+            before[&key]
         };
-        assert_eq!(status, want, "current routes unreadable: {check}");
+        assert_eq!(status, want, "current routes unreadable: {key:?}");
     }
     // With neither definition readable, every route check is an error.
     let mut v = base.clone();
@@ -230,8 +313,16 @@ fn unreadable_routes_stages_or_account_settings_are_errors() {
     v["regions"][0]["apis"][0]["deployed_routes"]["prod"] = failure("apigateway:GetExport");
     v["regions"][0]["apis"][0]["deployed_routes"]["beta"] = failure("apigateway:GetExport");
     for ((_, check, _), status) in verdicts(&v) {
-        if check == "execution-logging" {
-            // The stage default alone decides logging.
+        // The stage default alone decides logging; distributions, a
+        // policy-less API and a missing URL need no route.
+        if [
+            "execution-logging",
+            "cloudfront-origin-protocol",
+            "resource-policy",
+            "route-exists",
+        ]
+        .contains(&check.as_str())
+        {
             continue;
         }
         assert_eq!(status, Status::Error, "no definition readable: {check}");
@@ -241,13 +332,13 @@ fn unreadable_routes_stages_or_account_settings_are_errors() {
     assert!(verdicts(&v).values().all(|s| *s == Status::Error));
     let mut v = base.clone();
     v["regions"][0]["apigateway_account"] = failure("apigateway:GetAccount");
-    for ((_, check, _), status) in verdicts(&v) {
-        let want = match check.as_str() {
-            "execution-logging" => Status::Error,
-            "tls-certificate-hostname" | "tls-certificate-trust" => Status::Skip,
-            _ => Status::Pass,
+    for (key, status) in verdicts(&v) {
+        let want = if key.1 == "execution-logging" {
+            Status::Error
+        } else {
+            before[&key]
         };
-        assert_eq!(status, want, "{check}");
+        assert_eq!(status, want, "{key:?}");
     }
 }
 

@@ -80,9 +80,24 @@ APP_SG = {"id": "sg-0a7b6c5d4e3f2a1b0", "name": "orders-app", "vpc_id": VPC, "ow
           "egress": ALL_OUT}
 
 
-def route(method, path, rid, integration=None):
+def route(method, path, rid, integration=None, authorizer=None):
     return {"method": method, "path": path, "resource_id": rid, "route_id": None,
-            "authorization_type": "NONE", "authorizer_id": None, "integration": integration}
+            "authorization_type": "CUSTOM" if authorizer else "NONE", "authorizer_id": authorizer,
+            "integration": integration}
+
+
+AUTH_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-token-authorizer"
+AUTHORIZER = {"id": "t7x2qa", "name": "orders-token", "authorizer_type": "TOKEN",
+              "identity_sources": ["method.request.header.Authorization"],
+              "authorizer_uri": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{AUTH_FN}/invocations",
+              "credentials": None, "provider": []}
+
+
+def invoke_policy(source_arn):
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": [{
+        "Sid": "apigateway-orders-api", "Effect": "Allow",
+        "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "lambda:InvokeFunction",
+        "Resource": AUTH_FN, "Condition": {"ArnLike": {"AWS:SourceArn": source_arn}}}]})
 
 
 def vpc_integration(path):
@@ -104,6 +119,9 @@ def stage(name, deployment, level="INFO"):
             "access_log": None, "auto_deploy": None}
 
 
+DIST = "E2QWRUHAPOMQZL"
+
+
 def healthy():
     region = {
         "region": REGION,
@@ -115,10 +133,13 @@ def healthy():
             "routes": ok([
                 route("GET", "/health", "r0h3a1", MOCK),
                 route("GET", "/orders", "b7c1d2", vpc_integration("/orders")),
-                route("POST", "/orders", "b7c1d2", vpc_integration("/orders")),
+                route("POST", "/orders", "b7c1d2", vpc_integration("/orders"), authorizer="t7x2qa"),
                 route("GET", "/orders/{id}", "e4f5g6", vpc_integration("/orders/{id}")),
             ]),
+            "authorizers": ok([AUTHORIZER]),
         }],
+        "lambda_functions": {AUTH_FN: ok({"arn": AUTH_FN, "policy": invoke_policy(
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/authorizers/*")})},
         "apigateway_account": ok({"cloudwatch_role_arn": f"arn:aws:iam::{ACCOUNT}:role/apigateway-cloudwatch-logs"}),
         "vpc_links": {LINK: ok({"id": LINK, "name": "orders-nlb-link", "status": "AVAILABLE",
                                 "status_message": "Your vpc link is ready for use", "target_arns": [NLB]})},
@@ -158,6 +179,20 @@ def healthy():
                                        "network_load_balancer_arns": [NLB]})},
         "endpoint_connections": {SVC: ok([{"vpc_endpoint_id": "vpce-0f1e2d3c4b5a69788", "owner": "392220576650",
                                            "state": "available"}])},
+        # The public face: a custom domain mapping /shop to prod, and a
+        # CloudFront distribution in front of the execute-api host.
+        "domain_names": ok([{"name": "api.orders.example.com",
+                             "regional_domain_name": f"d-7h2k9x4m1q.execute-api.{REGION}.amazonaws.com",
+                             "distribution_domain_name": None,
+                             "mappings": [{"base_path": "shop", "api_id": API, "stage": "prod"}]}]),
+        "distributions": ok([{
+            "id": DIST, "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{DIST}",
+            "domain_name": "d111111abcdef8.cloudfront.net", "aliases": ["orders.example.com"],
+            "origins": [{"id": "orders-api", "domain_name": f"{API}.execute-api.{REGION}.amazonaws.com",
+                         "origin_path": "/prod", "protocol_policy": "https-only"}],
+            "behaviors": [{"path_pattern": "*", "target_origin_id": "orders-api",
+                           "viewer_protocol_policy": "redirect-to-https"}],
+        }]),
     }
     # Deep-copied so no example can change the shared dicts another uses.
     return copy.deepcopy({"schema_version": 1, "tool": {"name": "apigw-audit", "version": "0.1.0"},
@@ -488,19 +523,6 @@ def nlb_alb_healthy():
     return snap
 
 
-EXAMPLES = {
-    "rest-healthy": None,
-    "rest-vpc-link-failed": vpc_link_failed,
-    "rest-endpoint-connection-rejected": endpoint_rejected,
-    "rest-nlb-deleted": nlb_deleted,
-    "rest-no-listener-on-port": no_listener,
-    "rest-no-healthy-target": no_healthy_target,
-    "rest-target-sg-drops-port": target_sg_drops_port,
-    "rest-nacl-drops-return": nacl_drops_return,
-    "rest-privatelink-enforced": privatelink_enforced,
-    "rest-stage-variable-missing-link": stage_var_missing_link,
-    "rest-execution-logging-off": logging_off,
-}
 
 # ---- TLS, protocol, idle timeout, deployment ------------------------------
 
@@ -591,12 +613,53 @@ def undeployed_fix():
 
 
 def ensure_deployed(snap):
-    """Each stage serves the current definition, unless the example says otherwise."""
+    """What a recording always holds: each stage's deployed definition (the
+    current one, unless the example says otherwise) and the account-wide
+    listings, empty unless the example fills them."""
     for region in snap["regions"]:
         for api in region["apis"]:
             if "deployed_routes" not in api:
                 api["deployed_routes"] = {st["name"]: copy.deepcopy(api["routes"]) for st in api["stages"]["ok"]}
+        region.setdefault("distributions", ok([]))
+        region.setdefault("domain_names", ok([]))
     return snap
+
+
+def authorizer_without_permission(r):
+    # The function was redeployed by a template that dropped its permission.
+    r["lambda_functions"][AUTH_FN]["ok"]["policy"] = None
+
+
+def resource_policy_denies(r):
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+        {"Sid": "freeze-writes", "Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+         "Resource": "execute-api:/*/POST/orders"}]}
+    # API Gateway returns the policy as an escaped JSON string.
+    r["apis"][0]["info"]["ok"]["policy"] = json.dumps(policy).replace('"', '\\"')
+
+
+def cloudfront_http_only(r):
+    # Someone "fixed" a TLS error at the origin by switching it to HTTP.
+    r["distributions"]["ok"][0]["origins"][0]["protocol_policy"] = "http-only"
+
+
+EXAMPLES = {
+    "rest-healthy": None,
+    "rest-vpc-link-failed": vpc_link_failed,
+    "rest-endpoint-connection-rejected": endpoint_rejected,
+    "rest-nlb-deleted": nlb_deleted,
+    "rest-no-listener-on-port": no_listener,
+    "rest-no-healthy-target": no_healthy_target,
+    "rest-target-sg-drops-port": target_sg_drops_port,
+    "rest-nacl-drops-return": nacl_drops_return,
+    "rest-privatelink-enforced": privatelink_enforced,
+    "rest-stage-variable-missing-link": stage_var_missing_link,
+    "rest-execution-logging-off": logging_off,
+    "rest-authorizer-no-permission": authorizer_without_permission,
+    "rest-resource-policy-deny": resource_policy_denies,
+    "rest-cloudfront-http-only": cloudfront_http_only,
+}
 
 
 BUILT = {

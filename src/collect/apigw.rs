@@ -9,6 +9,7 @@ use apigw_audit_checks::model::{
     AccessLog, ApiGatewayAccount, ApiInfo, Failure, Integration, MethodSetting, Route, Stage,
     TlsConfig, VpcLink,
 };
+use apigw_audit_checks::model::{ApiMapping, Authorizer, DomainName};
 
 use super::error::{Op, classify};
 
@@ -147,6 +148,7 @@ pub async fn get_resources(c: &Client, region: &str, id: &str) -> Result<Vec<Rou
                 route_id: None,
                 authorization_type: m.authorization_type().map(str::to_string),
                 authorizer_id: m.authorizer_id().map(str::to_string),
+                authorizer_name: None,
                 integration: m.method_integration().map(integration),
             });
         }
@@ -223,7 +225,8 @@ pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLink>, Fai
 }
 
 /// What a stage's deployment serves: the stage's OpenAPI export with API
-/// Gateway's integration extensions.
+/// Gateway's extensions (`apigateway`: integrations and the authorizer
+/// security schemes routes name).
 pub async fn get_export(
     c: &Client,
     region: &str,
@@ -240,10 +243,114 @@ pub async fn get_export(
         .rest_api_id(id)
         .stage_name(stage)
         .export_type("oas30")
-        .parameters("extensions", "integrations")
+        .parameters("extensions", "apigateway")
         .accepts("application/json")
         .send()
         .await
         .map_err(|e| classify(&op, &e))?;
     super::parse_export(&op, out.body().map(|b| b.as_ref()))
+}
+
+/// Every authorizer of a REST API.
+pub async fn get_authorizers(
+    c: &Client,
+    region: &str,
+    id: &str,
+) -> Result<Vec<Authorizer>, Failure> {
+    let op = Op::apigw(
+        "apigateway:GetAuthorizers",
+        region,
+        &format!("/restapis/{id}/authorizers"),
+    );
+    let mut out = Vec::new();
+    let mut position: Option<String> = None;
+    loop {
+        let page = c
+            .get_authorizers()
+            .rest_api_id(id)
+            .limit(500)
+            .set_position(position.clone())
+            .send()
+            .await
+            .map_err(|e| classify(&op, &e))?;
+        out.extend(page.items().iter().filter_map(|a| {
+            Some(Authorizer {
+                id: a.id()?.to_string(),
+                name: a.name().map(str::to_string),
+                authorizer_type: a.r#type().map(|t| t.as_str().to_string()),
+                identity_sources: a
+                    .identity_source()
+                    .map(|s| {
+                        s.split(',')
+                            .map(|x| x.trim().to_string())
+                            .filter(|x| !x.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                authorizer_uri: a.authorizer_uri().map(str::to_string),
+                credentials: a.authorizer_credentials().map(str::to_string),
+                provider: a.provider_arns().to_vec(),
+            })
+        }));
+        match page.position() {
+            Some(p) if !p.is_empty() && Some(p) != position.as_deref() => {
+                position = Some(p.to_string())
+            }
+            _ => break,
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Every custom domain name API Gateway (REST) knows in the region, with
+/// its base path mappings.
+pub async fn get_domain_names(c: &Client, region: &str) -> Result<Vec<DomainName>, Failure> {
+    let op = Op::apigw("apigateway:GetDomainNames", region, "/domainnames");
+    let items: Vec<t::DomainName> = c
+        .get_domain_names()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    let mut out = Vec::new();
+    for d in &items {
+        let Some(name) = d.domain_name() else {
+            continue;
+        };
+        let mop = Op::apigw(
+            "apigateway:GetBasePathMappings",
+            region,
+            &format!("/domainnames/{name}/basepathmappings"),
+        );
+        let maps: Vec<t::BasePathMapping> = c
+            .get_base_path_mappings()
+            .domain_name(name)
+            .limit(500)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify(&mop, &e))?;
+        out.push(DomainName {
+            name: name.to_string(),
+            regional_domain_name: d.regional_domain_name().map(str::to_string),
+            distribution_domain_name: d.distribution_domain_name().map(str::to_string),
+            mappings: maps
+                .iter()
+                .filter_map(|m| {
+                    Some(ApiMapping {
+                        base_path: m.base_path().unwrap_or("(none)").to_string(),
+                        api_id: m.rest_api_id()?.to_string(),
+                        stage: m.stage().map(str::to_string),
+                    })
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
 }

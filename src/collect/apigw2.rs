@@ -9,6 +9,7 @@ use aws_sdk_apigatewayv2::Client;
 use apigw_audit_checks::model::{
     AccessLog, ApiInfo, Failure, Integration, Route, Stage, TlsConfig, VpcLinkV2,
 };
+use apigw_audit_checks::model::{ApiMapping, Authorizer, DomainName};
 
 use super::error::{Op, classify};
 
@@ -201,6 +202,7 @@ pub async fn get_routes(c: &Client, region: &str, id: &str) -> Result<Vec<Route>
                 route_id: r.route_id().map(str::to_string),
                 authorization_type: r.authorization_type().map(|a| a.as_str().to_string()),
                 authorizer_id: r.authorizer_id().map(str::to_string),
+                authorizer_name: None,
                 integration,
             })
         })
@@ -256,4 +258,110 @@ pub async fn export_api(
         .await
         .map_err(|e| classify(&op, &e))?;
     super::parse_export(&op, out.body().map(|b| b.as_ref()))
+}
+
+/// Every authorizer of an HTTP API (`GetAuthorizers`, paginated): routes
+/// exported from a deployment name their authorizer, not its id, so the
+/// whole list is read rather than one authorizer per id.
+pub async fn get_authorizers(
+    c: &Client,
+    region: &str,
+    api: &str,
+) -> Result<Vec<Authorizer>, Failure> {
+    let op = Op::apigw(
+        "apigateway:GetAuthorizers",
+        region,
+        &format!("/apis/{api}/authorizers"),
+    );
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = c
+            .get_authorizers()
+            .api_id(api)
+            .max_results("500")
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| classify(&op, &e))?;
+        out.extend(page.items().iter().filter_map(|a| {
+            Some(Authorizer {
+                id: a.authorizer_id()?.to_string(),
+                name: a.name().filter(|n| !n.is_empty()).map(str::to_string),
+                authorizer_type: a.authorizer_type().map(|t| t.as_str().to_string()),
+                identity_sources: a.identity_source().to_vec(),
+                authorizer_uri: a.authorizer_uri().map(str::to_string),
+                credentials: a.authorizer_credentials_arn().map(str::to_string),
+                provider: a
+                    .jwt_configuration()
+                    .map(|j| {
+                        j.issuer()
+                            .into_iter()
+                            .map(str::to_string)
+                            .chain(j.audience().iter().cloned())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+        }));
+        // A repeated token would loop forever on a misbehaving endpoint.
+        match page.next_token() {
+            Some(t) if !t.is_empty() && Some(t) != token.as_deref() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Every regional custom domain name of the region, with its API mappings.
+pub async fn get_domain_names(c: &Client, region: &str) -> Result<Vec<DomainName>, Failure> {
+    let op = Op::apigw("apigateway:GetDomainNames", region, "/domainnames");
+    let items = all_pages!(
+        op,
+        |token| c.get_domain_names().set_next_token(token.clone()).send(),
+        items
+    );
+    let mut out = Vec::new();
+    for d in &items {
+        let Some(name) = d.domain_name() else {
+            continue;
+        };
+        let mop = Op::apigw(
+            "apigateway:GetApiMappings",
+            region,
+            &format!("/domainnames/{name}/apimappings"),
+        );
+        let maps = all_pages!(
+            mop,
+            |token| c
+                .get_api_mappings()
+                .domain_name(name)
+                .set_next_token(token.clone())
+                .send(),
+            items
+        );
+        out.push(DomainName {
+            name: name.to_string(),
+            regional_domain_name: d
+                .domain_name_configurations()
+                .iter()
+                .find_map(|c| c.api_gateway_domain_name().map(str::to_string)),
+            distribution_domain_name: None,
+            mappings: maps
+                .iter()
+                .filter_map(|m| {
+                    Some(ApiMapping {
+                        base_path: m
+                            .api_mapping_key()
+                            .filter(|k| !k.is_empty())
+                            .unwrap_or("(none)")
+                            .to_string(),
+                        api_id: m.api_id()?.to_string(),
+                        stage: m.stage().map(str::to_string),
+                    })
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
 }

@@ -18,10 +18,13 @@ pub mod acm;
 pub mod apigw;
 pub mod apigw2;
 pub mod aws;
+pub mod cloudfront;
 pub mod cloudmap;
 pub mod ec2;
 pub mod elb;
 pub mod error;
+pub mod lambda;
+pub mod logs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -52,6 +55,8 @@ const MAX_LEVELS: usize = 24;
 /// What to collect.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
+    /// Overrides the configured region (explain takes it from the URL).
+    pub region: Option<String>,
     pub api_ids: Vec<String>,
     pub all_apis: bool,
     pub stages: Vec<String>,
@@ -75,6 +80,8 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub sts: aws_sdk_sts::Client,
     pub cloudmap: aws_sdk_servicediscovery::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
 }
 
 macro_rules! client {
@@ -97,18 +104,31 @@ impl Clients {
             ec2: client!(aws_sdk_ec2, cfg, rec),
             sts: client!(aws_sdk_sts, cfg, rec),
             cloudmap: client!(aws_sdk_servicediscovery, cfg, rec),
+            lambda: client!(aws_sdk_lambda, cfg, rec),
+            // CloudFront is global: its API lives in us-east-1.
+            cloudfront: aws_sdk_cloudfront::Client::from_conf(
+                aws_sdk_cloudfront::config::Builder::from(cfg)
+                    .region(aws_config::Region::new("us-east-1"))
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
         }
     }
 }
 
 /// Reads everything the checks need for the requested APIs.
 pub async fn collect(args: &AwsArgs, req: &Request) -> Result<Collected, Fatal> {
-    let cfg = aws::load_config(args, None).await?;
+    let cfg = aws::load_config(args, req.region.as_deref()).await?;
+    collect_with(&cfg, req).await
+}
+
+/// [`collect`] with a configuration already loaded.
+pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, Fatal> {
     let region = cfg.region().map(|r| r.to_string()).ok_or_else(|| {
         Fatal::Usage("no AWS region: pass --region or set AWS_REGION".to_string())
     })?;
     let recorder = Arc::new(Recorder::default());
-    let clients = Clients::new(&cfg, &RecordCalls(recorder.clone()));
+    let clients = Clients::new(cfg, &RecordCalls(recorder.clone()));
     let recorded_at = crate::report::now_seconds();
     let (account, region_data) = join(
         caller_account(&clients.sts),
@@ -236,6 +256,7 @@ async fn api_body(
         stages,
         routes,
         deployed_routes: BTreeMap::new(),
+        authorizers: None,
     }
 }
 
@@ -483,6 +504,10 @@ async fn read(
     let mut certs = Vec::new();
     let mut lattrs = Vec::new();
     let mut lbattrs = Vec::new();
+    let mut authorizers = Vec::new();
+    let mut functions = Vec::new();
+    let mut want_domains = false;
+    let mut want_distributions = false;
     for w in wants {
         match w {
             Want::LoadBalancer(a) => lbs.push(a.clone()),
@@ -527,9 +552,59 @@ async fn read(
             Want::Certificate(a) => certs.push(a.clone()),
             Want::ListenerAttributes(l) => lattrs.push(l.clone()),
             Want::LoadBalancerAttributes(l) => lbattrs.push(l.clone()),
+            Want::Authorizers { api } => {
+                if let Some(a) = rd.apis.iter().find(|a| &a.id == api) {
+                    authorizers.push((api.clone(), a.kind));
+                }
+            }
+            Want::LambdaFunction(arn) => functions.push(arn.clone()),
+            Want::DomainNames => want_domains = true,
+            Want::Distributions => want_distributions = true,
         }
     }
     let need_services = !services.is_empty() && memo.endpoint_services.is_none();
+
+    let (auth_r, fn_r, dom_r, dist_r) = tokio::join!(
+        each(authorizers, limit, |(api, kind)| async move {
+            match kind {
+                ApiKind::Rest => fetched(apigw::get_authorizers(&c.apigw, region, &api).await),
+                ApiKind::Http => fetched(apigw2::get_authorizers(&c.apigw2, region, &api).await),
+            }
+        }),
+        each(functions, limit, |arn| async move {
+            lambda::function(&c.lambda, &arn).await
+        }),
+        async {
+            if !want_domains {
+                return None;
+            }
+            let (rest, http) = join(
+                apigw::get_domain_names(&c.apigw, region),
+                apigw2::get_domain_names(&c.apigw2, region),
+            )
+            .await;
+            Some(fetched(merge_domains(rest, http)))
+        },
+        async {
+            if want_distributions {
+                Some(fetched(cloudfront::distributions(&c.cloudfront).await))
+            } else {
+                None
+            }
+        },
+    );
+    for ((api, _), a) in auth_r {
+        if let Some(rec) = rd.apis.iter_mut().find(|x| x.id == api) {
+            rec.authorizers = Some(a);
+        }
+    }
+    rd.lambda_functions.extend(fn_r);
+    if dom_r.is_some() {
+        rd.domain_names = dom_r;
+    }
+    if dist_r.is_some() {
+        rd.distributions = dist_r;
+    }
 
     let (exp_r, lc_r, cert_r, la_r, lba_r) = tokio::join!(
         each(exports, limit, |(api, stage, kind)| async move {
@@ -635,6 +710,54 @@ async fn read(
             rd.endpoint_services.insert(nlb.clone(), v);
         }
     }
+}
+
+/// The region's custom domain names with their mappings, for resolving a
+/// custom domain URL to an API and stage.
+pub async fn domain_names(
+    cfg: &SdkConfig,
+    rec: &RecordCalls,
+) -> Result<Vec<apigw_audit_checks::model::DomainName>, Fatal> {
+    let r = cfg.region().map(|r| r.to_string()).unwrap_or_default();
+    let clients = Clients::new(cfg, rec);
+    let (rest, http) = join(
+        apigw::get_domain_names(&clients.apigw, &r),
+        apigw2::get_domain_names(&clients.apigw2, &r),
+    )
+    .await;
+    merge_domains(rest, http).map_err(|f| {
+        Fatal::Incomplete(format!(
+            "could not read the custom domain names: {} failed: {}",
+            f.operation, f.message
+        ))
+    })
+}
+
+/// REST and HTTP see the same regional custom domains: one list, mappings
+/// of both united. A failure of either listing fails the whole: a domain
+/// missing from it could be the one that matters.
+fn merge_domains(
+    rest: Result<Vec<apigw_audit_checks::model::DomainName>, Failure>,
+    http: Result<Vec<apigw_audit_checks::model::DomainName>, Failure>,
+) -> Result<Vec<apigw_audit_checks::model::DomainName>, Failure> {
+    let mut all = rest?;
+    for d in http? {
+        match all.iter_mut().find(|x| x.name == d.name) {
+            Some(x) => {
+                for m in d.mappings {
+                    if !x.mappings.contains(&m) {
+                        x.mappings.push(m);
+                    }
+                }
+                if x.regional_domain_name.is_none() {
+                    x.regional_domain_name = d.regional_domain_name;
+                }
+            }
+            None => all.push(d),
+        }
+    }
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
 }
 
 /// Keeps only the requested stages, and refuses a stage no API has.

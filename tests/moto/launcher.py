@@ -15,9 +15,14 @@ ordinary AWS calls (tags), never by a side channel:
 * REST deployments do not snapshot the API and ``GetExport`` returns no
   integrations: ``CreateDeployment`` now records the resources, methods and
   integrations it deploys, and ``GetExport`` returns that record for the
-  stage's deployment, with ``x-amazon-apigateway-integration``.
-* HTTP API ``ExportApi`` is not implemented: it returns the API's routes and
-  integrations (moto's HTTP API deployments do not snapshot either).
+  stage's deployment, with ``x-amazon-apigateway-integration`` and each
+  method's authorization as a security requirement (as
+  ``extensions=apigateway`` exports it).
+* HTTP API ``ExportApi`` is not implemented: it returns the API's routes,
+  integrations and authorization (moto's HTTP API deployments do not
+  snapshot either).
+* HTTP API ``GetAuthorizers`` (the listing) is not implemented: it returns
+  the API's authorizers.
 * ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
   service configuration reports one connection from an API Gateway-owned
   endpoint, whose state is the service's tag
@@ -112,14 +117,39 @@ def patch_apigateway():
     r.APIGatewayResponse.tag_resource = tag_resource
 
 
+def security_scheme(authorizer):
+    """The security scheme an export declares for an authorizer, as API
+    Gateway writes it (with the extensions of extensions=apigateway)."""
+    kind = (authorizer.type or "").upper()
+    header = "Authorization"
+    source = authorizer.identity_source or ""
+    if source.startswith("method.request.header."):
+        header = source.split(".", 3)[3].split(",")[0]
+    return {"type": "apiKey", "name": header, "in": "header",
+            "x-amazon-apigateway-authtype": "cognito_user_pools" if kind == "COGNITO_USER_POOLS" else "custom",
+            "x-amazon-apigateway-authorizer": {"type": kind.lower(), "authorizerUri": authorizer.authorizer_uri,
+                                               "identitySource": authorizer.identity_source}}
+
+
 def rest_export(api):
     """An OpenAPI document of a REST API's current resources, as GetExport
-    with extensions=integrations returns it."""
+    with extensions=apigateway returns it: integrations, and each method's
+    authorization as a security requirement naming its scheme."""
     paths = {}
+    schemes = {}
     for res in api.resources.values():
         ops = {}
         for verb, method in res.resource_methods.items():
             op = {"responses": {}}
+            auth = (method.authorization_type or "NONE").upper()
+            if auth == "AWS_IAM":
+                op["security"] = [{"sigv4": []}]
+                schemes["sigv4"] = {"type": "apiKey", "name": "Authorization", "in": "header",
+                                    "x-amazon-apigateway-authtype": "awsSigv4"}
+            elif auth in ("CUSTOM", "COGNITO_USER_POOLS") and method.authorizer_id in api.authorizers:
+                a = api.authorizers[method.authorizer_id]
+                op["security"] = [{a.name: []}]
+                schemes[a.name] = security_scheme(a)
             i = method.method_integration
             if i is not None:
                 ext = {"type": (i.integration_type or "").lower(), "uri": i.uri,
@@ -137,7 +167,10 @@ def rest_export(api):
                 op["x-amazon-apigateway-integration"] = ext
             ops["x-amazon-apigateway-any-method" if verb == "ANY" else verb.lower()] = op
         paths[res.get_path()] = ops
-    return {"openapi": "3.0.1", "info": {"title": api.name, "version": "1"}, "paths": paths}
+    doc = {"openapi": "3.0.1", "info": {"title": api.name, "version": "1"}, "paths": paths}
+    if schemes:
+        doc["components"] = {"securitySchemes": schemes}
+    return doc
 
 
 def patch_apigateway_deployments():
@@ -184,6 +217,7 @@ def patch_apigatewayv2():
     def export_api(self):
         api = self.apigatewayv2_backend.get_api(self.path.split("/")[3])
         paths = {}
+        schemes = {}
         for route in api.routes.values():
             method, _, path = route.route_key.partition(" ")
             if not path:
@@ -202,12 +236,35 @@ def patch_apigatewayv2():
                 if i.tls_config:
                     ext["tlsConfig"] = i.tls_config
                 op["x-amazon-apigateway-integration"] = ext
+            auth = (route.authorization_type or "NONE").upper()
+            if auth == "AWS_IAM":
+                op["security"] = [{"sigv4": []}]
+                schemes["sigv4"] = {"type": "apiKey", "name": "Authorization", "in": "header",
+                                    "x-amazon-apigateway-authtype": "awsSigv4"}
+            elif auth in ("CUSTOM", "JWT") and route.authorizer_id in api.authorizers:
+                a = api.authorizers[route.authorizer_id]
+                op["security"] = [{a.name: []}]
+                schemes[a.name] = ({"type": "oauth2", "x-amazon-apigateway-authorizer": {"type": "jwt"}}
+                                   if auth == "JWT" else
+                                   {"type": "apiKey", "name": "Unused", "in": "header",
+                                    "x-amazon-apigateway-authorizer": {"type": "request",
+                                                                       "authorizerUri": a.authorizer_uri}})
             key = "x-amazon-apigateway-any-method" if method == "ANY" else method.lower()
             paths.setdefault(path, {})[key] = op
         doc = {"openapi": "3.0.1", "info": {"title": api.name, "version": "1"}, "paths": paths}
+        if schemes:
+            doc["components"] = {"securitySchemes": schemes}
         return 200, {"Content-Type": "application/json"}, json.dumps(doc)
 
     r.ApiGatewayV2Response.export_api = export_api
+
+    # GetAuthorizers (the listing) is missing from moto; AWS pages it.
+    def get_authorizers(self):
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[3])
+        items = [a.to_json() for a in api.authorizers.values()]
+        return 200, {"Content-Type": "application/json"}, json.dumps({"items": items})
+
+    r.ApiGatewayV2Response.get_authorizers = get_authorizers
 
     orig = m.VpcLink.to_json
 
@@ -285,6 +342,12 @@ APIGW_ROUTES = [
     ("GET", r"^/v2/apis/[^/]+/stages$", "GetStages"),
     ("GET", r"^/v2/apis/[^/]+/routes$", "GetRoutes"),
     ("GET", r"^/v2/apis/[^/]+/integrations$", "GetIntegrations"),
+    ("GET", r"^/v2/apis/[^/]+/authorizers$", "GetAuthorizers"),
+    ("GET", r"^/v2/apis/[^/]+/exports/[^/]+$", "ExportApi"),
+    ("GET", r"^/domainnames$", "GetDomainNames"),
+    ("GET", r"^/domainnames/[^/]+/basepathmappings$", "GetBasePathMappings"),
+    ("GET", r"^/v2/domainnames$", "GetDomainNames"),
+    ("GET", r"^/v2/domainnames/[^/]+/apimappings$", "GetApiMappings"),
     ("GET", r"^/v2/vpclinks$", "GetVpcLinks"),
 ]
 

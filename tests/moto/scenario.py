@@ -25,7 +25,8 @@ def clients(endpoint):
     kw = dict(region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
               aws_secret_access_key="testing")
     return {name: boto3.client(name, **kw) for name in ("ec2", "elbv2", "apigateway", "apigatewayv2", "iam",
-                                                         "servicediscovery", "acm")}
+                                                         "servicediscovery", "acm", "lambda", "cloudfront",
+                                                         "logs")}
 
 
 def self_signed(host):
@@ -203,7 +204,13 @@ def build_http_v2(c, suffix, octet):
     integ = v2.create_integration(ApiId=api, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
                                   IntegrationUri=listener_arn, ConnectionType="VPC_LINK", ConnectionId=link,
                                   PayloadFormatVersion="1.0")["IntegrationId"]
-    v2.create_route(ApiId=api, RouteKey="GET /catalog/{proxy+}", Target=f"integrations/{integ}")
+    # Callers present a JWT from the company's identity provider.
+    jwt = v2.create_authorizer(ApiId=api, AuthorizerType="JWT", Name="catalog-jwt",
+                               IdentitySource=["$request.header.Authorization"],
+                               JwtConfiguration={"Audience": ["catalog"],
+                                                 "Issuer": "https://idp.example.com/"})["AuthorizerId"]
+    v2.create_route(ApiId=api, RouteKey="GET /catalog/{proxy+}", Target=f"integrations/{integ}",
+                    AuthorizationType="JWT", AuthorizerId=jwt)
     v2.create_stage(ApiId=api, StageName="prod", AccessLogSettings={
         "DestinationArn": f"arn:aws:logs:{REGION}:123456789012:log-group:/apigw/catalog-{suffix}",
         "Format": "$context.requestId $context.status $context.integrationErrorMessage"})
@@ -212,6 +219,100 @@ def build_http_v2(c, suffix, octet):
         "web_tg": web["TargetGroupArn"], "search_tg": search["TargetGroupArn"], "search_ips": search_ips,
         "instances": instances, "link_sg": link_sg, "alb_sg": alb_sg, "app_sg": app_sg, "vpc": vpc, "net": net,
     }
+
+
+def token_authorizer(c, s, permit):
+    """A TOKEN authorizer on POST /orders backed by a Lambda function; with
+    `permit`, the function lets API Gateway invoke it for this API."""
+    import io
+    import zipfile
+
+    apigw, lam, iam = c["apigateway"], c["lambda"], c["iam"]
+    api = s["api_id"]
+    role = iam.create_role(RoleName=f"authorizer-{api}", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return {}\n")
+    fn = lam.create_function(FunctionName=f"orders-authorizer-{api}", Runtime="python3.12", Role=role,
+                             Handler="index.handler", Code={"ZipFile": code.getvalue()})["FunctionArn"]
+    uri = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn}/invocations"
+    auth = apigw.create_authorizer(restApiId=api, name="orders-token", type="TOKEN", authorizerUri=uri,
+                                   identitySource="method.request.header.Authorization")["id"]
+    if permit:
+        account = fn.split(":")[4]
+        lam.add_permission(FunctionName=fn, StatementId="apigateway-invoke", Action="lambda:InvokeFunction",
+                           Principal="apigateway.amazonaws.com",
+                           SourceArn=f"arn:aws:execute-api:{REGION}:{account}:{api}/authorizers/{auth}")
+    # moto has no UpdateMethod: the method is put again, then its integration.
+    apigw.put_method(restApiId=api, resourceId=s["orders_resource"], httpMethod="POST",
+                     authorizationType="CUSTOM", authorizerId=auth)
+    apigw.put_integration(restApiId=api, resourceId=s["orders_resource"], httpMethod="POST", type="HTTP_PROXY",
+                          integrationHttpMethod="POST", uri=f"http://{s['nlb_dns']}/orders",
+                          connectionType="VPC_LINK", connectionId="${stageVariables.vpcLinkId}")
+    redeploy(apigw, s)
+
+
+def cloudfront_in_front(c, s, protocol):
+    """A distribution whose origin is the API's execute-api host, stage prod."""
+    c["cloudfront"].create_distribution(DistributionConfig={
+        "CallerReference": f"orders-{s['api_id']}", "Comment": "orders API", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": "orders-api", "DomainName": f"{s['api_id']}.execute-api.{REGION}.amazonaws.com",
+            "OriginPath": "/prod",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": protocol}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "orders-api", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "MinTTL": 0, "ForwardedValues": {"QueryString": True, "Cookies": {"Forward": "none"}}},
+    })
+
+
+def api_prefix_route(c, s):
+    """GET /api/v1/orders next to /orders, deployed: what a caller who
+    forgets the /api prefix should be told."""
+    apigw, api = c["apigateway"], s["api_id"]
+    root = [r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/"][0]["id"]
+    parent = apigw.create_resource(restApiId=api, parentId=root, pathPart="api")["id"]
+    parent = apigw.create_resource(restApiId=api, parentId=parent, pathPart="v1")["id"]
+    res = apigw.create_resource(restApiId=api, parentId=parent, pathPart="orders")["id"]
+    apigw.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="HTTP_PROXY",
+                          integrationHttpMethod="GET", uri=f"http://{s['nlb_dns']}/orders",
+                          connectionType="VPC_LINK", connectionId="${stageVariables.vpcLinkId}")
+    redeploy(apigw, s)
+
+
+# What the stage's execution log holds after a bad few minutes: errors of
+# two causes among routine lines.
+EXECUTION_LOG = [
+    "(a1) Extended Request Id: Kq1xYF8QIAMFd9w=",
+    "(a1) Starting execution for request: a1",
+    "(a1) Execution failed due to configuration error: There was an internal error while executing your request",
+    "(a1) Method completed with status: 500",
+    "(b2) Execution failed due to configuration error: There was an internal error while executing your request",
+    "(b2) Method completed with status: 500",
+    "(c3) Execution failed due to configuration error: Host name 'orders.internal.example' does not match the "
+    "certificate subject provided by the peer (CN=api.internal.example)",
+    "(c3) Method completed with status: 500",
+    "(d4) Execution failed due to configuration error: There was an internal error while executing your request",
+    "(e5) Method completed with status: 200",
+]
+
+
+def execution_log_errors(c, s):
+    import time
+
+    logs = c["logs"]
+    group = f"API-Gateway-Execution-Logs_{s['api_id']}/prod"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="0123456789abcdef")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="0123456789abcdef", logEvents=[
+        {"timestamp": now - 60_000 + i, "message": m} for i, m in enumerate(EXECUTION_LOG)])
+    # An old error outside any recent window must not be counted.
+    logs.create_log_stream(logGroupName=group, logStreamName="old")
+    logs.put_log_events(logGroupName=group, logStreamName="old", logEvents=[
+        {"timestamp": now - 3 * 3600_000, "message": "(z9) Execution failed due to a timeout error"}])
 
 
 def apply_break(c, s, name):
@@ -263,6 +364,18 @@ def apply_break(c, s, name):
             "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": s["alb_sg"]}]}])
     elif name == "search-group-emptied":
         elb.deregister_targets(TargetGroupArn=s["search_tg"], Targets=[{"Id": ip} for ip in s["search_ips"]])
+    elif name == "authorizer-without-permission":
+        token_authorizer(c, s, permit=False)
+    elif name == "authorizer-with-permission":
+        token_authorizer(c, s, permit=True)
+    elif name == "cloudfront-http-only":
+        cloudfront_in_front(c, s, "http-only")
+    elif name == "cloudfront-https-only":
+        cloudfront_in_front(c, s, "https-only")
+    elif name == "api-prefix-route":
+        api_prefix_route(c, s)
+    elif name == "execution-log-errors":
+        execution_log_errors(c, s)
     elif name == "logging-off":
         apigw.update_stage(restApiId=s["api_id"], stageName="prod", patchOperations=[
             {"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}])

@@ -3,10 +3,12 @@
 //! expiry) and chains to a public root API Gateway trusts.
 //!
 //! The chain is read from ACM (`GetCertificate`) and verified with
-//! `rustls-webpki` against the Mozilla root store. A self-signed or
-//! private-CA certificate fails, and the message says that
-//! `insecureSkipVerification` does not help: API Gateway still checks
-//! expiry, host name and that the root is one it trusts. Where TLS passes
+//! `rustls-webpki` against the Mozilla root store. A REST integration with
+//! `insecureSkipVerification` also accepts a private-CA or self-signed
+//! certificate, provided it is valid and its chain ends in a root CA
+//! certificate (basicConstraints CA:TRUE, keyUsage keyCertSign); routes
+//! with and without that setting are judged apart, because the same
+//! certificate can pass for one and fail for the other. Where TLS passes
 //! through to the targets, their certificate is not visible to AWS: `skip`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,7 +20,7 @@ use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::{listener_certs, presented_cert, route_tls};
 use crate::model::Certificate;
-use crate::tls::{ChainVerdict, verify_chain};
+use crate::tls::{ChainVerdict, PrivateVerdict, verify_chain, verify_private};
 use crate::view::StageView;
 
 use super::tls_certificate_hostname::not_applicable;
@@ -32,20 +34,21 @@ pub static CHECK: CheckDef = CheckDef {
             "Execution failed due to configuration error: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
             "Execution failed due to configuration error: General SSLEngine problem",
         ],
-        remediation: "Attach a certificate a public CA issued (an ACM public certificate, or an imported one with its full intermediate chain), renew it before it expires, and make sure its status is ISSUED; insecureSkipVerification does not make API Gateway accept a private or self-signed certificate.",
+        remediation: "Attach a certificate a public CA issued (an ACM public certificate, or an imported one with its full intermediate chain), renew it before it expires, and make sure its status is ISSUED; a REST integration that must use a private or self-signed certificate needs insecureSkipVerification and a chain that ends in a root CA certificate with basicConstraints CA:TRUE and keyUsage keyCertSign.",
         aliases: &[],
     },
     run,
 };
 
-const SKIP_NOTE: &str = "skipping verification (insecureSkipVerification) does not help: API Gateway still checks expiry, host name and that the root CA is one it trusts";
+/// What a failing route without the setting could do instead.
+const SKIP_HINT: &str = "a REST integration can accept it only with insecureSkipVerification and a chain ending in a root CA certificate";
 
 fn run(view: &StageView, out: &mut Findings) {
     let Some(routes) = private_routes(view, out) else {
         return;
     };
-    // Certificate ARN -> (routes, whether some integration asks to skip verification).
-    let mut presented: BTreeMap<String, (&Certificate, BTreeSet<String>, bool)> = BTreeMap::new();
+    // (certificate ARN, whether the integration skips CA verification) -> routes.
+    let mut presented: BTreeMap<(String, bool), (&Certificate, BTreeSet<String>)> = BTreeMap::new();
     for rp in routes {
         let rt = match route_tls(view, rp) {
             Ok(Some(rt)) => rt,
@@ -93,9 +96,11 @@ fn run(view: &StageView, out: &mut Findings) {
         });
         match chosen {
             Ok(Some((arn, Ok(cert)))) => {
-                let e = presented.entry(arn).or_insert((cert, BTreeSet::new(), false));
-                e.1.insert(rp.label.clone());
-                e.2 |= rt.skip_verification;
+                presented
+                    .entry((arn, rt.skip_verification))
+                    .or_insert((cert, BTreeSet::new()))
+                    .1
+                    .insert(rp.label.clone());
             }
             Ok(Some((_, Err(b)))) | Err(b) => out.blocked(&b, &[&rp.label]),
             Ok(None) => out.add(
@@ -109,7 +114,7 @@ fn run(view: &StageView, out: &mut Findings) {
             ),
         }
     }
-    for (arn, (cert, routes, skip)) in presented {
+    for ((arn, skip), (cert, routes)) in presented {
         out.add(judge(view, &arn, cert, skip).routes(routes));
     }
 }
@@ -131,9 +136,9 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
         "insecure_skip_verification": skip_verification,
     });
     let skip_note = if skip_verification {
-        format!("; {SKIP_NOTE}")
+        "; insecureSkipVerification does not waive this"
     } else {
-        String::new()
+        ""
     };
     if cert.status.as_deref() != Some("ISSUED") {
         return Finding::new(
@@ -147,12 +152,13 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
         )
         .evidence(evidence);
     }
-    if cert.cert_type.as_deref() == Some("PRIVATE") {
+    let private = cert.cert_type.as_deref() == Some("PRIVATE");
+    if private && !skip_verification {
         return Finding::new(
             meta,
             Status::Fail,
             arn,
-            format!("Certificate {arn} ({names}) was issued by a private CA, which API Gateway does not trust; {SKIP_NOTE}."),
+            format!("Certificate {arn} ({names}) was issued by a private CA, which API Gateway does not trust; {SKIP_HINT}."),
         )
         .evidence(evidence);
     }
@@ -166,7 +172,12 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
         };
         return blocked_finding(meta, &b);
     };
-    let (status, message) = match verify_chain(pem, cert.chain_pem.as_deref(), at) {
+    let verdict = if private {
+        ChainVerdict::Untrusted("it was issued by a private CA".to_string())
+    } else {
+        verify_chain(pem, cert.chain_pem.as_deref(), at)
+    };
+    let (status, message) = match verdict {
         ChainVerdict::Trusted => (
             Status::Pass,
             format!(
@@ -191,10 +202,19 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
                 "Certificate {arn} ({names}) is not valid yet; it needs a certificate valid now{skip_note}."
             ),
         ),
+        ChainVerdict::Untrusted(why) if skip_verification => judge_private(
+            arn,
+            &names,
+            &until,
+            pem,
+            cert.chain_pem.as_deref(),
+            at,
+            &why,
+        ),
         ChainVerdict::Untrusted(why) => (
             Status::Fail,
             format!(
-                "Certificate {arn} ({names}) does not chain to a public root API Gateway trusts ({why}); {SKIP_NOTE}."
+                "Certificate {arn} ({names}) does not chain to a public root API Gateway trusts ({why}); {SKIP_HINT}."
             ),
         ),
         ChainVerdict::Malformed(why) => (
@@ -205,4 +225,62 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
         ),
     };
     Finding::new(meta, status, arn, message).evidence(evidence)
+}
+
+/// A certificate no public root vouches for, on a route that skips CA
+/// verification: API Gateway accepts it when it is valid and its chain
+/// ends in a proper root CA certificate.
+fn judge_private(
+    arn: &str,
+    names: &str,
+    until: &str,
+    pem: &str,
+    chain: Option<&str>,
+    at: time::OffsetDateTime,
+    why: &str,
+) -> (Status, String) {
+    match verify_private(pem, chain, at) {
+        PrivateVerdict::Accepted { root } => (
+            Status::Pass,
+            format!(
+                "Certificate {arn} ({names}) is not publicly trusted ({why}) but the integration sets insecureSkipVerification and its chain ends in root CA {root}, so API Gateway accepts it until {until}."
+            ),
+        ),
+        PrivateVerdict::ExpiresSoon { root } => (
+            Status::Warn,
+            format!(
+                "Certificate {arn} ({names}), accepted under insecureSkipVerification through root CA {root}, expires on {until}, within 30 days; renew it before then."
+            ),
+        ),
+        PrivateVerdict::Expired => (
+            Status::Fail,
+            format!(
+                "Certificate {arn} ({names}) expired on {until}; insecureSkipVerification does not waive expiry, so it needs a valid certificate."
+            ),
+        ),
+        PrivateVerdict::NotYetValid => (
+            Status::Fail,
+            format!(
+                "Certificate {arn} ({names}) is not valid yet; insecureSkipVerification does not waive that, so it needs a certificate valid now."
+            ),
+        ),
+        PrivateVerdict::NoRoot { top } => (
+            Status::Fail,
+            format!(
+                "Certificate {arn} ({names}) is served with a chain ending in {top}, which is not a root CA certificate; under insecureSkipVerification API Gateway still needs the chain to end in its root CA."
+            ),
+        ),
+        PrivateVerdict::NotCa { root, missing } => (
+            Status::Fail,
+            format!(
+                "Certificate {arn} ({names}) chains to {root}, which lacks {missing}; under insecureSkipVerification API Gateway still needs the root to be a CA certificate with basicConstraints CA:TRUE and keyUsage keyCertSign."
+            ),
+        ),
+        PrivateVerdict::Malformed(why) => (
+            Status::Error,
+            format!(
+                "Certificate {arn} could not be read because {why}, so this check cannot decide."
+            ),
+        ),
+    }
 }

@@ -1,0 +1,570 @@
+//! `authorizer-config`: each authorizer a route uses exists, says what a
+//! caller must send (its identity sources), and, for a Lambda authorizer,
+//! its function exists and API Gateway may invoke it.
+//!
+//! A request without the identity source is answered 401 before the
+//! authorizer runs; an authorizer API Gateway cannot invoke turns every
+//! request into a 500 `AuthorizerConfigurationException`. Permission is read
+//! from the function's resource-based policy: a statement allowing
+//! `apigateway.amazonaws.com` to `lambda:InvokeFunction` whose `SourceArn`
+//! (if any) covers `arn:aws:execute-api:REGION:ACCOUNT:API/authorizers/ID`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use crate::catalogue::CheckDef;
+use crate::engine::{Findings, blocked_finding};
+use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::model::{ApiKind, Authorizer};
+use crate::policy::{covers_action, glob_match, parse_policy};
+use crate::view::{StageView, Want, partition, substitute_stage_variables};
+
+pub static CHECK: CheckDef = CheckDef {
+    meta: CheckMeta {
+        id: "authorizer-config",
+        title: "Authorizers are complete and invocable",
+        severity: Severity::High,
+        explains: &[
+            "HTTP 401 {\"message\":\"Unauthorized\"} (x-amzn-errortype: UnauthorizedException)",
+            "HTTP 500 {\"message\": null} (x-amzn-errortype: AuthorizerConfigurationException)",
+            "Execution failed due to configuration error: Invalid permissions on Lambda function",
+        ],
+        remediation: "Give the authorizer the identity sources callers send (and tell callers which), point it at an existing Lambda function, and let API Gateway invoke it: aws lambda add-permission --function-name FN --statement-id apigateway --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn arn:aws:execute-api:REGION:ACCOUNT:API_ID/authorizers/AUTHORIZER_ID.",
+        aliases: &[],
+    },
+    run,
+};
+
+/// The Lambda function ARN inside an authorizer URI
+/// (`arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FN/invocations`).
+pub fn function_arn(uri: &str) -> Option<&str> {
+    let start = uri.find("/functions/")? + "/functions/".len();
+    let rest = &uri[start..];
+    Some(rest.strip_suffix("/invocations").unwrap_or(rest)).filter(|f| f.starts_with("arn:"))
+}
+
+/// What a caller must send, in words: `header Authorization`, ...
+pub fn describe_sources(sources: &[String]) -> Vec<String> {
+    sources
+        .iter()
+        .map(|s| {
+            let s = s.trim();
+            for (prefix, kind) in [
+                ("method.request.header.", "header"),
+                ("method.request.querystring.", "query string parameter"),
+                ("method.request.multivalueheader.", "header"),
+                (
+                    "method.request.multivaluequerystring.",
+                    "query string parameter",
+                ),
+                ("$request.header.", "header"),
+                ("$request.querystring.", "query string parameter"),
+                ("stageVariables.", "stage variable"),
+                ("$stageVariables.", "stage variable"),
+                ("context.", "context value"),
+                ("$context.", "context value"),
+            ] {
+                if let Some(name) = s.strip_prefix(prefix) {
+                    return format!("{kind} {name}");
+                }
+            }
+            if let Some(name) = s
+                .strip_prefix("$request.cookie.")
+                .or_else(|| s.strip_prefix("method.request.cookie."))
+            {
+                return format!("cookie {name}");
+            }
+            s.to_string()
+        })
+        .collect()
+}
+
+fn run(view: &StageView, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let routes = match view.all_routes() {
+        Ok(r) => r,
+        Err(f) => {
+            out.add(Finding::from_failure(
+                meta,
+                &view.stage_arn,
+                &format!("the routes of API {}", view.api.id),
+                f,
+            ));
+            return;
+        }
+    };
+    // Authorizer (by id, or by name where an export gave only that) ->
+    // routes using it.
+    let mut used: BTreeMap<(Option<&str>, Option<&str>), BTreeSet<String>> = BTreeMap::new();
+    for r in routes {
+        let custom = r.authorization_type.as_deref().is_some_and(|t| {
+            matches!(
+                t.to_ascii_uppercase().as_str(),
+                "CUSTOM" | "COGNITO_USER_POOLS" | "JWT"
+            )
+        });
+        let key = (r.authorizer_id.as_deref(), r.authorizer_name.as_deref());
+        if custom && (key.0.is_some() || key.1.is_some()) {
+            used.entry(key).or_default().insert(r.label());
+        }
+    }
+    if used.is_empty() {
+        out.add(Finding::new(
+            meta,
+            Status::Skip,
+            &view.stage_arn,
+            format!(
+                "Not applicable: no route of stage {} uses an authorizer.",
+                view.stage.name
+            ),
+        ));
+        return;
+    }
+    let coll = if view.api.kind == ApiKind::Rest {
+        "restapis"
+    } else {
+        "apis"
+    };
+    let region = &view.region.region;
+    let all = match view.listing(
+        &view.api.authorizers,
+        Want::Authorizers {
+            api: view.api.id.clone(),
+        },
+        &view.stage_arn,
+        &format!("the authorizers of API {}", view.api.id),
+    ) {
+        Ok(a) => a,
+        Err(b) => {
+            out.add(blocked_finding(meta, &b).routes(used.values().flatten().cloned()));
+            return;
+        }
+    };
+    for ((id, name), routes) in used {
+        let found = match id {
+            Some(id) => all.iter().find(|a| a.id == id),
+            None => all.iter().find(|a| a.name.as_deref() == name),
+        };
+        let label = id.or(name).unwrap_or_default();
+        let arn = format!(
+            "arn:{}:apigateway:{region}::/{coll}/{}/authorizers/{}",
+            partition(region),
+            view.api.id,
+            found.map_or(label, |a| a.id.as_str())
+        );
+        let f = match found {
+            None => Finding::new(
+                meta,
+                Status::Fail,
+                &arn,
+                format!(
+                    "Routes use authorizer {label}, which API {} does not have; every request to them fails.",
+                    view.api.id
+                ),
+            ),
+            Some(a) => judge(view, a, &arn),
+        };
+        out.add(f.routes(routes));
+    }
+}
+
+fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
+    let meta = &CHECK.meta;
+    let name = a.name.as_deref().unwrap_or(&a.id);
+    let kind = a.authorizer_type.as_deref().unwrap_or("unknown");
+    let sends = describe_sources(&a.identity_sources);
+    let sends_text = if sends.is_empty() {
+        "nothing in particular".to_string()
+    } else {
+        sends.join(" and ")
+    };
+    let mut evidence = json!({
+        "authorizer_id": a.id, "name": a.name, "type": kind, "identity_sources": a.identity_sources,
+        "callers_must_send": sends, "authorizer_uri": a.authorizer_uri, "credentials": a.credentials,
+        "provider": a.provider,
+    });
+    if kind == "TOKEN" && a.identity_sources.is_empty() {
+        return Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!("TOKEN authorizer {name} names no identity source, so no request carries its token; it needs one such as method.request.header.Authorization."),
+        )
+        .evidence(evidence);
+    }
+    let lambda = matches!(kind, "TOKEN" | "REQUEST");
+    if !lambda {
+        return Finding::new(
+            meta,
+            Status::Pass,
+            arn,
+            format!("{kind} authorizer {name} is configured; callers must send {sends_text}, or get 401 Unauthorized."),
+        )
+        .evidence(evidence);
+    }
+    let uri = match a
+        .authorizer_uri
+        .as_deref()
+        .map(|u| substitute_stage_variables(u, view.stage))
+    {
+        Some(Ok(u)) => u,
+        Some(Err(why)) => {
+            return Finding::new(meta, Status::Fail, arn, format!("Authorizer {name}'s function cannot be resolved: {why}; it needs an existing function.")).evidence(evidence);
+        }
+        None => {
+            return Finding::new(
+                meta,
+                Status::Fail,
+                arn,
+                format!("Lambda authorizer {name} names no function; it needs the ARN of one."),
+            )
+            .evidence(evidence);
+        }
+    };
+    let Some(function) = function_arn(&uri).map(str::to_string) else {
+        return Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!("Authorizer {name}'s URI `{uri}` names no Lambda function; it needs arn:...:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations."),
+        )
+        .evidence(evidence);
+    };
+    evidence["function"] = json!(function);
+    if let Some(role) = &a.credentials {
+        return Finding::new(
+            meta,
+            Status::Warn,
+            arn,
+            format!("Authorizer {name} invokes {function} as role {role}, whose lambda:InvokeFunction permission is not read here; callers must send {sends_text}."),
+        )
+        .remediation("Make sure the authorizer's role allows lambda:InvokeFunction on the function and trusts apigateway.amazonaws.com.")
+        .evidence(evidence);
+    }
+    let fetched = view.lookup(
+        &view.region.lambda_functions,
+        &function,
+        Want::LambdaFunction(function.clone()),
+        arn,
+        &format!("Lambda function {function}"),
+    );
+    let func = match fetched {
+        Err(b) => return blocked_finding(meta, &b).evidence(evidence),
+        Ok(None) => {
+            return Finding::new(
+                meta,
+                Status::Fail,
+                arn,
+                format!("Authorizer {name} invokes Lambda function {function}, which does not exist, so requests get 500 instead of 401; it needs an existing function."),
+            )
+            .evidence(evidence);
+        }
+        Ok(Some(f)) => f,
+    };
+    let caller = Caller {
+        partition: view.partition(),
+        region: &view.region.region,
+        account: view.snapshot.account.as_deref(),
+        api: &view.api.id,
+        authorizer: &a.id,
+    };
+    let source = caller.source_arn(caller.account.unwrap_or("ACCOUNT"));
+    evidence["source_arn_needed"] = json!(source);
+    evidence["policy"] = json!(func.policy);
+    let Some(policy) = &func.policy else {
+        return Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!("Lambda authorizer {name} invokes {function}, which has no resource-based policy letting apigateway.amazonaws.com invoke it, so requests get 500 instead of 401; it needs a statement allowing lambda:InvokeFunction from {source}."),
+        )
+        .evidence(evidence);
+    };
+    let stmts = match parse_policy(policy) {
+        Ok(s) => s,
+        Err(why) => {
+            return Finding::new(meta, Status::Error, arn, format!("The policy of {function} could not be read ({why}), so this check cannot decide.")).evidence(evidence);
+        }
+    };
+    let (mut allow, mut unsure, mut deny) = (None, None, None);
+    for st in &stmts {
+        let applies = st.principals.iter().any(|p| {
+            matches!(
+                p.as_str(),
+                "*" | "AWS:*" | "Service:apigateway.amazonaws.com"
+            )
+        }) && covers_action(&st.actions, "lambda:InvokeFunction");
+        if !applies {
+            continue;
+        }
+        let label = st.sid.clone().unwrap_or_else(|| "(no Sid)".to_string());
+        match (
+            st.effect.as_str(),
+            condition_covers(st.condition.as_ref(), &caller),
+        ) {
+            ("Deny", Cover::Yes) => deny = Some(label),
+            ("Allow", Cover::Yes) => allow = Some(label),
+            ("Allow", Cover::Unsure(why)) => unsure = Some((label, why)),
+            _ => {}
+        }
+    }
+    if let Some(sid) = deny {
+        return Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!("Lambda authorizer {name} invokes {function}, whose policy statement {sid} denies apigateway.amazonaws.com from {source}, so requests get 500 instead of 401; that statement must not cover this API."),
+        )
+        .evidence(evidence);
+    }
+    match (allow, unsure) {
+        (Some(sid), _) => Finding::new(
+            meta,
+            Status::Pass,
+            arn,
+            format!("Lambda authorizer {name} invokes {function}, which statement {sid} lets API Gateway invoke; callers must send {sends_text}, or get 401 Unauthorized."),
+        )
+        .evidence(evidence),
+        (None, Some((sid, why))) => Finding::new(
+            meta,
+            Status::Warn,
+            arn,
+            format!("Lambda authorizer {name} invokes {function}, whose statement {sid} allows apigateway.amazonaws.com only under a condition this check cannot evaluate ({why}); confirm it covers {source}."),
+        )
+        .evidence(evidence),
+        (None, None) => Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!("Lambda authorizer {name} invokes {function}, whose policy has no statement letting apigateway.amazonaws.com invoke it from {source}, so requests get 500 instead of 401; it needs that permission."),
+        )
+        .evidence(evidence),
+    }
+}
+
+/// Who calls the authorizer's function: API Gateway on behalf of one
+/// authorizer of one API.
+struct Caller<'a> {
+    partition: &'a str,
+    region: &'a str,
+    /// `None` when the snapshot does not know its account
+    /// (`sts:GetCallerIdentity` failed).
+    account: Option<&'a str>,
+    api: &'a str,
+    authorizer: &'a str,
+}
+
+impl Caller<'_> {
+    fn source_arn(&self, account: &str) -> String {
+        format!(
+            "arn:{}:execute-api:{}:{account}:{}/authorizers/{}",
+            self.partition, self.region, self.api, self.authorizer
+        )
+    }
+
+    /// Whether an ARN pattern covers this caller; `None` when that depends
+    /// on an account the snapshot does not know.
+    fn arn_matches(&self, pattern: &str) -> Option<bool> {
+        match self.account {
+            Some(acct) => Some(glob_match(pattern, &self.source_arn(acct))),
+            None => {
+                let acct = pattern.split(':').nth(4)?;
+                if acct.chars().all(|c| c == '*') {
+                    Some(glob_match(pattern, &self.source_arn(acct)))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Whether a statement's condition lets the caller through.
+#[derive(Debug, PartialEq)]
+enum Cover {
+    Yes,
+    No,
+    /// Depends on something this check does not evaluate; the text says what.
+    Unsure(String),
+}
+
+/// Evaluates a statement's condition for API Gateway calling on behalf of
+/// `caller`: `aws:SourceArn` and `aws:SourceAccount` under the string and
+/// ARN operators (and their `Not` and `IfExists` forms, both keys being
+/// present on such calls). Any other key or operator is `Unsure`, never
+/// assumed to pass.
+fn condition_covers(condition: Option<&Value>, caller: &Caller) -> Cover {
+    let Some(Value::Object(ops)) = condition else {
+        return Cover::Yes;
+    };
+    for (op, kv) in ops {
+        let Value::Object(kv) = kv else {
+            return Cover::Unsure(format!("condition operator {op} has no keys"));
+        };
+        let base = op.strip_suffix("IfExists").unwrap_or(op);
+        let (negated, base) = match base
+            .strip_prefix("ArnNot")
+            .or_else(|| base.strip_prefix("StringNot"))
+        {
+            Some(rest) => (true, rest),
+            None => (
+                false,
+                base.trim_start_matches("Arn").trim_start_matches("String"),
+            ),
+        };
+        let wildcard = match base {
+            "Like" => true,
+            "Equals" => false,
+            _ => return Cover::Unsure(format!("condition operator {op} is not evaluated")),
+        };
+        for (key, val) in kv {
+            let vals: Vec<&str> = match val {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let hit = if key.eq_ignore_ascii_case("aws:SourceArn") {
+                let mut any = Some(false);
+                for v in &vals {
+                    let m = if wildcard {
+                        caller.arn_matches(v)
+                    } else {
+                        caller.account.map(|a| *v == caller.source_arn(a))
+                    };
+                    match m {
+                        Some(true) => {
+                            any = Some(true);
+                            break;
+                        }
+                        Some(false) => {}
+                        None => any = None,
+                    }
+                }
+                any
+            } else if key.eq_ignore_ascii_case("aws:SourceAccount") {
+                caller.account.map(|a| {
+                    vals.iter()
+                        .any(|v| if wildcard { glob_match(v, a) } else { *v == a })
+                })
+            } else {
+                return Cover::Unsure(format!("condition key {key} is not evaluated"));
+            };
+            match hit {
+                None => {
+                    return Cover::Unsure(format!(
+                        "{key} depends on the account, which sts:GetCallerIdentity did not give"
+                    ));
+                }
+                Some(h) if h == negated => return Cover::No,
+                Some(_) => {}
+            }
+        }
+    }
+    Cover::Yes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_arns_and_sources() {
+        assert_eq!(
+            function_arn(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:auth/invocations"
+            ),
+            Some("arn:aws:lambda:us-east-1:1:function:auth")
+        );
+        assert_eq!(function_arn("https://example.com"), None);
+        assert_eq!(
+            describe_sources(&[
+                "method.request.header.Authorization".into(),
+                "$request.querystring.token".into()
+            ]),
+            vec!["header Authorization", "query string parameter token"]
+        );
+    }
+
+    fn caller(account: Option<&'static str>) -> Caller<'static> {
+        Caller {
+            partition: "aws",
+            region: "us-east-1",
+            account,
+            api: "abc",
+            authorizer: "x1",
+        }
+    }
+
+    #[test]
+    fn conditions() {
+        let c = caller(Some("123"));
+        let cover = |v: Value| condition_covers(Some(&v), &c);
+        assert_eq!(condition_covers(None, &c), Cover::Yes);
+        assert_eq!(
+            cover(json!({"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123:abc/*"}})),
+            Cover::Yes
+        );
+        assert_eq!(
+            cover(
+                json!({"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123:other/*"}})
+            ),
+            Cover::No
+        );
+        assert_eq!(
+            cover(
+                json!({"ArnEquals": {"aws:SourceArn": "arn:aws:execute-api:us-east-1:123:abc/authorizers/x1"}})
+            ),
+            Cover::Yes
+        );
+        assert_eq!(
+            cover(
+                json!({"ArnNotLike": {"aws:SourceArn": "arn:aws:execute-api:us-east-1:123:abc/*"}})
+            ),
+            Cover::No
+        );
+        assert_eq!(
+            cover(json!({"StringEquals": {"AWS:SourceAccount": "123"}})),
+            Cover::Yes
+        );
+        assert_eq!(
+            cover(json!({"StringEquals": {"AWS:SourceAccount": "999"}})),
+            Cover::No
+        );
+        assert_eq!(
+            cover(
+                json!({"StringEquals": {"AWS:SourceAccount": "123"}, "ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:*:123:abc/authorizers/*"}})
+            ),
+            Cover::Yes
+        );
+        assert!(matches!(
+            cover(json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})),
+            Cover::Unsure(_)
+        ));
+        assert!(matches!(
+            cover(json!({"StringEquals": {"aws:PrincipalOrgID": "o-1"}})),
+            Cover::Unsure(_)
+        ));
+        // Without the account, a pattern that pins one cannot be judged...
+        let u = caller(None);
+        assert!(matches!(
+            condition_covers(
+                Some(
+                    &json!({"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123:abc/*"}})
+                ),
+                &u
+            ),
+            Cover::Unsure(_)
+        ));
+        // ...but one with a wildcard account can.
+        assert_eq!(
+            condition_covers(
+                Some(
+                    &json!({"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:*:abc/*"}})
+                ),
+                &u
+            ),
+            Cover::Yes
+        );
+    }
+}

@@ -1,0 +1,388 @@
+//! The 4xx and CloudFront checks (`authorizer-config`, `resource-policy`,
+//! `cloudfront-origin-protocol`, `route-exists`) and the
+//! `insecureSkipVerification` path of `tls-certificate-trust`, each on an
+//! example changed one way: pass, fail and error for each.
+
+use apigw_audit_checks::view::Probe;
+use apigw_audit_checks::{Finding, Selection, Snapshot, Status, audit};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, KeyUsagePurpose};
+use serde_json::{Value, json};
+use time::macros::datetime;
+
+const AUTH_FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders-token-authorizer";
+const SELF_CERT: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/7c6b5a49-3827-4165-9f8e-7d6c5b4a3928";
+
+fn example(name: &str) -> Value {
+    let path = format!(
+        "{}/../examples/snapshots/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
+}
+
+fn region(v: &mut Value) -> &mut Value {
+    &mut v["regions"][0]
+}
+
+fn api(v: &mut Value) -> &mut Value {
+    &mut region(v)["apis"][0]
+}
+
+/// Applies `f` to every route definition, current and deployed.
+fn each_route(v: &mut Value, f: impl Fn(&mut Value)) {
+    let api = api(v);
+    for r in api["routes"]["ok"].as_array_mut().expect("routes") {
+        f(r);
+    }
+    if let Some(stages) = api["deployed_routes"].as_object_mut() {
+        for routes in stages.values_mut() {
+            for r in routes["ok"].as_array_mut().into_iter().flatten() {
+                f(r);
+            }
+        }
+    }
+}
+
+fn findings_with(v: &Value, check: &str, probe: Option<Probe>) -> Vec<Finding> {
+    let snap = Snapshot::from_json(&v.to_string()).expect("snapshot");
+    let sel = Selection {
+        stages: vec!["prod".into()],
+        probe,
+        ..Default::default()
+    };
+    audit(&snap, &sel)
+        .into_iter()
+        .flat_map(|a| a.stages)
+        .flat_map(|s| s.findings)
+        .filter(|f| f.check == check)
+        .collect()
+}
+
+fn worst(v: &Value, check: &str) -> (Status, String) {
+    let fs = findings_with(v, check, None);
+    let f = fs.iter().max_by_key(|f| f.status).expect("a finding");
+    (f.status, f.message.clone())
+}
+
+fn set_policy(v: &mut Value, statements: Value) {
+    let doc = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    region(v)["lambda_functions"][AUTH_FN]["ok"]["policy"] = json!(doc);
+}
+
+fn invoke_statement(condition: Value) -> Value {
+    json!({"Sid": "apigw", "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+           "Action": "lambda:InvokeFunction", "Resource": AUTH_FN, "Condition": condition})
+}
+
+#[test]
+fn authorizer_permission_is_read_from_the_function_policy() {
+    let v = example("rest-healthy");
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Pass, "{m}");
+    assert!(m.contains("header Authorization"), "{m}");
+
+    let v = example("rest-authorizer-no-permission");
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Fail);
+    assert!(
+        m.contains("has no resource-based policy") && m.contains(AUTH_FN),
+        "{m}"
+    );
+
+    // A permission for another API does not count.
+    let mut v = example("rest-healthy");
+    set_policy(
+        &mut v,
+        json!([invoke_statement(json!({"ArnLike": {"AWS:SourceArn":
+            "arn:aws:execute-api:us-east-1:123456789012:otherapi999/authorizers/*"}}))]),
+    );
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Fail);
+    assert!(
+        m.contains("arn:aws:execute-api:us-east-1:123456789012:k7m2x9q4ab/authorizers/t7x2qa"),
+        "{m}"
+    );
+
+    // A condition the check cannot evaluate warns, never passes.
+    let mut v = example("rest-healthy");
+    set_policy(
+        &mut v,
+        json!([invoke_statement(
+            json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}})
+        )]),
+    );
+    assert_eq!(worst(&v, "authorizer-config").0, Status::Warn);
+
+    // An explicit Deny for API Gateway wins over the Allow.
+    let mut v = example("rest-healthy");
+    set_policy(
+        &mut v,
+        json!([invoke_statement(Value::Null), {"Sid": "lockdown", "Effect": "Deny",
+            "Principal": "*", "Action": "lambda:*", "Resource": AUTH_FN}]),
+    );
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("lockdown"), "{m}");
+}
+
+#[test]
+fn authorizer_function_missing_unreadable_or_unnamed() {
+    let mut v = example("rest-healthy");
+    region(&mut v)["lambda_functions"][AUTH_FN] = json!({"not_found": {
+        "operation": "lambda:GetFunctionConfiguration", "iam_action": "lambda:GetFunctionConfiguration",
+        "kind": "not_found", "code": "ResourceNotFoundException", "message": "Function not found"}});
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("does not exist"), "{m}");
+
+    let mut v = example("rest-healthy");
+    region(&mut v)["lambda_functions"][AUTH_FN] = json!({"error": {
+        "operation": "lambda:GetPolicy", "iam_action": "lambda:GetPolicy",
+        "kind": "access_denied", "code": "AccessDeniedException", "message": "not authorized"}});
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Error);
+    assert!(m.contains("lambda:GetPolicy"), "{m}");
+
+    let mut v = example("rest-healthy");
+    api(&mut v)["authorizers"]["ok"][0]["identity_sources"] = json!([]);
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("identity source"), "{m}");
+
+    let mut v = example("rest-healthy");
+    api(&mut v)["authorizers"] = json!({"error": {
+        "operation": "apigateway:GetAuthorizers", "iam_action": "apigateway:GET",
+        "kind": "access_denied", "code": "AccessDeniedException", "message": "denied"}});
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Error);
+    assert!(m.contains("apigateway:GET"), "{m}");
+
+    // A route naming an authorizer the API does not have.
+    let mut v = example("rest-healthy");
+    api(&mut v)["authorizers"] = json!({"ok": []});
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("t7x2qa"), "{m}");
+}
+
+#[test]
+fn resource_policy_explicit_and_implicit_denies() {
+    let v = example("rest-healthy");
+    assert_eq!(worst(&v, "resource-policy").0, Status::Pass);
+
+    let v = example("rest-resource-policy-deny");
+    let fs = findings_with(&v, "resource-policy", None);
+    let f = fs
+        .iter()
+        .find(|f| f.status == Status::Fail)
+        .expect("a fail");
+    assert!(f.message.contains("freeze-writes"), "{}", f.message);
+    assert_eq!(f.routes, vec!["POST /orders".to_string()]);
+
+    // A Deny-only policy: every caller not signed with IAM is implicitly denied.
+    let mut v = example("rest-healthy");
+    let deny_only = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]});
+    api(&mut v)["info"]["ok"]["policy"] = json!(deny_only.to_string());
+    let (s, m) = worst(&v, "resource-policy");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("allows execute-api:Invoke to no caller"), "{m}");
+
+    // The same Deny with an Allow: a conditional Deny is intended, it passes
+    // and is described.
+    let mut v = example("rest-healthy");
+    let mut doc = deny_only.clone();
+    doc["Statement"]
+        .as_array_mut()
+        .expect("statements")
+        .push(json!({
+        "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+        "Resource": "arn:aws:execute-api:us-east-1:123456789012:k7m2x9q4ab/*"}));
+    api(&mut v)["info"]["ok"]["policy"] = json!(doc.to_string());
+    let (s, m) = worst(&v, "resource-policy");
+    assert_eq!(s, Status::Pass, "{m}");
+    assert!(m.contains("NotIpAddress"), "{m}");
+
+    // A private API without a policy denies everyone.
+    let mut v = example("rest-healthy");
+    api(&mut v)["info"]["ok"]["endpoint_types"] = json!(["PRIVATE"]);
+    let (s, m) = worst(&v, "resource-policy");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("Private API"), "{m}");
+
+    let mut v = example("rest-healthy");
+    api(&mut v)["info"]["ok"]["policy"] = json!("{not json");
+    assert_eq!(worst(&v, "resource-policy").0, Status::Error);
+
+    let mut v = example("rest-healthy");
+    api(&mut v)["info"] = json!({"error": {"operation": "apigateway:GetRestApi",
+        "iam_action": "apigateway:GET", "kind": "throttled", "code": "TooManyRequestsException",
+        "message": "Rate exceeded"}});
+    let (s, m) = worst(&v, "resource-policy");
+    assert_eq!(s, Status::Error);
+    assert!(
+        m.contains("apigateway:GetRestApi") && m.contains("throttled"),
+        "{m}"
+    );
+
+    let v = example("http-healthy");
+    let fs = findings_with(&v, "resource-policy", None);
+    assert!(fs.iter().all(|f| f.status == Status::Skip));
+}
+
+#[test]
+fn cloudfront_origin_protocols() {
+    let v = example("rest-healthy");
+    let (s, m) = worst(&v, "cloudfront-origin-protocol");
+    assert_eq!(s, Status::Pass, "{m}");
+
+    let v = example("rest-cloudfront-http-only");
+    let (s, m) = worst(&v, "cloudfront-origin-protocol");
+    assert_eq!(s, Status::Fail);
+    assert!(
+        m.contains("E2QWRUHAPOMQZL") && m.contains("orders-api") && m.contains("http-only"),
+        "{m}"
+    );
+
+    // match-viewer fails only when a behavior lets viewers use HTTP.
+    let mut v = example("rest-healthy");
+    let dist = &mut region(&mut v)["distributions"]["ok"][0];
+    dist["origins"][0]["protocol_policy"] = json!("match-viewer");
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Pass);
+    region(&mut v)["distributions"]["ok"][0]["behaviors"][0]["viewer_protocol_policy"] =
+        json!("allow-all");
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Fail);
+
+    // An origin through the custom domain counts too; one serving another
+    // stage (a path "/production" is not "/prod") does not.
+    let mut v = example("rest-cloudfront-http-only");
+    region(&mut v)["distributions"]["ok"][0]["origins"][0]["domain_name"] =
+        json!("api.orders.example.com");
+    region(&mut v)["distributions"]["ok"][0]["origins"][0]["origin_path"] = Value::Null;
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Fail);
+    let mut v = example("rest-cloudfront-http-only");
+    region(&mut v)["distributions"]["ok"][0]["origins"][0]["origin_path"] = json!("/production");
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Skip);
+
+    let mut v = example("rest-healthy");
+    region(&mut v)["distributions"] = json!({"error": {"operation": "cloudfront:ListDistributions",
+        "iam_action": "cloudfront:ListDistributions", "kind": "access_denied",
+        "code": "AccessDenied", "message": "denied"}});
+    let (s, m) = worst(&v, "cloudfront-origin-protocol");
+    assert_eq!(s, Status::Error);
+    assert!(m.contains("cloudfront:ListDistributions"), "{m}");
+}
+
+fn probe(method: Option<&str>, path: &str) -> Option<Probe> {
+    Some(Probe {
+        api_id: "k7m2x9q4ab".into(),
+        stage: "prod".into(),
+        method: method.map(str::to_string),
+        path: path.into(),
+    })
+}
+
+#[test]
+fn route_exists_judges_the_probe_against_the_deployment() {
+    let v = example("rest-healthy");
+    let fs = findings_with(&v, "route-exists", probe(Some("GET"), "/orders/42"));
+    assert_eq!(fs[0].status, Status::Pass, "{}", fs[0].message);
+
+    let fs = findings_with(&v, "route-exists", probe(Some("GET"), "/v1/orders"));
+    assert_eq!(fs[0].status, Status::Fail);
+    assert!(fs[0].message.contains("/orders"), "{}", fs[0].message);
+
+    let fs = findings_with(&v, "route-exists", probe(Some("DELETE"), "/orders"));
+    assert_eq!(fs[0].status, Status::Fail);
+    assert!(fs[0].message.contains("GET"), "{}", fs[0].message);
+
+    // The stage serves what was deployed: a route added since is absent.
+    let mut v = example("rest-healthy");
+    let mut added = api(&mut v)["routes"]["ok"][1].clone();
+    added["path"] = json!("/invoices");
+    api(&mut v)["routes"]["ok"]
+        .as_array_mut()
+        .expect("routes")
+        .push(added);
+    let fs = findings_with(&v, "route-exists", probe(Some("GET"), "/invoices"));
+    assert_eq!(fs[0].status, Status::Fail, "{}", fs[0].message);
+
+    let mut v = example("rest-healthy");
+    api(&mut v)["deployed_routes"]["prod"] = json!({"error": {"operation": "apigateway:GetExport",
+        "iam_action": "apigateway:GET", "kind": "access_denied", "code": "AccessDeniedException",
+        "message": "denied"}});
+    api(&mut v)["routes"] = api(&mut v)["deployed_routes"]["prod"].clone();
+    let fs = findings_with(&v, "route-exists", probe(Some("GET"), "/orders"));
+    assert_eq!(fs[0].status, Status::Error, "{}", fs[0].message);
+
+    let fs = findings_with(&example("rest-healthy"), "route-exists", None);
+    assert_eq!(fs[0].status, Status::Skip);
+}
+
+/// A self-signed CA certificate for the integration host, as a team using
+/// its own CA would import into ACM.
+fn private_ca_cert(ca: bool) -> String {
+    let mut p =
+        CertificateParams::new(vec!["orders.internal.example.com".to_string()]).expect("params");
+    p.not_before = datetime!(2026-01-01 00:00 UTC);
+    p.not_after = datetime!(2028-01-01 00:00 UTC);
+    if ca {
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+    }
+    let key = KeyPair::generate().expect("key");
+    p.self_signed(&key).expect("cert").pem()
+}
+
+#[test]
+fn insecure_skip_verification_accepts_only_a_proper_private_root() {
+    // Without the setting, a self-signed certificate fails.
+    let v = example("rest-tls-self-signed");
+    let (s, m) = worst(&v, "tls-certificate-trust");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("insecureSkipVerification"), "{m}");
+
+    // With it, the example's certificate still fails: it is no CA certificate.
+    let mut v = example("rest-tls-self-signed");
+    each_route(&mut v, |r| {
+        if r["integration"]["connection_type"] == "VPC_LINK" {
+            r["integration"]["tls_config"] = json!({"insecure_skip_verification": true});
+        }
+    });
+    let (s, m) = worst(&v, "tls-certificate-trust");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("basicConstraints CA:TRUE"), "{m}");
+
+    // A self-signed root with CA:TRUE and keyCertSign is accepted.
+    region(&mut v)["certificates"][SELF_CERT]["ok"]["pem"] = json!(private_ca_cert(true));
+    let (s, m) = worst(&v, "tls-certificate-trust");
+    assert_eq!(s, Status::Pass, "{m}");
+    assert!(m.contains("insecureSkipVerification"), "{m}");
+
+    region(&mut v)["certificates"][SELF_CERT]["ok"]["pem"] = json!(private_ca_cert(false));
+    assert_eq!(worst(&v, "tls-certificate-trust").0, Status::Fail);
+
+    // Routes without the setting are judged apart and still fail.
+    let mut v = example("rest-tls-self-signed");
+    region(&mut v)["certificates"][SELF_CERT]["ok"]["pem"] = json!(private_ca_cert(true));
+    each_route(&mut v, |r| {
+        if r["method"] == "GET" && r["path"] == "/orders" {
+            r["integration"]["tls_config"] = json!({"insecure_skip_verification": true});
+        }
+    });
+    let fs = findings_with(&v, "tls-certificate-trust", None);
+    let fail = fs
+        .iter()
+        .find(|f| f.status == Status::Fail)
+        .expect("a fail");
+    assert!(
+        !fail.routes.contains(&"GET /orders".to_string()),
+        "{fail:?}"
+    );
+    assert!(!fail.routes.is_empty());
+}

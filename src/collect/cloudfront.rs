@@ -1,0 +1,64 @@
+//! Amazon CloudFront reads: every distribution of the account, with its
+//! origins and the viewer protocol of each behavior.
+
+use aws_sdk_cloudfront::Client;
+
+use apigw_audit_checks::model::{CacheBehavior, Distribution, Failure, Origin};
+
+use super::error::{Op, classify};
+
+pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
+    let op = Op::named("cloudfront:ListDistributions");
+    let pages: Vec<_> = c
+        .list_distributions()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    let mut out = Vec::new();
+    for page in &pages {
+        let Some(list) = page.distribution_list() else {
+            continue;
+        };
+        for d in list.items() {
+            let mut behaviors: Vec<CacheBehavior> = Vec::new();
+            if let Some(def) = d.default_cache_behavior() {
+                behaviors.push(CacheBehavior {
+                    path_pattern: "*".to_string(),
+                    target_origin_id: def.target_origin_id().to_string(),
+                    viewer_protocol_policy: Some(def.viewer_protocol_policy().as_str().to_string()),
+                });
+            }
+            for b in d.cache_behaviors().map(|c| c.items()).unwrap_or_default() {
+                behaviors.push(CacheBehavior {
+                    path_pattern: b.path_pattern().to_string(),
+                    target_origin_id: b.target_origin_id().to_string(),
+                    viewer_protocol_policy: Some(b.viewer_protocol_policy().as_str().to_string()),
+                });
+            }
+            out.push(Distribution {
+                id: d.id().to_string(),
+                arn: d.arn().to_string(),
+                domain_name: Some(d.domain_name().to_string()),
+                aliases: d.aliases().map(|a| a.items().to_vec()).unwrap_or_default(),
+                origins: d
+                    .origins()
+                    .map(|o| o.items())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|o| Origin {
+                        id: o.id().to_string(),
+                        domain_name: o.domain_name().to_string(),
+                        origin_path: o.origin_path().map(str::to_string),
+                        protocol_policy: o
+                            .custom_origin_config()
+                            .map(|c| c.origin_protocol_policy().as_str().to_string()),
+                    })
+                    .collect(),
+                behaviors,
+            });
+        }
+    }
+    Ok(out)
+}
