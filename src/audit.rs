@@ -25,6 +25,36 @@ pub fn catalogue(args: &ChecksArgs) -> Result<u8, Fatal> {
     Ok(0)
 }
 
+/// `apigw-audit completions SHELL`: the completion script on stdout.
+pub fn completions(shell: clap_complete::Shell) -> Result<u8, Fatal> {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "apigw-audit", &mut buf);
+    write_or_pipe(std::io::stdout().lock().write_all(&buf))?;
+    Ok(0)
+}
+
+/// `apigw-audit man`: the manual page (roff) on stdout, subcommands
+/// included.
+pub fn man() -> Result<u8, Fatal> {
+    use clap::CommandFactory;
+    let cmd = crate::cli::Cli::command();
+    let mut buf = Vec::new();
+    let render = |buf: &mut Vec<u8>| -> std::io::Result<()> {
+        clap_mangen::Man::new(cmd.clone()).render(buf)?;
+        for sub in cmd.get_subcommands() {
+            let name = format!("apigw-audit-{}", sub.get_name());
+            let sub = sub.clone().display_name(name);
+            clap_mangen::Man::new(sub).render(buf)?;
+        }
+        Ok(())
+    };
+    render(&mut buf).map_err(|e| Fatal::Incomplete(format!("cannot render the manual: {e}")))?;
+    write_or_pipe(std::io::stdout().lock().write_all(&buf))?;
+    Ok(0)
+}
+
 /// A closed pipe (`| head`) is not an error worth a message.
 fn write_or_pipe(r: std::io::Result<()>) -> Result<(), Fatal> {
     match r {
@@ -45,7 +75,7 @@ fn validate_check_ids(ids: &[String], flag: &str) -> Result<(), Fatal> {
     Ok(())
 }
 
-pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
+pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal> {
     validate_check_ids(&args.check, "--check")?;
     validate_check_ids(&args.skip_check, "--skip-check")?;
     if args.snapshot.is_none() && args.api_id.is_empty() && !args.all_apis {
@@ -53,6 +83,13 @@ pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
             "nothing to audit: pass --api-id ID, --all-apis, or --snapshot FILE".to_string(),
         ));
     }
+    // Everything the user handed in is read before any AWS call: a bad
+    // suppression file or baseline fails fast, with nothing spent.
+    let suppressions = crate::suppress::load(args.config.as_deref())?;
+    let baseline = match &args.baseline {
+        Some(p) => Some(crate::baseline::load(p)?),
+        None => None,
+    };
     // Destinations are opened first: an unwritable path fails before any
     // AWS call, and nothing appears there unless the run completes.
     let mut out_file = match &args.out_file {
@@ -70,18 +107,7 @@ pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
             check_selection(&snap, &args.api_id, &args.stage, path)?;
             (snap, Source::Snapshot)
         }
-        None => {
-            let req = Request {
-                region: None,
-                api_ids: args.api_id.clone(),
-                all_apis: args.all_apis,
-                stages: args.stage.clone(),
-                max_concurrency: DEFAULT_MAX_CONCURRENCY,
-            };
-            let collected = collect::collect(&args.aws, &req).await?;
-            tracing::info!(calls = ?collected.stats.calls, retries = collected.stats.retries, levels = collected.levels, "collection finished");
-            (collected.snapshot, Source::Live)
-        }
+        None => (collect_live(&args, quiet).await?, Source::Live),
     };
 
     if let Some(mut f) = record_file.take() {
@@ -104,25 +130,34 @@ pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
     };
     let results = audit(&snapshot, &selection);
     let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
-    let report = Report::build(results, source, snapshot.account.clone(), &regions);
+    let mut report = Report::build(results, source, snapshot.account.clone(), &regions);
+    if let Some(s) = &suppressions {
+        let today = crate::report::now_seconds().date();
+        for w in s.apply(&mut report, today).warnings {
+            eprintln!("apigw-audit: warning: {w}");
+        }
+    }
+    if let Some(b) = &baseline {
+        b.apply(&mut report);
+    }
     let code = report.exit_code(args.fail_on);
 
     let to_terminal = out_file.is_none() && std::io::stdout().is_terminal();
+    let opts = RenderOptions {
+        format: args.output,
+        verbose,
+        terminal: to_terminal,
+        fail_on: args.fail_on,
+    };
     match &mut out_file {
         Some(f) => {
-            render(&report, args.output, verbose, false, f.writer())
+            render(&report, &opts, f.writer())
                 .map_err(|e| Fatal::Usage(format!("cannot write the report: {e}")))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            write_or_pipe(render(
-                &report,
-                args.output,
-                verbose,
-                to_terminal,
-                &mut lock,
-            ))?;
+            write_or_pipe(render(&report, &opts, &mut lock))?;
         }
     }
     if let Some(f) = out_file {
@@ -131,18 +166,125 @@ pub async fn run(args: AuditArgs, verbose: u8) -> Result<u8, Fatal> {
     Ok(code)
 }
 
-fn render(
-    report: &Report,
+/// Reads every requested region concurrently, each with its own call
+/// budget, into one snapshot.
+async fn collect_live(args: &AuditArgs, quiet: bool) -> Result<Snapshot, Fatal> {
+    let base = collect::aws::load_config(&args.aws, None).await?;
+    let mut regions: Vec<String> = if args.all_regions {
+        collect::enabled_regions(&base).await?
+    } else if args.aws.region.is_empty() {
+        base.region().map(|r| r.to_string()).into_iter().collect()
+    } else {
+        args.aws.region.clone()
+    };
+    regions.sort();
+    regions.dedup();
+    let multi = regions.len() > 1;
+    let progress = progress_bar(quiet);
+    let req = Request {
+        api_ids: args.api_id.clone(),
+        all_apis: args.all_apis,
+        stages: args.stage.clone(),
+        max_concurrency: DEFAULT_MAX_CONCURRENCY,
+        multi_region: multi,
+        progress: progress.clone(),
+    };
+    let runs = futures::future::join_all(regions.iter().map(|r| {
+        let cfg = collect::for_region(&base, r);
+        let req = req.clone();
+        async move { collect::collect_with(&cfg, &req).await }
+    }))
+    .await;
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+    let mut merged: Option<Snapshot> = None;
+    for run in runs {
+        let c = run?;
+        tracing::info!(region = ?c.snapshot.regions.first().map(|r| &r.region), calls = ?c.stats.calls, retries = c.stats.retries, levels = c.levels, "collection finished");
+        match &mut merged {
+            None => merged = Some(c.snapshot),
+            Some(m) => {
+                m.account = m.account.take().or(c.snapshot.account);
+                m.recorded_at = m.recorded_at.min(c.snapshot.recorded_at);
+                m.regions.extend(c.snapshot.regions);
+            }
+        }
+    }
+    let snap = merged.ok_or_else(|| {
+        Fatal::Usage(
+            "no AWS region: pass --region, set AWS_REGION, or use --all-regions".to_string(),
+        )
+    })?;
+    if multi {
+        found_somewhere(&snap, &args.api_id, &args.stage, &regions)?;
+    }
+    Ok(snap)
+}
+
+/// Across regions, each requested API id and stage must exist somewhere.
+fn found_somewhere(
+    snap: &Snapshot,
+    api_ids: &[String],
+    stages: &[String],
+    regions: &[String],
+) -> Result<(), Fatal> {
+    let apis: Vec<&apigw_audit_checks::model::ApiRecord> =
+        snap.regions.iter().flat_map(|r| r.apis.iter()).collect();
+    for id in api_ids {
+        if !apis.iter().any(|a| &a.id == id) {
+            return Err(Fatal::Usage(format!(
+                "no REST or HTTP API with id {id} in {}",
+                regions.join(", ")
+            )));
+        }
+    }
+    let unreadable = apis.iter().any(|a| !matches!(a.stages, Fetched::Ok(_)));
+    for name in stages {
+        let found = apis
+            .iter()
+            .any(|a| matches!(&a.stages, Fetched::Ok(s) if s.iter().any(|s| &s.name == name)));
+        if !found && !unreadable {
+            return Err(Fatal::Usage(format!(
+                "no stage {name} in the API(s) audited in {}",
+                regions.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A spinner on stderr while AWS is read, only when a person is watching.
+fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let p = indicatif::ProgressBar::new_spinner();
+    p.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    p.enable_steady_tick(std::time::Duration::from_millis(120));
+    p.set_message("reading AWS");
+    Some(p)
+}
+
+struct RenderOptions {
     format: OutputFormat,
     verbose: u8,
     terminal: bool,
-    out: &mut impl Write,
-) -> std::io::Result<()> {
-    match format {
+    fail_on: crate::cli::FailOn,
+}
+
+fn render(report: &Report, opts: &RenderOptions, out: &mut impl Write) -> std::io::Result<()> {
+    match opts.format {
         OutputFormat::Json => report.write_json(out),
+        OutputFormat::Sarif => crate::report::sarif::render(report, out),
+        OutputFormat::Junit => crate::report::junit::render(report, opts.fail_on, out),
+        OutputFormat::Markdown => crate::report::markdown::render(report, out),
         OutputFormat::Table => {
-            let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let width = if terminal {
+            let color = opts.terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let width = if opts.terminal {
                 terminal_size::terminal_size().map_or(120, |(w, _)| usize::from(w.0))
             } else {
                 120
@@ -151,7 +293,7 @@ fn render(
                 report,
                 &TableOptions {
                     color,
-                    verbose: verbose > 0,
+                    verbose: opts.verbose > 0,
                     width,
                 },
                 out,

@@ -1,4 +1,5 @@
-//! The command line, as the contract fixes it: `audit`, `explain`, `checks`.
+//! The command line, as the contract fixes it: `audit`, `explain`, `checks`;
+//! and the additions `completions` and `man`.
 //!
 //! Only parsing lives here; what each command does lives in its own module.
 
@@ -21,6 +22,10 @@ pub struct Cli {
     /// More output: -v shows passing findings and progress, -vv debug logs, -vvv trace logs (credentials are never logged).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Quiet: no progress indicator and no log messages below errors (warnings the contract requires, such as unmatched suppressions, still print).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +37,17 @@ pub enum Command {
     Explain(Box<ExplainArgs>),
     /// Print the check catalogue and the error signatures `explain` knows.
     Checks(ChecksArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,9 +101,9 @@ pub struct ExplainArgs {
 /// Where to reach AWS; flags win over the environment, as in the AWS CLI.
 #[derive(Debug, Clone, Args, Default)]
 pub struct AwsArgs {
-    /// AWS region (default: AWS_REGION, then the profile's region).
+    /// AWS region (default: AWS_REGION, then the profile's region); `audit` takes it repeated for several.
     #[arg(long, value_name = "R")]
-    pub region: Option<String>,
+    pub region: Vec<String>,
     /// Named profile from the shared AWS config (default: AWS_PROFILE).
     #[arg(long, value_name = "P")]
     pub profile: Option<String>,
@@ -106,6 +122,9 @@ pub struct AwsArgs {
 pub enum OutputFormat {
     Table,
     Json,
+    Sarif,
+    Junit,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -121,9 +140,12 @@ pub struct AuditArgs {
     /// The API to audit (REST); repeat for several. Optional with --snapshot, where it filters.
     #[arg(long = "api-id", value_name = "ID")]
     pub api_id: Vec<String>,
-    /// Audit every REST API in the region.
+    /// Audit every REST and HTTP API in the region(s).
     #[arg(long, conflicts_with = "api_id")]
     pub all_apis: bool,
+    /// Audit every region enabled for the account (ec2:DescribeRegions) instead of --region.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub all_regions: bool,
     /// Audit only this stage; repeat for several (default: every stage).
     #[arg(long, value_name = "NAME")]
     pub stage: Vec<String>,
@@ -150,6 +172,12 @@ pub struct AuditArgs {
     /// Do not run this check; repeat for several.
     #[arg(long = "skip-check", value_name = "ID")]
     pub skip_check: Vec<String>,
+    /// Suppressions file (default: apigw-audit.toml in the working directory, when present).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// An earlier JSON report: only findings new since it set the exit code and are shown.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -79,6 +79,11 @@ fn matches_out(sigs: &[&'static Signature]) -> Vec<MatchOut> {
 }
 
 pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
+    if args.aws.region.len() > 1 {
+        return Err(Fatal::Usage(
+            "explain takes one --region (the API's); audit takes several".to_string(),
+        ));
+    }
     let input = ErrorInput {
         status: args.status,
         message: args.message.clone(),
@@ -105,7 +110,7 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
 
     // Which API (and region) the input is about.
     let region_override = match &url {
-        Some(UrlTarget::ExecuteApi { region, .. }) if args.aws.region.is_none() => {
+        Some(UrlTarget::ExecuteApi { region, .. }) if args.aws.region.is_empty() => {
             Some(region.clone())
         }
         _ => None,
@@ -154,11 +159,12 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
         (Some(_), Some(s), _) => Some((s, Source::Snapshot)),
         (Some(id), None, Some(cfg)) => {
             let req = Request {
-                region: region_override.clone(),
                 api_ids: vec![id.clone()],
                 all_apis: false,
                 stages: Vec::new(),
                 max_concurrency: 16,
+                multi_region: false,
+                progress: None,
             };
             Some((
                 collect::collect_with(cfg, &req).await?.snapshot,

@@ -7,11 +7,13 @@
 //! `report` renders it.
 
 mod audit;
+mod baseline;
 mod cli;
 mod collect;
 mod explain;
 mod output;
 mod report;
+mod suppress;
 
 use std::process::ExitCode;
 
@@ -49,7 +51,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return clap_error(e),
     };
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -61,9 +63,11 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Audit(args) => runtime.block_on(audit::run(*args, cli.verbose)),
+        Command::Audit(args) => runtime.block_on(audit::run(*args, cli.verbose, cli.quiet)),
         Command::Explain(args) => runtime.block_on(explain::run(*args)),
         Command::Checks(args) => audit::catalogue(&args),
+        Command::Completions(args) => audit::completions(args.shell),
+        Command::Man => audit::man(),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -99,14 +103,16 @@ fn clap_error(e: clap::Error) -> ExitCode {
 /// Logs go to stderr. Only this crate's own events get more verbose with
 /// `-v`: the SDK's and the HTTP stack's debug output can carry signed
 /// headers and tokens, so they stay at `warn` at every verbosity.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, quiet: bool) {
     let own = match verbose {
+        _ if quiet => "error",
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,apigw_audit={own}"));
+    let others = if quiet { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::new(format!("{others},apigw_audit={own}"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()

@@ -899,3 +899,455 @@ fn explain_from_logs_on_a_snapshot_runs_the_full_audit_and_says_why() {
     assert_eq!(out.status.code(), Some(2));
     one_line_error(&out);
 }
+
+fn audit_args(args: &[&str]) -> Output {
+    bin()
+        .arg("audit")
+        .args(args)
+        .output()
+        .expect("run apigw-audit")
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(include_str!("schemas/sarif-schema-2.1.0.json")).expect("schema");
+    jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
+}
+
+#[test]
+fn sarif_for_every_example_is_valid_and_stable() {
+    let validator = sarif_validator();
+    let dir = root().join("examples/snapshots");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let p = path.to_str().expect("utf-8");
+        let out = audit_args(&["--snapshot", p, "--output", "sarif"]);
+        let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+        // One result per finding that is neither pass nor skip.
+        let json = json_of(&audit_args(&["--snapshot", p, "--output", "json"]));
+        let wanted = json["apis"]
+            .as_array()
+            .expect("apis")
+            .iter()
+            .flat_map(|a| a["stages"].as_array().expect("stages"))
+            .flat_map(|s| s["findings"].as_array().expect("findings"))
+            .filter(|f| !matches!(f["status"].as_str(), Some("pass" | "skip")))
+            .count();
+        let results = sarif["runs"][0]["results"].as_array().expect("results");
+        assert_eq!(results.len(), wanted, "{}", path.display());
+        let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules");
+        assert_eq!(rules.len(), apigw_audit_checks::CHECKS.len());
+        for r in results {
+            let idx = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[idx]["id"], r["ruleId"]);
+            let level = r["level"].as_str().expect("level");
+            let kind = r["kind"].as_str().expect("kind");
+            assert!(
+                matches!(
+                    (kind, level),
+                    ("fail", "error" | "warning") | ("open", "none")
+                ),
+                "{kind}/{level}"
+            );
+        }
+        // Fingerprints: one per result, distinct, and the same on a re-run.
+        let prints = |s: &Value| -> Vec<String> {
+            s["runs"][0]["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(|r| {
+                    r["partialFingerprints"]["apigwAuditFinding/v1"]
+                        .as_str()
+                        .expect("fingerprint")
+                        .to_string()
+                })
+                .collect()
+        };
+        let first = prints(&sarif);
+        let mut unique = first.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), first.len(), "{}", path.display());
+        let again: Value =
+            serde_json::from_slice(&audit_args(&["--snapshot", p, "--output", "sarif"]).stdout)
+                .expect("json");
+        assert_eq!(prints(&again), first);
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} examples");
+}
+
+#[test]
+fn junit_has_a_suite_per_stage_and_a_case_per_check_and_resource() {
+    let path = example("rest-no-healthy-target");
+    let p = path.to_str().expect("utf-8");
+    let out = audit_args(&["--snapshot", p, "--output", "junit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8(out.stdout).expect("utf-8");
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML parses");
+    let json = json_of(&audit_args(&["--snapshot", p, "--output", "json"]));
+    let stages: Vec<&Value> = json["apis"][0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .collect();
+    assert_eq!(report.test_suites.len(), stages.len());
+    let mut failures = 0;
+    for (suite, stage) in report.test_suites.iter().zip(&stages) {
+        let findings = stage["findings"].as_array().expect("findings");
+        assert_eq!(suite.test_cases.len(), findings.len());
+        assert_eq!(suite.tests, findings.len());
+        let count = |s: &str| findings.iter().filter(|f| f["status"] == s).count();
+        assert_eq!(suite.failures, count("fail"));
+        assert_eq!(suite.errors, count("error"));
+        let skipped = suite
+            .test_cases
+            .iter()
+            .filter(|c| matches!(&c.status, quick_junit::TestCaseStatus::Skipped { .. }))
+            .count();
+        assert_eq!(skipped, count("skip"));
+        failures += suite.failures;
+        let failed: Vec<&str> = suite
+            .test_cases
+            .iter()
+            .filter(|c| matches!(&c.status, quick_junit::TestCaseStatus::NonSuccess { .. }))
+            .map(|c| c.name.as_str())
+            .collect();
+        assert!(
+            failed.iter().all(|n| n.starts_with("target-health ")),
+            "{failed:?}"
+        );
+    }
+    assert_eq!(report.failures, failures);
+    assert!(xml.starts_with("<?xml"));
+    assert!(
+        xml.contains("<testsuites")
+            && xml.contains("classname=\"apigw-audit.us-east-1.k7m2x9q4ab.")
+    );
+}
+
+#[test]
+fn markdown_lists_what_needs_attention_and_counts_the_rest() {
+    let path = example("rest-nacl-drops-return");
+    let out = audit_args(&[
+        "--snapshot",
+        path.to_str().expect("utf-8"),
+        "--output",
+        "markdown",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(md.starts_with("## apigw-audit: "), "{md}");
+    assert!(md.contains("| Stage | Verdict | Fail | Error | Warn | Pass | Skip |"));
+    assert!(md.contains("`network-acls`"), "{md}");
+    // Passing checks are counted in the table, never listed.
+    assert!(!md.contains("`vpc-link-status`"), "{md}");
+    let healthy = audit_args(&[
+        "--snapshot",
+        example("rest-healthy").to_str().expect("utf-8"),
+        "--output",
+        "markdown",
+    ]);
+    let md = String::from_utf8(healthy.stdout).expect("utf-8");
+    assert!(
+        !md.contains("#### "),
+        "a healthy API lists no finding: {md}"
+    );
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.to_str().expect("utf-8").to_string()
+}
+
+#[test]
+fn suppressions_silence_mark_expire_and_warn() {
+    let dir = tempfile::tempdir().expect("dir");
+    let snap = example("rest-no-healthy-target");
+    let s = snap.to_str().expect("utf-8");
+    let cfg = write(
+        dir.path(),
+        "accepted.toml",
+        r#"
+[[suppress]]
+check = "target-health"
+resource = "arn:aws:elasticloadbalancing:*:targetgroup/orders-app-*"
+api = "k7m2x9q4ab"
+reason = "targets are being replaced"
+expires = "2026-12-31"
+
+[[suppress]]
+check = "idle-*"
+stage = "staging"
+reason = "nothing to match"
+"#,
+    );
+    // 2026-12-01: the first entry is live.
+    let out = bin()
+        .env("SOURCE_DATE_EPOCH", "1796083200")
+        .args([
+            "audit",
+            "--snapshot",
+            s,
+            "--config",
+            &cfg,
+            "--output",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "suppressed failures do not fail"
+    );
+    let report = json_of(&out);
+    validate(&report);
+    let suppressed: Vec<&Value> = report["apis"][0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .flat_map(|s| s["findings"].as_array().expect("findings"))
+        .filter(|f| !f["suppressed"].is_null())
+        .collect();
+    assert_eq!(suppressed.len(), 2, "one per stage");
+    assert_eq!(suppressed[0]["status"], "fail", "the verdict stays");
+    assert_eq!(
+        suppressed[0]["suppressed"],
+        serde_json::json!({"reason": "targets are being replaced", "expires": "2026-12-31"})
+    );
+    assert_eq!(report["apis"][0]["stages"][0]["status"], "pass");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("accepted.toml:9") && err.contains("matched no finding"),
+        "{err}"
+    );
+    assert!(!err.contains("accepted.toml:2 "), "{err}");
+
+    // 2027-01-15: expired, so the failure counts again and is warned about.
+    let out = bin()
+        .env("SOURCE_DATE_EPOCH", "1800000000")
+        .args([
+            "audit",
+            "--snapshot",
+            s,
+            "--config",
+            &cfg,
+            "--output",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("accepted.toml:2") && err.contains("expired on 2026-12-31"),
+        "{err}"
+    );
+
+    // apigw-audit.toml in the working directory is found without --config.
+    write(
+        dir.path(),
+        "apigw-audit.toml",
+        "[[suppress]]\ncheck = \"target-health\"\nreason = \"known\"\n",
+    );
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["audit", "--snapshot", s, "--output", "table"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Suppressed: known") && text.contains("suppressed by configuration"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_commented_example_suppression_file_is_valid() {
+    let out = audit_args(&[
+        "--snapshot",
+        example("rest-no-healthy-target").to_str().expect("utf-8"),
+        "--config",
+        root()
+            .join("examples/apigw-audit.toml")
+            .to_str()
+            .expect("utf-8"),
+    ]);
+    // It names other resources: nothing is silenced, and both entries say so.
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("matched no finding").count() + err.matches("expired on").count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn an_invalid_suppression_file_is_exit_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let snap = example("rest-healthy");
+    for (text, line) in [
+        ("[[suppress]]\ncheck = \"target-health\"\n", ":1:"),
+        (
+            "[[suppress]]\ncheck = \"x\"\nreason = \"r\"\nexpires = \"soon\"\n",
+            ":4:",
+        ),
+        (
+            "\n[[suppress]]\ncheck = \"x\"\nreason = \"r\"\nwhy = 1\n",
+            ":5:",
+        ),
+        ("[[suppress\n", ":1:"),
+    ] {
+        let cfg = write(dir.path(), "bad.toml", text);
+        let out = audit_args(&[
+            "--snapshot",
+            snap.to_str().expect("utf-8"),
+            "--config",
+            &cfg,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = one_line_error(&out);
+        assert!(err.contains(&format!("bad.toml{line}")), "{text}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = audit_args(&[
+        "--snapshot",
+        snap.to_str().expect("utf-8"),
+        "--config",
+        "/nonexistent/apigw-audit.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    one_line_error(&out);
+}
+
+#[test]
+fn baseline_reports_only_what_is_new() {
+    let dir = tempfile::tempdir().expect("dir");
+    let prev = dir.path().join("prev.json");
+    let p = prev.to_str().expect("utf-8");
+    let unhealthy = example("rest-no-healthy-target");
+    let u = unhealthy.to_str().expect("utf-8");
+    let out = audit_args(&["--snapshot", u, "--output", "json", "--out-file", p]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // The same failures again: nothing new, exit 0.
+    let out = audit_args(&["--snapshot", u, "--output", "json", "--baseline", p]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_of(&out);
+    validate(&report);
+    assert_eq!(report["baseline"]["new"], 0);
+    assert_eq!(report["baseline"]["unchanged"], 2);
+    let table = audit_args(&["--snapshot", u, "--baseline", p]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("0 new, 2 unchanged"), "{text}");
+    assert!(
+        !text.contains("FAIL  target-health") && !text.contains("│ FAIL"),
+        "{text}"
+    );
+
+    // Another break: its failure is new, the old one resolved.
+    let other = example("rest-nacl-drops-return");
+    let out = audit_args(&[
+        "--snapshot",
+        other.to_str().expect("utf-8"),
+        "--output",
+        "json",
+        "--baseline",
+        p,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    assert!(report["baseline"]["new"].as_u64().expect("new") >= 1);
+    let resolved = report["baseline"]["resolved"].as_array().expect("resolved");
+    assert!(
+        resolved
+            .iter()
+            .any(|r| r.as_str().is_some_and(|r| r.contains("target-health"))),
+        "{resolved:?}"
+    );
+
+    // A baseline that is not a v1 report is refused.
+    let bad = write(dir.path(), "bad.json", "{\"schema_version\": 9}");
+    let out = audit_args(&["--snapshot", u, "--baseline", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_error(&out).contains("bad.json"));
+}
+
+#[test]
+fn completions_man_and_quiet() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = bin().args(["completions", shell]).output().expect("run");
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("apigw-audit") && text.contains("audit"),
+            "{shell}"
+        );
+    }
+    let out = bin().arg("man").output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let roff = String::from_utf8_lossy(&out.stdout);
+    assert!(roff.contains(".TH apigw-audit 1") && roff.contains("apigw-audit-audit"));
+    assert!(
+        roff.contains("\\-\\-fail\\-on"),
+        "the subcommands' flags are in it"
+    );
+    let out = bin().args(["completions", "tcsh"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    one_line_error(&out);
+
+    let out = audit_args(&[
+        "--snapshot",
+        example("rest-no-healthy-target").to_str().expect("utf-8"),
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin().args(["-q", "-v", "checks"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn several_regions_need_a_live_audit() {
+    let out = audit_args(&[
+        "--snapshot",
+        example("rest-healthy").to_str().expect("utf-8"),
+        "--all-regions",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    one_line_error(&out);
+    let out = bin()
+        .args([
+            "explain",
+            "--status",
+            "500",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    one_line_error(&out);
+}

@@ -176,7 +176,7 @@ pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConf
     if let Some(p) = &args.profile {
         loader = loader.profile_name(p);
     }
-    if let Some(r) = region.or(args.region.as_deref()) {
+    if let Some(r) = region.or(args.region.first().map(String::as_str)) {
         loader = loader.region(Region::new(r.to_string()));
     }
     if let Some(u) = &args.endpoint_url {

@@ -475,3 +475,23 @@ pub async fn describe_endpoint_connections(
     }
     out
 }
+
+/// The regions enabled for the account (`DescribeRegions`, opted-in ones
+/// included, disabled ones left out), sorted.
+pub async fn describe_regions(c: &Client) -> Result<Vec<String>, Failure> {
+    let op = Op::named("ec2:DescribeRegions");
+    let out = c
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    let mut names: Vec<String> = out
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status().is_none_or(|s| s != "not-opted-in"))
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}

@@ -42,7 +42,6 @@ use apigw_audit_checks::model::{
 use apigw_audit_checks::view::{Want, referenced_links};
 
 use crate::Fatal;
-use crate::cli::AwsArgs;
 use aws::{CallStats, RecordCalls, Recorder};
 use error::{Op, classify};
 
@@ -55,12 +54,15 @@ const MAX_LEVELS: usize = 24;
 /// What to collect.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    /// Overrides the configured region (explain takes it from the URL).
-    pub region: Option<String>,
     pub api_ids: Vec<String>,
     pub all_apis: bool,
     pub stages: Vec<String>,
     pub max_concurrency: usize,
+    /// Auditing several regions: an API id or stage absent from this one
+    /// is not an error here (the caller checks each was found somewhere).
+    pub multi_region: bool,
+    /// Where to say how far the collection got, when someone is watching.
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// A finished collection: the snapshot and what it cost.
@@ -116,13 +118,8 @@ impl Clients {
     }
 }
 
-/// Reads everything the checks need for the requested APIs.
-pub async fn collect(args: &AwsArgs, req: &Request) -> Result<Collected, Fatal> {
-    let cfg = aws::load_config(args, req.region.as_deref()).await?;
-    collect_with(&cfg, req).await
-}
-
-/// [`collect`] with a configuration already loaded.
+/// Reads everything the checks need for the requested APIs, in the
+/// configuration's region.
 pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, Fatal> {
     let region = cfg.region().map(|r| r.to_string()).ok_or_else(|| {
         Fatal::Usage("no AWS region: pass --region or set AWS_REGION".to_string())
@@ -199,12 +196,14 @@ struct Root {
     known: Option<(ApiKind, ApiInfo)>,
 }
 
-/// Level 1 for an id of unknown kind: which API it is, REST or HTTP.
+/// Level 1 for an id of unknown kind: which API it is, REST or HTTP;
+/// `None` when neither exists and `missing_ok`.
 async fn detect(
     c: &Clients,
     region: &str,
     id: String,
-) -> Result<(String, ApiKind, Fetched<ApiInfo>), Fatal> {
+    missing_ok: bool,
+) -> Result<Option<(String, ApiKind, Fetched<ApiInfo>)>, Fatal> {
     let (rest, http) = join(
         apigw::get_rest_api(&c.apigw, region, &id),
         apigw2::get_api(&c.apigw2, region, &id),
@@ -212,14 +211,15 @@ async fn detect(
     .await;
     let nf = |r: &Result<ApiInfo, Failure>| matches!(r, Err(f) if f.kind == FailureKind::NotFound);
     match (rest, http) {
-        (Ok(info), _) => Ok((id, ApiKind::Rest, Fetched::Ok(info))),
-        (_, Ok(info)) => Ok((id, ApiKind::Http, Fetched::Ok(info))),
+        (Ok(info), _) => Ok(Some((id, ApiKind::Rest, Fetched::Ok(info)))),
+        (_, Ok(info)) => Ok(Some((id, ApiKind::Http, Fetched::Ok(info)))),
+        (r, h) if nf(&r) && nf(&h) && missing_ok => Ok(None),
         (r, h) if nf(&r) && nf(&h) => Err(Fatal::Usage(format!(
             "no REST or HTTP API with id {id} in {region}"
         ))),
         // One side unreadable, the other absent: it is the unreadable kind.
-        (r, h) if nf(&r) => Ok((id, ApiKind::Http, fetched(h))),
-        (r, _) => Ok((id, ApiKind::Rest, fetched(r))),
+        (r, h) if nf(&r) => Ok(Some((id, ApiKind::Http, fetched(h)))),
+        (r, _) => Ok(Some((id, ApiKind::Rest, fetched(r)))),
     }
 }
 
@@ -353,8 +353,8 @@ async fn collect_region(
             None => unknown.push(r.id),
         }
     }
-    for (_, got) in each(unknown, limit, |id| detect(c, region, id)).await {
-        kinds.push(got?);
+    for (_, got) in each(unknown, limit, |id| detect(c, region, id, req.multi_region)).await {
+        kinds.extend(got?);
     }
     rd.apigateway_account = Some(fetched(account));
 
@@ -367,7 +367,7 @@ async fn collect_region(
     .map(|(_, a)| a)
     .collect();
     apis.sort_by(|a, b| a.id.cmp(&b.id));
-    select_stages(&mut apis, &req.stages, region)?;
+    select_stages(&mut apis, &req.stages, region, req.multi_region)?;
     for api in &apis {
         let Fetched::Ok(stages) = &api.stages else {
             continue;
@@ -411,6 +411,13 @@ async fn collect_region(
             next.retain(|w| !is_leaf(w));
         }
         tracing::debug!(level = levels + 1, wants = ?next, "reading");
+        if let Some(p) = &req.progress {
+            p.set_message(format!(
+                "{region}: reading level {} ({} resource(s))",
+                levels + 1,
+                next.len()
+            ));
+        }
         read(c, &mut rd, &next, &mut memo, region, limit).await;
         asked.extend(next);
         levels += 1;
@@ -712,6 +719,26 @@ async fn read(
     }
 }
 
+/// The regions `--all-regions` audits: those enabled for the account.
+pub async fn enabled_regions(cfg: &SdkConfig) -> Result<Vec<String>, Fatal> {
+    let rec = RecordCalls(Arc::new(Recorder::default()));
+    let clients = Clients::new(cfg, &rec);
+    ec2::describe_regions(&clients.ec2).await.map_err(|f| {
+        Fatal::Incomplete(format!(
+            "could not list the account's regions: {} failed: {}",
+            f.operation, f.message
+        ))
+    })
+}
+
+/// The same configuration (credentials, timeouts, endpoint) for another
+/// region.
+pub fn for_region(cfg: &SdkConfig, region: &str) -> SdkConfig {
+    cfg.to_builder()
+        .region(aws_config::Region::new(region.to_string()))
+        .build()
+}
+
 /// The region's custom domain names with their mappings, for resolving a
 /// custom domain URL to an API and stage.
 pub async fn domain_names(
@@ -761,11 +788,16 @@ fn merge_domains(
 }
 
 /// Keeps only the requested stages, and refuses a stage no API has.
-fn select_stages(apis: &mut [ApiRecord], wanted: &[String], region: &str) -> Result<(), Fatal> {
+fn select_stages(
+    apis: &mut [ApiRecord],
+    wanted: &[String],
+    region: &str,
+    missing_ok: bool,
+) -> Result<(), Fatal> {
     if wanted.is_empty() {
         return Ok(());
     }
-    for name in wanted {
+    for name in wanted.iter().filter(|_| !missing_ok) {
         let unreadable = apis.iter().any(|a| !matches!(a.stages, Fetched::Ok(_)));
         let found = apis
             .iter()

@@ -6,6 +6,9 @@
 //! Renderers are pure functions from a `Report` to a writer.
 
 pub mod catalogue;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use std::io::Write;
@@ -30,6 +33,24 @@ pub struct Report {
     pub region: Option<String>,
     pub apis: Vec<ApiReport>,
     pub summary: Summary,
+    /// An addition to v1, with `--baseline`: what changed since that report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// How this report compares with a baseline report.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct BaselineSummary {
+    /// The baseline file, as given.
+    pub file: String,
+    /// Findings at warn or worse that the baseline did not have (or had
+    /// with a milder status).
+    pub new: usize,
+    /// Findings the baseline already had with the same status.
+    pub unchanged: usize,
+    /// The baseline's warn-or-worse findings gone from this report, as
+    /// `api/stage check resource`.
+    pub resolved: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +88,33 @@ pub struct FindingReport {
     pub remediation: Option<String>,
     pub evidence: Value,
     pub suppressed: Option<Suppressed>,
+    /// An addition to v1, with `--baseline`: `new` or `unchanged` for a
+    /// finding at warn or worse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<&'static str>,
+}
+
+impl FindingReport {
+    /// Whether the finding counts toward the exit code and the stage's
+    /// status: neither suppressed nor already in the baseline.
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none() && self.baseline != Some("unchanged")
+    }
+}
+
+impl StageReport {
+    /// Recomputes the stage's status from its findings: the worst that is
+    /// not suppressed (skips count for nothing; no finding is a pass).
+    pub fn refresh_status(&mut self) {
+        self.status = self
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.status)
+            .filter(|s| *s != Status::Skip)
+            .max()
+            .unwrap_or(Status::Pass);
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,6 +186,7 @@ impl Report {
                                     remediation: f.remediation,
                                     evidence: f.evidence,
                                     suppressed: None,
+                                    baseline: None,
                                 }
                             })
                             .collect();
@@ -168,6 +217,7 @@ impl Report {
             },
             apis,
             summary,
+            baseline: None,
         }
     }
 
@@ -179,19 +229,16 @@ impl Report {
             .flat_map(|(a, s)| s.findings.iter().map(move |f| (a, s, f)))
     }
 
-    /// The contract's exit code: 1 when an unsuppressed finding reaches
-    /// `fail_on`, else 3 when some check is `error`, else 0.
+    /// The contract's exit code: 1 when an active finding (neither
+    /// suppressed nor unchanged since the baseline) reaches `fail_on`, else
+    /// 3 when an active one is `error`, else 0.
     pub fn exit_code(&self, fail_on: FailOn) -> u8 {
         let threshold = match fail_on {
             FailOn::Fail => Some(Status::Fail),
             FailOn::Warn => Some(Status::Warn),
             FailOn::Never => None,
         };
-        let active = || {
-            self.findings()
-                .map(|(_, _, f)| f)
-                .filter(|f| f.suppressed.is_none())
-        };
+        let active = || self.findings().map(|(_, _, f)| f).filter(|f| f.is_active());
         let reaches = |f: &FindingReport| match threshold {
             None => false,
             // `error` is not a verdict about the configuration: it only
@@ -213,8 +260,17 @@ impl Report {
     }
 }
 
-/// The current time in UTC, to the second.
+/// The current time in UTC, to the second; `SOURCE_DATE_EPOCH` (the
+/// reproducible-builds convention) fixes it, so golden tests and replays
+/// render byte-identical reports.
 pub fn now_seconds() -> time::OffsetDateTime {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+    {
+        return t;
+    }
     let now = time::OffsetDateTime::now_utc();
     time::OffsetDateTime::from_unix_timestamp(now.unix_timestamp()).unwrap_or(now)
 }
@@ -283,6 +339,62 @@ mod tests {
                 "{statuses:?} with {fail_on:?}"
             );
         }
+    }
+
+    /// `--fail-on` x statuses x (suppressed or unchanged since the
+    /// baseline): a finding set aside either way counts for nothing.
+    #[test]
+    fn exit_code_matrix_with_findings_set_aside() {
+        use Status::{Error, Fail, Pass, Warn};
+        let (f, w, n) = (FailOn::Fail, FailOn::Warn, FailOn::Never);
+        // (statuses, which are set aside, fail_on, exit code)
+        let cases: &[(&[Status], &[bool], FailOn, u8)] = &[
+            (&[Fail], &[true], f, 0),
+            (&[Fail], &[true], w, 0),
+            (&[Fail, Warn], &[true, false], f, 0),
+            (&[Fail, Warn], &[true, false], w, 1),
+            (&[Fail, Warn], &[false, true], w, 1),
+            (&[Fail, Error], &[true, false], f, 3),
+            (&[Fail, Error], &[false, true], f, 1),
+            (&[Fail, Error], &[true, true], f, 0),
+            (&[Error], &[true], n, 0),
+            (&[Warn, Pass], &[true, false], w, 0),
+            (&[Fail, Fail], &[true, false], f, 1),
+        ];
+        for aside in ["suppressed", "unchanged"] {
+            for (statuses, set_aside, fail_on, code) in cases {
+                let mut r = report(statuses);
+                for (finding, yes) in r.apis[0].stages[0].findings.iter_mut().zip(*set_aside) {
+                    if !*yes {
+                        continue;
+                    }
+                    if aside == "suppressed" {
+                        finding.suppressed = Some(Suppressed {
+                            reason: "accepted".into(),
+                            expires: None,
+                        });
+                    } else {
+                        finding.baseline = Some("unchanged");
+                    }
+                }
+                assert_eq!(
+                    r.exit_code(*fail_on),
+                    *code,
+                    "{statuses:?} with {set_aside:?} {aside}, --fail-on {fail_on:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stage_whose_failures_are_all_suppressed_is_not_failing() {
+        let mut r = report(&[Status::Fail, Status::Warn, Status::Pass]);
+        r.apis[0].stages[0].findings[0].suppressed = Some(Suppressed {
+            reason: "accepted".into(),
+            expires: None,
+        });
+        r.apis[0].stages[0].refresh_status();
+        assert_eq!(r.apis[0].stages[0].status, Status::Warn);
     }
 
     #[test]

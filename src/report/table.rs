@@ -76,6 +76,7 @@ pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std
         writeln!(out, "\nNo API to audit.")?;
     }
     let mut hidden = 0usize;
+    let mut unchanged = 0usize;
     for api in &report.apis {
         writeln!(out)?;
         writeln!(
@@ -110,10 +111,18 @@ pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std
                 .findings
                 .iter()
                 .filter(|f| {
-                    opts.verbose || matches!(f.status, Status::Fail | Status::Error | Status::Warn)
+                    opts.verbose
+                        || (matches!(f.status, Status::Fail | Status::Error | Status::Warn)
+                            && f.baseline != Some("unchanged"))
                 })
                 .collect();
-            hidden += stage.findings.len() - shown.len();
+            let old = stage
+                .findings
+                .iter()
+                .filter(|f| f.baseline == Some("unchanged"))
+                .count();
+            unchanged += if opts.verbose { 0 } else { old };
+            hidden += stage.findings.len() - shown.len() - if opts.verbose { 0 } else { old };
             if shown.is_empty() {
                 continue;
             }
@@ -141,6 +150,16 @@ pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std
                 if let Some(r) = &f.remediation {
                     text.push_str("\nFix: ");
                     text.push_str(r);
+                }
+                if let Some(sup) = &f.suppressed {
+                    text.push_str("\nSuppressed: ");
+                    text.push_str(&sup.reason);
+                    if let Some(d) = &sup.expires {
+                        text.push_str(&format!(" (until {d})"));
+                    }
+                }
+                if f.baseline == Some("unchanged") {
+                    text.push_str("\nUnchanged since the baseline.");
                 }
                 b.push_record([
                     paint(&status, f.status, opts.color),
@@ -197,6 +216,31 @@ pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std
         s.pass,
         s.skip
     )?;
+    if let Some(b) = &report.baseline {
+        writeln!(
+            out,
+            "Since baseline {}: {} new, {} unchanged{}, {} resolved.",
+            b.file,
+            b.new,
+            b.unchanged,
+            if unchanged > 0 {
+                " (not shown; -v shows them)"
+            } else {
+                ""
+            },
+            b.resolved.len()
+        )?;
+    }
+    let suppressed = report
+        .findings()
+        .filter(|(_, _, f)| f.suppressed.is_some())
+        .count();
+    if suppressed > 0 {
+        writeln!(
+            out,
+            "{suppressed} finding(s) suppressed by configuration; they do not set the exit code."
+        )?;
+    }
     if hidden > 0 && !opts.verbose {
         writeln!(
             out,

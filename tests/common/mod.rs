@@ -112,7 +112,15 @@ fn scenario(args: &[&str]) -> Output {
 
 /// Builds a topology and returns the ids it created.
 pub fn build(topology: &str, suffix: &str, octet: u8) -> Value {
+    build_in("us-east-1", topology, suffix, octet)
+}
+
+/// [`build`] in another region: a test that lists every API of a region
+/// uses one no other test builds in.
+pub fn build_in(region: &str, topology: &str, suffix: &str, octet: u8) -> Value {
     let out = scenario(&[
+        "--region",
+        region,
         "build",
         topology,
         "--suffix",

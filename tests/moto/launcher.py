@@ -351,6 +351,16 @@ APIGW_ROUTES = [
     ("GET", r"^/v2/vpclinks$", "GetVpcLinks"),
 ]
 
+# The other REST-style services the tool reads.
+REST_ROUTES = {
+    "apigateway": APIGW_ROUTES,
+    "lambda": [
+        ("GET", r"^/2015-03-31/functions/[^/]+/configuration$", "GetFunctionConfiguration"),
+        ("GET", r"^/2015-03-31/functions/[^/]+/policy$", "GetPolicy"),
+    ],
+    "cloudfront": [("GET", r"^/2020-05-31/distribution$", "ListDistributions")],
+}
+
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/")
 
 
@@ -366,10 +376,9 @@ def operation(environ, body):
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return service, target.split(".")[-1]
-    if service == "apigateway":
-        for method, pattern, op in APIGW_ROUTES:
-            if environ.get("REQUEST_METHOD") == method and re.match(pattern, environ.get("PATH_INFO", "")):
-                return "apigateway", op
+    for method, pattern, op in REST_ROUTES.get(service, ()):
+        if environ.get("REQUEST_METHOD") == method and re.match(pattern, environ.get("PATH_INFO", "")):
+            return service, op
     return service, environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", "")
 
 

@@ -2,8 +2,11 @@
 """Builds and breaks apigw-audit's end-to-end topologies in moto, through
 ordinary AWS calls (boto3), for the Rust end-to-end tests to audit.
 
-  scenario.py --endpoint URL build rest-v1 --suffix S   -> prints the ids as JSON
+  scenario.py --endpoint URL [--region R] build rest-v1 --suffix S   -> prints the ids as JSON
   scenario.py --endpoint URL --state FILE break NAME     -> applies one break
+
+Everything is built in us-east-1 unless --region says otherwise (a test that
+lists every API of a region builds in a region of its own).
 
 The REST topology: a REST API whose routes integrate through a VPC link (v1)
 with an internal NLB (TCP 80) forwarding to two instances on TCP 8080 in
@@ -75,8 +78,8 @@ def build_rest_v1(c, suffix, octet):
     def subnet(cidr, az):
         return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
 
-    nlb_subnets = [subnet(f"{net}.1.0/24", "us-east-1a"), subnet(f"{net}.2.0/24", "us-east-1b")]
-    app_subnets = [subnet(f"{net}.11.0/24", "us-east-1a"), subnet(f"{net}.12.0/24", "us-east-1b")]
+    nlb_subnets = [subnet(f"{net}.1.0/24", f"{REGION}a"), subnet(f"{net}.2.0/24", f"{REGION}b")]
+    app_subnets = [subnet(f"{net}.11.0/24", f"{REGION}a"), subnet(f"{net}.12.0/24", f"{REGION}b")]
 
     acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
     ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow",
@@ -153,9 +156,9 @@ def build_http_v2(c, suffix, octet):
     def subnet(cidr, az):
         return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
 
-    link_subnets = [subnet(f"{net}.1.0/24", "us-east-1a"), subnet(f"{net}.2.0/24", "us-east-1b")]
-    alb_subnets = [subnet(f"{net}.11.0/24", "us-east-1a"), subnet(f"{net}.12.0/24", "us-east-1b")]
-    app_subnets = [subnet(f"{net}.21.0/24", "us-east-1a"), subnet(f"{net}.22.0/24", "us-east-1b")]
+    link_subnets = [subnet(f"{net}.1.0/24", f"{REGION}a"), subnet(f"{net}.2.0/24", f"{REGION}b")]
+    alb_subnets = [subnet(f"{net}.11.0/24", f"{REGION}a"), subnet(f"{net}.12.0/24", f"{REGION}b")]
+    app_subnets = [subnet(f"{net}.21.0/24", f"{REGION}a"), subnet(f"{net}.22.0/24", f"{REGION}b")]
 
     def group(name):
         gid = ec2.create_security_group(GroupName=f"{name}-{suffix}", Description=name, VpcId=vpc)["GroupId"]
@@ -315,6 +318,28 @@ def execution_log_errors(c, s):
         {"timestamp": now - 3 * 3600_000, "message": "(z9) Execution failed due to a timeout error"}])
 
 
+
+def more_apis_on_the_same_link(c, s, count=2):
+    """More REST APIs whose routes reach the same NLB through the same VPC
+    link, as teams sharing one load balancer build them."""
+    apigw = c["apigateway"]
+    ids = []
+    for n in range(count):
+        api = apigw.create_rest_api(name=f"shared-{n}-{s['api_id']}",
+                                    endpointConfiguration={"types": ["REGIONAL"]})["id"]
+        root = [r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/"][0]["id"]
+        res = apigw.create_resource(restApiId=api, parentId=root, pathPart=f"svc{n}")["id"]
+        apigw.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE")
+        apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="HTTP_PROXY",
+                              integrationHttpMethod="GET", uri=f"http://{s['nlb_dns']}/svc{n}",
+                              connectionType="VPC_LINK", connectionId="${stageVariables.vpcLinkId}")
+        apigw.create_deployment(restApiId=api, stageName="prod", variables={"vpcLinkId": s["vpc_link_id"]})
+        apigw.update_stage(restApiId=api, stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+        ids.append(api)
+    return ids
+
+
 def apply_break(c, s, name):
     ec2, elb, apigw = c["ec2"], c["elbv2"], c["apigateway"]
     if name == "vpc-link-failed":
@@ -376,6 +401,8 @@ def apply_break(c, s, name):
         api_prefix_route(c, s)
     elif name == "execution-log-errors":
         execution_log_errors(c, s)
+    elif name == "two-more-apis":
+        more_apis_on_the_same_link(c, s)
     elif name == "logging-off":
         apigw.update_stage(restApiId=s["api_id"], stageName="prod", patchOperations=[
             {"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}])
@@ -384,9 +411,11 @@ def apply_break(c, s, name):
 
 
 def main():
+    global REGION
     p = argparse.ArgumentParser()
     p.add_argument("--endpoint", required=True)
     p.add_argument("--state")
+    p.add_argument("--region", default=REGION)
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
     b.add_argument("topology", choices=["rest-v1", "http-v2"])
@@ -395,14 +424,19 @@ def main():
     k = sub.add_parser("break")
     k.add_argument("name")
     args = p.parse_args()
-    c = clients(args.endpoint)
+    REGION = args.region
     if args.cmd == "build":
+        c = clients(args.endpoint)
         build = {"rest-v1": build_rest_v1, "http-v2": build_http_v2}[args.topology]
-        json.dump(build(c, args.suffix, args.octet), sys.stdout)
+        state = build(c, args.suffix, args.octet)
+        state["region"] = REGION
+        json.dump(state, sys.stdout)
         print()
     else:
         with open(args.state) as f:
-            apply_break(c, json.load(f), args.name)
+            state = json.load(f)
+        REGION = state.get("region", REGION)
+        apply_break(clients(args.endpoint), state, args.name)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,341 @@
+//! Suppressions: accepted findings silenced with a reason and an optional
+//! expiry, read from `apigw-audit.toml` (the working directory's, or
+//! `--config PATH`) in the contract's format.
+//!
+//! A suppressed finding stays in every output, marked, and no longer sets
+//! the exit code. An entry that has expired silences nothing, and one that
+//! silenced nothing in this run, is a warning: a silence nobody notices
+//! going stale is how a real outage hides. Every problem in the file is an
+//! input error naming the file and line.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+use time::Date;
+use time::macros::format_description;
+use toml::Spanned;
+
+use crate::Fatal;
+use crate::report::{Report, Suppressed};
+
+/// The file looked for in the working directory when `--config` is absent.
+pub const DEFAULT_FILE: &str = "apigw-audit.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    #[serde(default)]
+    suppress: Vec<Spanned<EntryDoc>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryDoc {
+    check: Spanned<String>,
+    resource: Option<Spanned<String>>,
+    api: Option<Spanned<String>>,
+    stage: Option<Spanned<String>>,
+    reason: Option<Spanned<String>>,
+    expires: Option<Spanned<toml::Value>>,
+}
+
+/// One parsed `[[suppress]]` entry.
+#[derive(Debug)]
+pub struct Suppression {
+    /// 1-based line of the entry in its file, for messages.
+    pub line: usize,
+    pub check: String,
+    check_glob: GlobMatcher,
+    resource: Option<GlobMatcher>,
+    api: Option<GlobMatcher>,
+    stage: Option<GlobMatcher>,
+    pub reason: String,
+    pub expires: Option<Date>,
+}
+
+/// The suppressions of one file.
+#[derive(Debug)]
+pub struct Suppressions {
+    pub path: PathBuf,
+    pub entries: Vec<Suppression>,
+}
+
+fn line_of(text: &str, span: &Range<usize>) -> usize {
+    text[..span.start.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+fn glob(text: &str, path: &Path, field: &str, v: &Spanned<String>) -> Result<GlobMatcher, Fatal> {
+    if v.get_ref().trim().is_empty() {
+        return Err(Fatal::Usage(format!(
+            "{}:{}: `{field}` is empty; give a pattern or leave the key out",
+            path.display(),
+            line_of(text, &v.span())
+        )));
+    }
+    Glob::new(v.get_ref())
+        .map(|g| g.compile_matcher())
+        .map_err(|e| {
+            Fatal::Usage(format!(
+                "{}:{}: `{field}` is not a valid glob ({})",
+                path.display(),
+                line_of(text, &v.span()),
+                e.kind()
+            ))
+        })
+}
+
+/// Parses a suppression file's text; `path` names it in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Suppressions, Fatal> {
+    let doc: FileDoc = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(text, &s));
+        Fatal::Usage(format!(
+            "{}:{line}: {}",
+            path.display(),
+            e.message().trim().replace('\n', " ")
+        ))
+    })?;
+    let mut entries = Vec::new();
+    for spanned in doc.suppress {
+        let line = line_of(text, &spanned.span());
+        let e = spanned.into_inner();
+        let check_glob = glob(text, path, "check", &e.check)?;
+        let reason = match &e.reason {
+            Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().trim().to_string(),
+            Some(r) => {
+                return Err(Fatal::Usage(format!(
+                    "{}:{}: `reason` is empty; say why the finding is accepted",
+                    path.display(),
+                    line_of(text, &r.span())
+                )));
+            }
+            None => {
+                return Err(Fatal::Usage(format!(
+                    "{}:{line}: the suppression of `{}` has no `reason`; every suppression needs one",
+                    path.display(),
+                    e.check.get_ref()
+                )));
+            }
+        };
+        let expires = match &e.expires {
+            None => None,
+            Some(v) => Some(parse_date(v.get_ref()).ok_or_else(|| {
+                Fatal::Usage(format!(
+                    "{}:{}: `expires` must be a date like \"2027-01-31\", not {}",
+                    path.display(),
+                    line_of(text, &v.span()),
+                    v.get_ref()
+                ))
+            })?),
+        };
+        entries.push(Suppression {
+            line,
+            check: e.check.get_ref().clone(),
+            check_glob,
+            resource: e
+                .resource
+                .as_ref()
+                .map(|v| glob(text, path, "resource", v))
+                .transpose()?,
+            api: e
+                .api
+                .as_ref()
+                .map(|v| glob(text, path, "api", v))
+                .transpose()?,
+            stage: e
+                .stage
+                .as_ref()
+                .map(|v| glob(text, path, "stage", v))
+                .transpose()?,
+            reason,
+            expires,
+        });
+    }
+    Ok(Suppressions {
+        path: path.to_path_buf(),
+        entries,
+    })
+}
+
+/// A date as a string (`"2027-01-31"`) or a TOML local date.
+fn parse_date(v: &toml::Value) -> Option<Date> {
+    let text = match v {
+        toml::Value::String(s) => s.trim().to_string(),
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        _ => return None,
+    };
+    Date::parse(&text, format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Reads `--config PATH` (which must exist), else `apigw-audit.toml` in the
+/// working directory when there is one.
+pub fn load(explicit: Option<&Path>) -> Result<Option<Suppressions>, Fatal> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from(DEFAULT_FILE);
+            if !p.exists() {
+                return Ok(None);
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Fatal::Usage(format!("cannot read {}: {e}", path.display())))?;
+    parse(&text, &path).map(Some)
+}
+
+/// The outcome of applying suppressions: warnings for stderr.
+#[derive(Debug, Default, PartialEq)]
+pub struct Applied {
+    pub warnings: Vec<String>,
+    /// How many findings were suppressed.
+    pub suppressed: usize,
+}
+
+impl Suppressions {
+    /// Marks the findings each live entry matches (the first matching entry
+    /// wins) and reports expired and unmatched entries.
+    pub fn apply(&self, report: &mut Report, today: Date) -> Applied {
+        let mut used = vec![false; self.entries.len()];
+        let mut applied = Applied::default();
+        for api in &mut report.apis {
+            for stage in &mut api.stages {
+                let stage_name = stage.name.clone().unwrap_or_default();
+                for f in &mut stage.findings {
+                    let hit = self.entries.iter().enumerate().find(|(_, s)| {
+                        s.expires.is_none_or(|d| d >= today)
+                            && s.check_glob.is_match(&f.check)
+                            && s.resource.as_ref().is_none_or(|g| {
+                                f.resource.as_deref().is_some_and(|r| g.is_match(r))
+                            })
+                            && s.api.as_ref().is_none_or(|g| g.is_match(&api.id))
+                            && s.stage.as_ref().is_none_or(|g| g.is_match(&stage_name))
+                    });
+                    if let Some((i, s)) = hit {
+                        used[i] = true;
+                        applied.suppressed += 1;
+                        f.suppressed = Some(Suppressed {
+                            reason: s.reason.clone(),
+                            expires: s.expires.map(|d| d.to_string()),
+                        });
+                    }
+                }
+                stage.refresh_status();
+            }
+        }
+        for (i, s) in self.entries.iter().enumerate() {
+            let at = format!("{}:{}", self.path.display(), s.line);
+            match s.expires {
+                Some(d) if d < today => applied.warnings.push(format!(
+                    "suppression at {at} (check {}) expired on {d} and silences nothing now; renew its `expires` or remove it",
+                    s.check
+                )),
+                _ if !used[i] => applied.warnings.push(format!(
+                    "suppression at {at} (check {}) matched no finding in this run; fix its patterns or remove it",
+                    s.check
+                )),
+                _ => {}
+            }
+        }
+        applied
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn parse_ok(text: &str) -> Suppressions {
+        parse(text, Path::new("apigw-audit.toml")).expect("valid")
+    }
+
+    fn parse_err(text: &str) -> String {
+        match parse(text, Path::new("apigw-audit.toml")) {
+            Err(Fatal::Usage(m)) => m,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_contract_example() {
+        let s = parse_ok(
+            r#"
+# accepted
+[[suppress]]
+check = "target-health"
+resource = "arn:aws:elasticloadbalancing:*:targetgroup/orders-*"
+api = "a1b2c3"
+stage = "beta"
+reason = "blue/green standby group, empty by design"
+expires = "2027-01-31"
+
+[[suppress]]
+check = "tls-*"
+reason = "internal CA, tracked in SEC-12"
+expires = 2027-03-01
+"#,
+        );
+        assert_eq!(s.entries.len(), 2);
+        assert_eq!(s.entries[0].line, 3);
+        assert_eq!(s.entries[0].expires, Some(date!(2027 - 01 - 31)));
+        assert_eq!(s.entries[1].expires, Some(date!(2027 - 03 - 01)));
+        assert!(s.entries[1].check_glob.is_match("tls-certificate-trust"));
+        assert!(
+            s.entries[0]
+                .resource
+                .as_ref()
+                .expect("resource")
+                .is_match("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/orders-app/0a9b")
+        );
+    }
+
+    #[test]
+    fn every_problem_names_the_file_and_line() {
+        let m = parse_err("[[suppress]]\ncheck = \"x\"\n");
+        assert!(
+            m.starts_with("apigw-audit.toml:1:") && m.contains("reason"),
+            "{m}"
+        );
+        let m =
+            parse_err("[[suppress]]\ncheck = \"x\"\nreason = \"r\"\nexpires = \"31/01/2027\"\n");
+        assert!(
+            m.starts_with("apigw-audit.toml:4:") && m.contains("expires"),
+            "{m}"
+        );
+        let m = parse_err("[[suppress]]\ncheck = \"x\"\nreason = \"r\"\ncolour = \"red\"\n");
+        assert!(
+            m.starts_with("apigw-audit.toml:4:") && m.contains("colour"),
+            "{m}"
+        );
+        let m = parse_err("[[suppress]]\ncheck = \"[x\"\nreason = \"r\"\n");
+        assert!(
+            m.starts_with("apigw-audit.toml:2:") && m.contains("glob"),
+            "{m}"
+        );
+        let m = parse_err("[[suppress]]\nreason = \"r\"\n");
+        assert!(m.contains("check"), "{m}");
+        let m = parse_err("[[suppress]]\ncheck = \"x\"\nreason = \"  \"\n");
+        assert!(m.starts_with("apigw-audit.toml:3:"), "{m}");
+        let m = parse_err("[[suppress]\n");
+        assert!(m.starts_with("apigw-audit.toml:1:"), "{m}");
+        let m = parse_err(
+            "[[suppress]]\ncheck = \"x\"\nreason = \"r\"\nexpires = 2027-01-31T00:00:00Z\n",
+        );
+        assert!(m.starts_with("apigw-audit.toml:4:"), "{m}");
+    }
+
+    #[test]
+    fn an_empty_or_absent_file_suppresses_nothing() {
+        assert!(parse_ok("").entries.is_empty());
+        assert!(load(None).is_ok());
+        let missing = Path::new("/nonexistent/apigw-audit.toml");
+        assert!(matches!(load(Some(missing)), Err(Fatal::Usage(_))));
+    }
+}
