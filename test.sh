@@ -6,16 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-venv=.venv
-stamp="$venv/.requirements.sha256"
-want=$(sha256sum tests/moto/requirements.txt | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "test.sh: installing moto into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/moto/requirements.txt
-  echo "$want" > "$stamp"
-fi
-export APIGW_AUDIT_PYTHON="$PWD/$venv/bin/python"
+. tests/moto/venv.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

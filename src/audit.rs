@@ -16,8 +16,6 @@ use crate::output::PendingFile;
 use crate::report::table::TableOptions;
 use crate::report::{Report, Source};
 
-const DEFAULT_MAX_CONCURRENCY: usize = 16;
-
 pub fn catalogue(args: &ChecksArgs) -> Result<u8, Fatal> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -83,6 +81,12 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
             "nothing to audit: pass --api-id ID, --all-apis, or --snapshot FILE".to_string(),
         ));
     }
+    let overrides = args
+        .rate_limit
+        .iter()
+        .map(|r| collect::pace::parse_rate_limit(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Fatal::Usage)?;
     // Everything the user handed in is read before any AWS call: a bad
     // suppression file or baseline fails fast, with nothing spent.
     let suppressions = crate::suppress::load(args.config.as_deref())?;
@@ -101,13 +105,17 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
         None => None,
     };
 
-    let (snapshot, source) = match &args.snapshot {
+    let started = std::time::Instant::now();
+    let (snapshot, source, cost) = match &args.snapshot {
         Some(path) => {
             let snap = load_snapshot(path)?;
             check_selection(&snap, &args.api_id, &args.stage, path)?;
-            (snap, Source::Snapshot)
+            (snap, Source::Snapshot, None)
         }
-        None => (collect_live(&args, quiet).await?, Source::Live),
+        None => {
+            let (snap, cost) = collect_live(&args, &overrides, quiet).await?;
+            (snap, Source::Live, Some(cost))
+        }
     };
 
     if let Some(mut f) = record_file.take() {
@@ -140,6 +148,9 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     if let Some(b) = &baseline {
         b.apply(&mut report);
     }
+    if args.stats {
+        report.stats = Some(stats_json(cost.as_ref(), started.elapsed()));
+    }
     let code = report.exit_code(args.fail_on);
 
     let to_terminal = out_file.is_none() && std::io::stdout().is_terminal();
@@ -163,12 +174,84 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     if let Some(f) = out_file {
         f.commit("report")?;
     }
+    if let Some(s) = &report.stats {
+        print_stats(s);
+    }
     Ok(code)
+}
+
+/// What a live collection cost, summed over regions.
+#[derive(Debug, Default)]
+struct Cost {
+    calls: std::collections::BTreeMap<String, u64>,
+    retries: u64,
+    throttles: u64,
+    bytes: u64,
+    /// The deepest chain of dependent calls in any region.
+    depth: usize,
+    regions: usize,
+    waits: u64,
+    waited_ms: u64,
+    max_concurrency: usize,
+}
+
+fn stats_json(cost: Option<&Cost>, elapsed: std::time::Duration) -> serde_json::Value {
+    let Some(c) = cost else {
+        return serde_json::json!({
+            "source": "snapshot",
+            "calls": {},
+            "calls_total": 0,
+            "wall_seconds": elapsed.as_secs_f64(),
+        });
+    };
+    serde_json::json!({
+        "calls": c.calls,
+        "calls_total": c.calls.values().sum::<u64>(),
+        "retries": c.retries,
+        "throttles": c.throttles,
+        "bytes": c.bytes,
+        "critical_path_depth": c.depth,
+        "regions": c.regions,
+        "rate_limit_waits": c.waits,
+        "rate_limit_waited_ms": c.waited_ms,
+        "max_concurrency": c.max_concurrency,
+        "wall_seconds": elapsed.as_secs_f64(),
+    })
+}
+
+/// `--stats` on stderr, after the report.
+fn print_stats(s: &serde_json::Value) {
+    let n = |k: &str| s[k].as_u64().unwrap_or(0);
+    eprintln!(
+        "apigw-audit: stats: {} AWS call(s), {} retr(ies), {} throttled, {} byte(s), critical path {} call(s) deep, {:.2} s",
+        n("calls_total"),
+        n("retries"),
+        n("throttles"),
+        n("bytes"),
+        n("critical_path_depth"),
+        s["wall_seconds"].as_f64().unwrap_or(0.0)
+    );
+    if let Some(calls) = s["calls"].as_object() {
+        for (op, count) in calls {
+            eprintln!("apigw-audit: stats:   {count:>5} {op}");
+        }
+    }
+    if n("rate_limit_waits") > 0 {
+        eprintln!(
+            "apigw-audit: stats: {} call(s) waited {} ms in all for client-side rate limits",
+            n("rate_limit_waits"),
+            n("rate_limit_waited_ms")
+        );
+    }
 }
 
 /// Reads every requested region concurrently, each with its own call
 /// budget, into one snapshot.
-async fn collect_live(args: &AuditArgs, quiet: bool) -> Result<Snapshot, Fatal> {
+async fn collect_live(
+    args: &AuditArgs,
+    overrides: &[(String, Option<collect::pace::Rate>)],
+    quiet: bool,
+) -> Result<(Snapshot, Cost), Fatal> {
     let base = collect::aws::load_config(&args.aws, None).await?;
     let mut regions: Vec<String> = if args.all_regions {
         collect::enabled_regions(&base).await?
@@ -181,13 +264,20 @@ async fn collect_live(args: &AuditArgs, quiet: bool) -> Result<Snapshot, Fatal> 
     regions.dedup();
     let multi = regions.len() > 1;
     let progress = progress_bar(quiet);
+    let max_concurrency = args
+        .max_concurrency
+        .map_or(collect::pace::DEFAULT_MAX_CONCURRENCY, usize::from);
     let req = Request {
         api_ids: args.api_id.clone(),
         all_apis: args.all_apis,
         stages: args.stage.clone(),
-        max_concurrency: DEFAULT_MAX_CONCURRENCY,
+        max_concurrency,
         multi_region: multi,
         progress: progress.clone(),
+        pacing: Some(collect::Pacing {
+            rates: collect::pace::rates(overrides),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(max_concurrency)),
+        }),
     };
     let runs = futures::future::join_all(regions.iter().map(|r| {
         let cfg = collect::for_region(&base, r);
@@ -199,8 +289,22 @@ async fn collect_live(args: &AuditArgs, quiet: bool) -> Result<Snapshot, Fatal> 
         p.finish_and_clear();
     }
     let mut merged: Option<Snapshot> = None;
+    let mut cost = Cost {
+        regions: regions.len(),
+        max_concurrency,
+        ..Default::default()
+    };
     for run in runs {
         let c = run?;
+        for (op, n) in &c.stats.calls {
+            *cost.calls.entry(op.clone()).or_insert(0) += n;
+        }
+        cost.retries += c.stats.retries;
+        cost.throttles += c.stats.throttles;
+        cost.bytes += c.stats.bytes;
+        cost.depth = cost.depth.max(c.levels);
+        cost.waits += c.pace.waits;
+        cost.waited_ms += c.pace.waited_ms;
         tracing::info!(region = ?c.snapshot.regions.first().map(|r| &r.region), calls = ?c.stats.calls, retries = c.stats.retries, levels = c.levels, "collection finished");
         match &mut merged {
             None => merged = Some(c.snapshot),
@@ -219,7 +323,7 @@ async fn collect_live(args: &AuditArgs, quiet: bool) -> Result<Snapshot, Fatal> 
     if multi {
         found_somewhere(&snap, &args.api_id, &args.stage, &regions)?;
     }
-    Ok(snap)
+    Ok((snap, cost))
 }
 
 /// Across regions, each requested API id and stage must exist somewhere.

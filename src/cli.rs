@@ -178,6 +178,15 @@ pub struct AuditArgs {
     /// An earlier JSON report: only findings new since it set the exit code and are shown.
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
+    /// After the report, print on stderr (and add to the JSON under `stats`) the AWS calls per operation, retries, throttles, bytes and the critical-path depth.
+    #[arg(long)]
+    pub stats: bool,
+    /// At most this many AWS calls in flight at once (default 16).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub max_concurrency: Option<u16>,
+    /// Override a client-side rate limit: SERVICE[:OPERATION]=RPS[/BURST] or =off; repeat for several (defaults: README).
+    #[arg(long, value_name = "KEY=RPS[/BURST]")]
+    pub rate_limit: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

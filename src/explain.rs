@@ -162,9 +162,15 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
                 api_ids: vec![id.clone()],
                 all_apis: false,
                 stages: Vec::new(),
-                max_concurrency: 16,
+                max_concurrency: collect::pace::DEFAULT_MAX_CONCURRENCY,
                 multi_region: false,
                 progress: None,
+                pacing: Some(collect::Pacing {
+                    rates: collect::pace::rates(&[]),
+                    permits: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                        collect::pace::DEFAULT_MAX_CONCURRENCY,
+                    )),
+                }),
             };
             Some((
                 collect::collect_with(cfg, &req).await?.snapshot,

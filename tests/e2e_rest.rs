@@ -262,3 +262,143 @@ fn integration_changed_after_deployment_is_drift() {
     );
     assert_eq!(code, 0, "a warning does not fail the default gate");
 }
+
+/// The exact calls a healthy REST API costs, per operation, as the tool
+/// counts them and as moto received them: a change that reads something
+/// twice, or stops batching, fails here.
+#[test]
+fn a_healthy_rest_api_costs_exactly_these_calls() {
+    let s = build("rest-v1", "callcount", 52);
+    let api = s["api_id"].as_str().expect("api id");
+    let key = "AKIDcallcount";
+    let out = run(tool(key).args(["audit", "--api-id", api, "--stats", "--output", "json"]));
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_of(&out);
+    let stats = &report["stats"];
+    let counted: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(stats["calls"].clone()).expect("calls");
+    let expected: std::collections::BTreeMap<String, u64> = [
+        // Level 1: the API's kind, the account settings, both link listings.
+        ("apigateway:GetRestApi", 1),
+        ("apigateway:GetApi", 1),
+        ("apigateway:GetAccount", 1),
+        ("apigateway:GetVpcLinks", 2),
+        ("sts:GetCallerIdentity", 1),
+        // Level 2: stages and resources.
+        ("apigateway:GetStages", 1),
+        ("apigateway:GetResources", 1),
+        // Level 3: the stage's deployment, the NLB with its listeners, target
+        // groups and endpoint service, custom domains (REST and HTTP
+        // listings) and CloudFront.
+        ("apigateway:GetExport", 1),
+        ("elasticloadbalancing:DescribeLoadBalancers", 1),
+        ("elasticloadbalancing:DescribeListeners", 1),
+        ("elasticloadbalancing:DescribeTargetGroups", 1),
+        ("ec2:DescribeVpcEndpointServiceConfigurations", 1),
+        ("apigateway:GetDomainNames", 2),
+        ("cloudfront:ListDistributions", 1),
+        // Level 4: target health, listener attributes, endpoint connections.
+        ("elasticloadbalancing:DescribeTargetHealth", 1),
+        ("elasticloadbalancing:DescribeListenerAttributes", 1),
+        ("ec2:DescribeVpcEndpointConnections", 1),
+        // Level 5: the targets; level 6: their network, one batched call each.
+        ("ec2:DescribeInstances", 1),
+        ("ec2:DescribeSubnets", 1),
+        ("ec2:DescribeSecurityGroups", 1),
+        ("ec2:DescribeNetworkAcls", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(counted, expected);
+    assert_eq!(stats["critical_path_depth"], 6);
+    assert_eq!(stats["retries"], 0);
+    assert_eq!(stats["throttles"], 0);
+    let mut received: std::collections::BTreeMap<String, u64> = Default::default();
+    for op in requests_by(key) {
+        *received.entry(op).or_insert(0) += 1;
+    }
+    assert_eq!(counted, received, "the tool counts what moto received");
+}
+
+/// AWS-like rate limits in front of moto: with the tool's own pacing lifted
+/// the emulator throttles it, the SDK's adaptive retries recover, and the
+/// report is complete and the same as unthrottled; with pacing matched to
+/// the limits, nothing is throttled at all.
+#[test]
+fn throttling_ends_in_a_complete_report_and_pacing_avoids_it() {
+    let s = build("rest-v1", "throttled", 53);
+    apply(&s, "two-more-apis");
+    let api = s["api_id"].as_str().expect("api id");
+    // Small buckets, so that an unpaced audit overflows them at once.
+    let limits = json!({"_buckets": {"apigateway": [4, 4], "elasticloadbalancing": [4, 4], "ec2:*": [4, 4]}});
+    for key in ["AKIDthrottled", "AKIDpaced"] {
+        set_faults(key, &limits);
+    }
+    let calm = {
+        let out = run(tool("AKIDcalm").args(["audit", "--api-id", api, "--output", "json"]));
+        assert_eq!(out.status.code(), Some(0));
+        worst_by_check(&json_of(&out))
+    };
+
+    let out = run(tool("AKIDthrottled").args([
+        "audit",
+        "--api-id",
+        api,
+        "--output",
+        "json",
+        "--stats",
+        "--max-attempts",
+        "10",
+        "--rate-limit",
+        "apigateway=off",
+        "--rate-limit",
+        "elasticloadbalancing=off",
+        "--rate-limit",
+        "ec2:*=off",
+    ]));
+    let report = json_of(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report["stats"]["throttles"].as_u64().expect("throttles") > 0,
+        "{}",
+        report["stats"]
+    );
+    assert!(report["stats"]["retries"].as_u64().expect("retries") > 0);
+    assert_eq!(
+        worst_by_check(&report),
+        calm,
+        "the same verdicts as unthrottled"
+    );
+
+    let out = run(tool("AKIDpaced").args([
+        "audit",
+        "--api-id",
+        api,
+        "--output",
+        "json",
+        "--stats",
+        "--rate-limit",
+        "apigateway=4/2",
+        "--rate-limit",
+        "elasticloadbalancing=4/2",
+        "--rate-limit",
+        "ec2:*=4/2",
+    ]));
+    let report = json_of(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        report["stats"]["throttles"],
+        0,
+        "{} throttled: {:?}",
+        report["stats"],
+        throttled_by("AKIDpaced")
+    );
+    assert!(report["stats"]["rate_limit_waits"].as_u64().expect("waits") > 0);
+    assert_eq!(worst_by_check(&report), calm);
+}

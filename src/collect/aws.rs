@@ -43,9 +43,19 @@ pub struct CallStats {
 #[derive(Debug, Default)]
 pub struct Recorder {
     inner: Mutex<CallStats>,
+    /// Told of every throttled and every successful attempt, to adapt its
+    /// rates.
+    pacer: Option<Arc<super::pace::Pacer>>,
 }
 
 impl Recorder {
+    pub fn with_pacer(pacer: Option<Arc<super::pace::Pacer>>) -> Recorder {
+        Recorder {
+            inner: Mutex::default(),
+            pacer,
+        }
+    }
+
     pub fn snapshot(&self) -> CallStats {
         self.inner.lock().map(|g| g.clone()).unwrap_or_default()
     }
@@ -131,7 +141,7 @@ impl Intercept for RecordCalls {
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(resp) = context.response() {
             let status = resp.status().as_u16();
@@ -152,6 +162,15 @@ impl Intercept for RecordCalls {
                     s.throttles += 1;
                 }
             });
+            if let Some(p) = &self.0.pacer {
+                let op = op_name(cfg);
+                let (service, name) = op.split_once(':').unwrap_or((op.as_str(), ""));
+                if throttled {
+                    p.throttled(service, name);
+                } else if status < 400 {
+                    p.succeeded(service, name);
+                }
+            }
         }
         Ok(())
     }
@@ -169,10 +188,37 @@ fn contains_throttle_code(body: &[u8]) -> bool {
     .any(|c| text.contains(c))
 }
 
+/// The one HTTPS client every AWS client of the process shares (a
+/// connection pool per endpoint), built explicitly rather than left to each
+/// SDK client's default, so that the pacer can wrap it: rustls with aws-lc,
+/// as the SDK's default, and the HTTP(S)_PROXY environment honoured.
+pub fn base_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            Builder::new().build_with_connector_fn(|settings, components| {
+                let mut b =
+                    ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+                b.set_connector_settings(settings.cloned());
+                if let Some(c) = components {
+                    b.set_sleep_impl(c.sleep_impl());
+                }
+                b.set_proxy_config(Some(ProxyConfig::from_env()));
+                b.build()
+            })
+        })
+        .clone()
+}
+
 /// Loads the AWS configuration the way the AWS CLI does, flags first, and
 /// makes sure a region and credentials exist before any call is made.
 pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConfig, Fatal> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(base_http_client());
     if let Some(p) = &args.profile {
         loader = loader.profile_name(p);
     }
@@ -199,14 +245,29 @@ pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConf
             .operation_timeout(call)
             .build(),
     );
-    if let Some(n) = args.max_attempts {
-        if n == 0 {
-            return Err(Fatal::Usage(
-                "--max-attempts must be at least 1".to_string(),
-            ));
-        }
-        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n));
+    // Standard retries (exponential backoff with jitter). Throttling is
+    // handled before it happens by the pacer's buckets, which also adapt
+    // when AWS throttles anyway (see `pace`); the SDK's own adaptive mode
+    // stalls a whole client for seconds after a few throttles, which turns
+    // a short burst into timeouts. AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still
+    // apply, as in the AWS CLI.
+    let env_attempts = std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    let attempts = args.max_attempts.or(env_attempts).unwrap_or(3);
+    if attempts == 0 {
+        return Err(Fatal::Usage(
+            "--max-attempts must be at least 1".to_string(),
+        ));
     }
+    let adaptive_wanted =
+        std::env::var("AWS_RETRY_MODE").is_ok_and(|m| m.trim().eq_ignore_ascii_case("adaptive"));
+    let retry = if adaptive_wanted {
+        RetryConfig::adaptive()
+    } else {
+        RetryConfig::standard()
+    };
+    loader = loader.retry_config(retry.with_max_attempts(attempts));
     let config = loader.load().await;
     if config.region().is_none() {
         return Err(Fatal::Usage(

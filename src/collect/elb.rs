@@ -261,30 +261,49 @@ async fn tgs(
         .try_collect()
         .await
         .map_err(|e| classify(op, &e))?;
-    Ok(items
-        .iter()
-        .filter_map(|tg| {
-            let arn = tg.target_group_arn()?.to_string();
-            Some((
-                arn.clone(),
-                TargetGroup {
-                    arn,
-                    name: tg.target_group_name().map(str::to_string),
-                    protocol: tg.protocol().map(|p| p.as_str().to_string()),
-                    port: tg.port().and_then(|p| u16::try_from(p).ok()),
-                    target_type: tg.target_type().map(|t| t.as_str().to_string()),
-                    vpc_id: tg.vpc_id().map(str::to_string),
-                    load_balancer_arns: tg.load_balancer_arns().to_vec(),
-                    health_check: HealthCheck {
-                        enabled: tg.health_check_enabled(),
-                        protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
-                        port: tg.health_check_port().map(str::to_string),
-                        path: tg.health_check_path().map(str::to_string),
-                    },
-                },
-            ))
-        })
-        .collect())
+    Ok(items.iter().filter_map(target_group).collect())
+}
+
+/// Every target group attached to one load balancer: read in the same
+/// level as the load balancer itself, since its listeners will forward to
+/// them, which saves a level of round trips on the critical path.
+pub async fn describe_target_groups_of(
+    c: &Client,
+    lb_arn: &str,
+) -> Result<BTreeMap<String, TargetGroup>, Failure> {
+    let op = Op::named("elasticloadbalancing:DescribeTargetGroups");
+    let items: Vec<t::TargetGroup> = c
+        .describe_target_groups()
+        .load_balancer_arn(lb_arn)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(items.iter().filter_map(target_group).collect())
+}
+
+fn target_group(tg: &t::TargetGroup) -> Option<(String, TargetGroup)> {
+    let arn = tg.target_group_arn()?.to_string();
+    Some((
+        arn.clone(),
+        TargetGroup {
+            arn,
+            name: tg.target_group_name().map(str::to_string),
+            protocol: tg.protocol().map(|p| p.as_str().to_string()),
+            port: tg.port().and_then(|p| u16::try_from(p).ok()),
+            target_type: tg.target_type().map(|t| t.as_str().to_string()),
+            vpc_id: tg.vpc_id().map(str::to_string),
+            load_balancer_arns: tg.load_balancer_arns().to_vec(),
+            health_check: HealthCheck {
+                enabled: tg.health_check_enabled(),
+                protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
+                port: tg.health_check_port().map(str::to_string),
+                path: tg.health_check_path().map(str::to_string),
+            },
+        },
+    ))
 }
 
 /// The health of every target registered in one target group.

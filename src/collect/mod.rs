@@ -25,6 +25,7 @@ pub mod elb;
 pub mod error;
 pub mod lambda;
 pub mod logs;
+pub mod pace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -63,12 +64,23 @@ pub struct Request {
     pub multi_region: bool,
     /// Where to say how far the collection got, when someone is watching.
     pub progress: Option<indicatif::ProgressBar>,
+    /// Client-side pacing; `None` sends every call at once.
+    pub pacing: Option<Pacing>,
+}
+
+/// The pacing every region's clients share: the rates per service and one
+/// process-wide limit on calls in flight.
+#[derive(Debug, Clone)]
+pub struct Pacing {
+    pub rates: BTreeMap<String, Option<pace::Rate>>,
+    pub permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// A finished collection: the snapshot and what it cost.
 pub struct Collected {
     pub snapshot: Snapshot,
     pub stats: CallStats,
+    pub pace: pace::PaceStats,
     /// Levels of dependent calls, the roots included.
     pub levels: usize,
 }
@@ -86,10 +98,22 @@ pub struct Clients {
     pub cloudfront: aws_sdk_cloudfront::Client,
 }
 
+/// The configuration of one service's client: the recorder, and the pacer
+/// wrapped around the HTTP client when pacing is on.
+fn paced(cfg: &SdkConfig, service: &'static str, pacer: Option<&Arc<pace::Pacer>>) -> SdkConfig {
+    match (pacer, cfg.http_client()) {
+        (Some(p), Some(http)) => cfg
+            .to_builder()
+            .http_client(pace::PacedClient::shared(http, service, p.clone()))
+            .build(),
+        _ => cfg.clone(),
+    }
+}
+
 macro_rules! client {
-    ($krate:ident, $cfg:expr, $rec:expr) => {
+    ($krate:ident, $service:expr, $cfg:expr, $rec:expr, $pacer:expr) => {
         $krate::Client::from_conf(
-            $krate::config::Builder::from($cfg)
+            $krate::config::Builder::from(&paced($cfg, $service, $pacer))
                 .interceptor($rec.clone())
                 .build(),
         )
@@ -97,19 +121,31 @@ macro_rules! client {
 }
 
 impl Clients {
-    pub fn new(cfg: &SdkConfig, rec: &RecordCalls) -> Clients {
+    pub fn new(cfg: &SdkConfig, rec: &RecordCalls, pacer: Option<&Arc<pace::Pacer>>) -> Clients {
         Clients {
-            acm: client!(aws_sdk_acm, cfg, rec),
-            apigw: client!(aws_sdk_apigateway, cfg, rec),
-            apigw2: client!(aws_sdk_apigatewayv2, cfg, rec),
-            elb: client!(aws_sdk_elasticloadbalancingv2, cfg, rec),
-            ec2: client!(aws_sdk_ec2, cfg, rec),
-            sts: client!(aws_sdk_sts, cfg, rec),
-            cloudmap: client!(aws_sdk_servicediscovery, cfg, rec),
-            lambda: client!(aws_sdk_lambda, cfg, rec),
+            acm: client!(aws_sdk_acm, "acm", cfg, rec, pacer),
+            apigw: client!(aws_sdk_apigateway, "apigateway", cfg, rec, pacer),
+            apigw2: client!(aws_sdk_apigatewayv2, "apigateway", cfg, rec, pacer),
+            elb: client!(
+                aws_sdk_elasticloadbalancingv2,
+                "elasticloadbalancing",
+                cfg,
+                rec,
+                pacer
+            ),
+            ec2: client!(aws_sdk_ec2, "ec2", cfg, rec, pacer),
+            sts: client!(aws_sdk_sts, "sts", cfg, rec, pacer),
+            cloudmap: client!(
+                aws_sdk_servicediscovery,
+                "servicediscovery",
+                cfg,
+                rec,
+                pacer
+            ),
+            lambda: client!(aws_sdk_lambda, "lambda", cfg, rec, pacer),
             // CloudFront is global: its API lives in us-east-1.
             cloudfront: aws_sdk_cloudfront::Client::from_conf(
-                aws_sdk_cloudfront::config::Builder::from(cfg)
+                aws_sdk_cloudfront::config::Builder::from(&paced(cfg, "cloudfront", pacer))
                     .region(aws_config::Region::new("us-east-1"))
                     .interceptor(rec.clone())
                     .build(),
@@ -124,8 +160,12 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
     let region = cfg.region().map(|r| r.to_string()).ok_or_else(|| {
         Fatal::Usage("no AWS region: pass --region or set AWS_REGION".to_string())
     })?;
-    let recorder = Arc::new(Recorder::default());
-    let clients = Clients::new(cfg, &RecordCalls(recorder.clone()));
+    let pacer = req
+        .pacing
+        .as_ref()
+        .map(|p| pace::Pacer::new(p.rates.clone(), p.permits.clone()));
+    let recorder = Arc::new(Recorder::with_pacer(pacer.clone()));
+    let clients = Clients::new(cfg, &RecordCalls(recorder.clone()), pacer.as_ref());
     let recorded_at = crate::report::now_seconds();
     let (account, region_data) = join(
         caller_account(&clients.sts),
@@ -145,6 +185,7 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
             regions: vec![region_data],
         },
         stats: recorder.snapshot(),
+        pace: pacer.map(|p| p.stats()).unwrap_or_default(),
         levels,
     })
 }
@@ -318,22 +359,34 @@ async fn collect_region(
         ..Default::default()
     };
 
-    // Level 1: which APIs, the account settings, every VPC link.
+    // Level 1: which APIs (listed, or each id's kind detected), the account
+    // settings and every VPC link, all at once.
     let roots_fut = async {
-        if req.all_apis {
-            list_roots(c, region).await
+        let roots = if req.all_apis {
+            list_roots(c, region).await?
         } else {
-            Ok(req
-                .api_ids
+            req.api_ids
                 .iter()
                 .map(|id| Root {
                     id: id.clone(),
                     known: None,
                 })
-                .collect())
+                .collect()
+        };
+        let mut kinds: Vec<(String, ApiKind, Fetched<ApiInfo>)> = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        for r in roots {
+            match r.known {
+                Some((kind, info)) => kinds.push((r.id, kind, Fetched::Ok(info))),
+                None => unknown.push(r.id),
+            }
         }
+        for (_, got) in each(unknown, limit, |id| detect(c, region, id, req.multi_region)).await {
+            kinds.extend(got?);
+        }
+        Ok::<_, Fatal>(kinds)
     };
-    let (roots, (account, (links_v1, links_v2))) = join(
+    let (kinds, (account, (links_v1, links_v2))) = join(
         roots_fut,
         join(
             apigw::get_account(&c.apigw, region),
@@ -344,18 +397,7 @@ async fn collect_region(
         ),
     )
     .await;
-    let roots = roots?;
-    let mut kinds: Vec<(String, ApiKind, Fetched<ApiInfo>)> = Vec::new();
-    let mut unknown: Vec<String> = Vec::new();
-    for r in roots {
-        match r.known {
-            Some((kind, info)) => kinds.push((r.id, kind, Fetched::Ok(info))),
-            None => unknown.push(r.id),
-        }
-    }
-    for (_, got) in each(unknown, limit, |id| detect(c, region, id, req.multi_region)).await {
-        kinds.extend(got?);
-    }
+    let kinds = kinds?;
     rd.apigateway_account = Some(fetched(account));
 
     // Level 2: stages and routes.
@@ -493,7 +535,8 @@ async fn read(
     limit: usize,
 ) {
     let mut lbs = Vec::new();
-    let mut listeners = Vec::new();
+    let mut listeners: BTreeSet<String> = BTreeSet::new();
+    let mut tgs_of: Vec<String> = Vec::new();
     let mut rules = Vec::new();
     let mut tgs = Vec::new();
     let mut health = Vec::new();
@@ -517,8 +560,27 @@ async fn read(
     let mut want_distributions = false;
     for w in wants {
         match w {
-            Want::LoadBalancer(a) => lbs.push(a.clone()),
-            Want::Listeners(a) => listeners.push(a.clone()),
+            Want::LoadBalancer(a) => {
+                lbs.push(a.clone());
+                // A load balancer is wanted for its listeners and the target
+                // groups they forward to, and an NLB behind a VPC link (v1)
+                // for its endpoint service: read them in this same level.
+                if !rd.listeners.contains_key(a) {
+                    listeners.insert(a.clone());
+                }
+                tgs_of.push(a.clone());
+                if rd
+                    .vpc_links
+                    .values()
+                    .any(|l| l.ok().is_some_and(|l| l.target_arns.contains(a)))
+                    && !rd.endpoint_services.contains_key(a)
+                {
+                    services.push(a.clone());
+                }
+            }
+            Want::Listeners(a) => {
+                listeners.insert(a.clone());
+            }
             Want::ListenerRules(a) => rules.push(a.clone()),
             Want::TargetGroup(a) => tgs.push(a.clone()),
             Want::TargetHealth(a) => health.push(a.clone()),
@@ -569,35 +631,132 @@ async fn read(
             Want::Distributions => want_distributions = true,
         }
     }
+    services.sort();
+    services.dedup();
     let need_services = !services.is_empty() && memo.endpoint_services.is_none();
 
-    let (auth_r, fn_r, dom_r, dist_r) = tokio::join!(
-        each(authorizers, limit, |(api, kind)| async move {
-            match kind {
-                ApiKind::Rest => fetched(apigw::get_authorizers(&c.apigw, region, &api).await),
-                ApiKind::Http => fetched(apigw2::get_authorizers(&c.apigw2, region, &api).await),
-            }
-        }),
-        each(functions, limit, |arn| async move {
-            lambda::function(&c.lambda, &arn).await
-        }),
+    // Every read of the level runs at once: the groups below only exist
+    // because one join of thirty futures would not read well.
+    let (
+        (auth_r, fn_r, dom_r, dist_r),
+        (exp_r, lc_r, cert_r, la_r, lba_r),
+        (
+            lb_r,
+            tgs_of_r,
+            l_r,
+            r_r,
+            tg_r,
+            h_r,
+            i_r,
+            eni_r,
+            s_r,
+            sg_r,
+            acl_r,
+            pl_r,
+            svc_r,
+            conn_r,
+            cm_r,
+        ),
+    ) = tokio::join!(
         async {
-            if !want_domains {
-                return None;
-            }
-            let (rest, http) = join(
-                apigw::get_domain_names(&c.apigw, region),
-                apigw2::get_domain_names(&c.apigw2, region),
+            tokio::join!(
+                each(authorizers, limit, |(api, kind)| async move {
+                    match kind {
+                        ApiKind::Rest => {
+                            fetched(apigw::get_authorizers(&c.apigw, region, &api).await)
+                        }
+                        ApiKind::Http => {
+                            fetched(apigw2::get_authorizers(&c.apigw2, region, &api).await)
+                        }
+                    }
+                }),
+                each(functions, limit, |arn| async move {
+                    lambda::function(&c.lambda, &arn).await
+                }),
+                async {
+                    if !want_domains {
+                        return None;
+                    }
+                    let (rest, http) = join(
+                        apigw::get_domain_names(&c.apigw, region),
+                        apigw2::get_domain_names(&c.apigw2, region),
+                    )
+                    .await;
+                    Some(fetched(merge_domains(rest, http)))
+                },
+                async {
+                    if want_distributions {
+                        Some(fetched(cloudfront::distributions(&c.cloudfront).await))
+                    } else {
+                        None
+                    }
+                },
             )
-            .await;
-            Some(fetched(merge_domains(rest, http)))
         },
         async {
-            if want_distributions {
-                Some(fetched(cloudfront::distributions(&c.cloudfront).await))
-            } else {
-                None
-            }
+            tokio::join!(
+                each(exports, limit, |(api, stage, kind)| async move {
+                    match kind {
+                        ApiKind::Rest => {
+                            fetched(apigw::get_export(&c.apigw, region, &api, &stage).await)
+                        }
+                        ApiKind::Http => {
+                            fetched(apigw2::export_api(&c.apigw2, region, &api, &stage).await)
+                        }
+                    }
+                }),
+                each(lcerts, limit, |arn| async move {
+                    fetched(elb::describe_listener_certificates(&c.elb, &arn).await)
+                }),
+                each(certs, limit, |arn| async move {
+                    acm::certificate(&c.acm, &arn).await
+                }),
+                each(lattrs, limit, |arn| async move {
+                    fetched(elb::describe_listener_attributes(&c.elb, &arn).await)
+                }),
+                each(lbattrs, limit, |arn| async move {
+                    fetched(elb::describe_load_balancer_attributes(&c.elb, &arn).await)
+                }),
+            )
+        },
+        async {
+            tokio::join!(
+                batch(&lbs, |v| elb::describe_load_balancers(&c.elb, v)),
+                each(tgs_of, limit, |arn| async move {
+                    elb::describe_target_groups_of(&c.elb, &arn).await
+                }),
+                each(listeners, limit, |arn| async move {
+                    fetched(elb::describe_listeners(&c.elb, &arn).await)
+                }),
+                each(rules, limit, |arn| async move {
+                    fetched(elb::describe_rules(&c.elb, &arn).await)
+                }),
+                batch(&tgs, |v| elb::describe_target_groups(&c.elb, v)),
+                each(health, limit, |arn| async move {
+                    fetched(elb::describe_target_health(&c.elb, &arn).await)
+                }),
+                batch(&instances, |v| ec2::describe_instances(&c.ec2, v)),
+                each(ips, limit, |(vpc, ips)| async move {
+                    ec2::describe_network_interfaces_by_ip(&c.ec2, &ips, vpc.as_deref()).await
+                }),
+                batch(&subnets, |v| ec2::describe_subnets(&c.ec2, v)),
+                batch(&sgs, |v| ec2::describe_security_groups(&c.ec2, v)),
+                batch(&acls, |v| ec2::describe_network_acls(&c.ec2, v)),
+                each(pls, limit, |id| async move {
+                    ec2::get_prefix_list(&c.ec2, &id).await
+                }),
+                async {
+                    if need_services {
+                        Some(ec2::describe_endpoint_services(&c.ec2).await)
+                    } else {
+                        None
+                    }
+                },
+                batch(&conns, |v| ec2::describe_endpoint_connections(&c.ec2, v)),
+                each(cloud, limit, |arn| async move {
+                    cloudmap::service(&c.cloudmap, &arn).await
+                }),
+            )
         },
     );
     for ((api, _), a) in auth_r {
@@ -613,26 +772,6 @@ async fn read(
         rd.distributions = dist_r;
     }
 
-    let (exp_r, lc_r, cert_r, la_r, lba_r) = tokio::join!(
-        each(exports, limit, |(api, stage, kind)| async move {
-            match kind {
-                ApiKind::Rest => fetched(apigw::get_export(&c.apigw, region, &api, &stage).await),
-                ApiKind::Http => fetched(apigw2::export_api(&c.apigw2, region, &api, &stage).await),
-            }
-        }),
-        each(lcerts, limit, |arn| async move {
-            fetched(elb::describe_listener_certificates(&c.elb, &arn).await)
-        }),
-        each(certs, limit, |arn| async move {
-            acm::certificate(&c.acm, &arn).await
-        }),
-        each(lattrs, limit, |arn| async move {
-            fetched(elb::describe_listener_attributes(&c.elb, &arn).await)
-        }),
-        each(lbattrs, limit, |arn| async move {
-            fetched(elb::describe_load_balancer_attributes(&c.elb, &arn).await)
-        }),
-    );
     for ((api, stage, _), routes) in exp_r {
         if let Some(a) = rd.apis.iter_mut().find(|a| a.id == api) {
             a.deployed_routes.insert(stage, routes);
@@ -643,42 +782,16 @@ async fn read(
     rd.listener_attributes.extend(la_r);
     rd.load_balancer_attributes.extend(lba_r);
 
-    let (lb_r, l_r, r_r, tg_r, h_r, i_r, eni_r, s_r, sg_r, acl_r, pl_r, svc_r, conn_r, cm_r) = tokio::join!(
-        batch(&lbs, |v| elb::describe_load_balancers(&c.elb, v)),
-        each(listeners, limit, |arn| async move {
-            fetched(elb::describe_listeners(&c.elb, &arn).await)
-        }),
-        each(rules, limit, |arn| async move {
-            fetched(elb::describe_rules(&c.elb, &arn).await)
-        }),
-        batch(&tgs, |v| elb::describe_target_groups(&c.elb, v)),
-        each(health, limit, |arn| async move {
-            fetched(elb::describe_target_health(&c.elb, &arn).await)
-        }),
-        batch(&instances, |v| ec2::describe_instances(&c.ec2, v)),
-        each(ips, limit, |(vpc, ips)| async move {
-            ec2::describe_network_interfaces_by_ip(&c.ec2, &ips, vpc.as_deref()).await
-        }),
-        batch(&subnets, |v| ec2::describe_subnets(&c.ec2, v)),
-        batch(&sgs, |v| ec2::describe_security_groups(&c.ec2, v)),
-        batch(&acls, |v| ec2::describe_network_acls(&c.ec2, v)),
-        each(pls, limit, |id| async move {
-            ec2::get_prefix_list(&c.ec2, &id).await
-        }),
-        async {
-            if need_services {
-                Some(ec2::describe_endpoint_services(&c.ec2).await)
-            } else {
-                None
-            }
-        },
-        batch(&conns, |v| ec2::describe_endpoint_connections(&c.ec2, v)),
-        each(cloud, limit, |arn| async move {
-            cloudmap::service(&c.cloudmap, &arn).await
-        }),
-    );
-
     rd.load_balancers.extend(lb_r);
+    // A failed read by load balancer leaves its target groups to be read by
+    // ARN in the next level, which records the failure where it matters.
+    for (_, got) in tgs_of_r {
+        if let Ok(groups) = got {
+            for (arn, tg) in groups {
+                rd.target_groups.entry(arn).or_insert(Fetched::Ok(tg));
+            }
+        }
+    }
     rd.listeners.extend(l_r);
     rd.listener_rules.extend(r_r);
     rd.target_groups.extend(tg_r);
@@ -722,7 +835,7 @@ async fn read(
 /// The regions `--all-regions` audits: those enabled for the account.
 pub async fn enabled_regions(cfg: &SdkConfig) -> Result<Vec<String>, Fatal> {
     let rec = RecordCalls(Arc::new(Recorder::default()));
-    let clients = Clients::new(cfg, &rec);
+    let clients = Clients::new(cfg, &rec, None);
     ec2::describe_regions(&clients.ec2).await.map_err(|f| {
         Fatal::Incomplete(format!(
             "could not list the account's regions: {} failed: {}",
@@ -746,7 +859,7 @@ pub async fn domain_names(
     rec: &RecordCalls,
 ) -> Result<Vec<apigw_audit_checks::model::DomainName>, Fatal> {
     let r = cfg.region().map(|r| r.to_string()).unwrap_or_default();
-    let clients = Clients::new(cfg, rec);
+    let clients = Clients::new(cfg, rec, None);
     let (rest, http) = join(
         apigw::get_domain_names(&clients.apigw, &r),
         apigw2::get_domain_names(&clients.apigw2, &r),

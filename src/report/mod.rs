@@ -36,6 +36,9 @@ pub struct Report {
     /// An addition to v1, with `--baseline`: what changed since that report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
+    /// With `--stats`: what the collection cost (the contract's optional key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Value>,
 }
 
 /// How this report compares with a baseline report.
@@ -218,6 +221,7 @@ impl Report {
             apis,
             summary,
             baseline: None,
+            stats: None,
         }
     }
 

@@ -160,6 +160,16 @@ pub fn requests_by(key: &str) -> Vec<String> {
         .collect()
 }
 
+/// The operations moto answered with a throttling error for `key`.
+pub fn throttled_by(key: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(&moto().request_log).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["key"] == key && v["throttled"] == true)
+        .filter_map(|v| v["operation"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// A command for the real binary, pointed at moto with dummy credentials
 /// signed as `key`, isolated from the user's AWS configuration.
 pub fn tool(key: &str) -> Command {
@@ -200,14 +210,38 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run apigw-audit")
 }
 
+/// The JSON on stdout; an audit report is also validated against the
+/// committed report v1 schema, so every report a test reads is checked.
 pub fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
-    })
+    });
+    if doc.get("tool").is_some() && doc.get("summary").is_some() {
+        validate_report(&doc);
+    }
+    doc
+}
+
+/// Validates an audit report against `src/report/schema-v1.json`.
+pub fn validate_report(report: &Value) {
+    static SCHEMA: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let validator = SCHEMA.get_or_init(|| {
+        let schema: Value = serde_json::from_str(include_str!("../../src/report/schema-v1.json"))
+            .expect("schema parses");
+        jsonschema::validator_for(&schema).expect("schema compiles")
+    });
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match schema v1: {errors:#?}"
+    );
 }
 
 /// The worst status of each check across the report's stages.

@@ -23,6 +23,8 @@ ordinary AWS calls (tags), never by a side channel:
   snapshot either).
 * HTTP API ``GetAuthorizers`` (the listing) is not implemented: it returns
   the API's authorizers.
+* EC2 filters on many-valued attributes match only when one set contains
+  the other: they match on any common value, as EC2 does.
 * ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
   service configuration reports one connection from an API Gateway-owned
   endpoint, whose state is the service's tag
@@ -33,7 +35,14 @@ answered from ``DIR/K.json`` when that file names its operation, e.g.
 ``{"ec2:DescribeNetworkAcls": "access-denied"}``; the tool under test runs
 with its own key, so the scenario builder and parallel tests are unaffected.
 Faults: ``access-denied``, ``throttle``, ``http-500``, ``http-503``,
-``malformed`` (a body no parser accepts), ``slow:SECONDS``.
+``malformed`` (a body no parser accepts), ``truncated`` (the real answer
+cut in half), ``reset`` (the connection is closed, with an RST, before any
+byte of the answer), ``slow:SECONDS``, and ``second-page`` (the real answer
+gains a pagination token, as a listing with more results has, and the
+request for that next page fails with HTTP 500). The same file
+can add latency to every request (``"_delay_ms": 50``) and AWS-like token
+buckets (``"_buckets": {"apigateway": [10, 40], "ec2:*": [20, 100]}``):
+a request that finds a bucket empty gets the service's throttling error.
 
 Usage: launcher.py [--port N] [--request-log FILE] [--faults-dir DIR]
 Prints ``LISTENING <port>`` on stdout once it accepts connections, and
@@ -45,6 +54,8 @@ import io
 import json
 import os
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -300,6 +311,27 @@ def patch_elbv2():
     m.FakeTargetGroup.health_for = health_for
 
 
+def patch_ec2_filters():
+    """EC2 matches a filter on a many-valued attribute (a network ACL's
+    associated subnets) when any value matches any pattern; moto requires
+    one set to contain the other, so a batched DescribeNetworkAcls for some
+    of a default ACL's subnets misses it."""
+    import fnmatch
+
+    from moto.ec2 import utils
+
+    orig = utils.is_filter_matching
+
+    def is_filter_matching(obj, _filter, filter_value):
+        value = obj.get_filter_value(_filter)
+        if isinstance(value, (list, set, tuple)) and filter_value is not None:
+            patterns = filter_value if isinstance(filter_value, list) else [filter_value]
+            return any(fnmatch.fnmatch(str(v), p) for v in value for p in patterns)
+        return orig(obj, _filter, filter_value)
+
+    utils.is_filter_matching = is_filter_matching
+
+
 def patch_ec2():
     from moto.core.responses import ActionResult
     from moto.ec2.responses.vpc_service_configuration import VPCEndpointServiceConfiguration
@@ -382,6 +414,50 @@ def operation(environ, body):
     return service, environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", "")
 
 
+PAGE_TOKEN = "apigw-audit-page-2"
+
+
+def with_next_page(service, body):
+    """The answer as it would be with a second page to come: each protocol
+    carries the token in its own field (REST JSON ``position`` or
+    ``nextToken``, JSON-RPC ``NextToken``, EC2 ``nextToken``, ELBv2 and
+    CloudFront ``NextMarker``)."""
+    text = body.decode("utf-8", "replace")
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        doc = json.loads(stripped)
+        field = {"apigateway": "position", "logs": "nextToken"}.get(service, "NextToken")
+        if service == "apigateway" and "items" in doc:
+            field = "nextToken"  # API Gateway v2 (`items`) signs as v1 (`item`) does
+        doc[field] = PAGE_TOKEN
+        return json.dumps(doc).encode()
+    if service == "ec2":
+        at = text.rfind("</")
+        return (text[:at] + f"<nextToken>{PAGE_TOKEN}</nextToken>" + text[at:]).encode()
+    if service == "cloudfront":
+        text = text.replace("<IsTruncated>false</IsTruncated>", "<IsTruncated>true</IsTruncated>", 1)
+        at = text.find("</DistributionList>")
+        if at >= 0:
+            text = text[:at] + f"<NextMarker>{PAGE_TOKEN}</NextMarker>" + text[at:]
+        return text.encode()
+    closing = re.search(r"</(\w+Result)>", text)
+    if closing:
+        return (text[:closing.start()] + f"<NextMarker>{PAGE_TOKEN}</NextMarker>" + text[closing.start():]).encode()
+    return body
+
+
+def reset_connection(environ):
+    """Closes the client's connection with an RST and nothing written."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise ConnectionResetError("fault: reset")
+
+
 def fault_response(service, fault, start_response):
     if fault.startswith("slow:"):
         time.sleep(float(fault.split(":", 1)[1]))
@@ -414,9 +490,46 @@ def fault_response(service, fault, start_response):
     return [body.encode()]
 
 
+class Buckets:
+    """AWS-like token buckets per access key: `service`, `service:Operation`
+    (checked in addition), and `service:*` (one bucket per operation), each
+    [rate per second, burst]. A request finding a bucket empty is answered
+    with the service's throttling error, as AWS answers it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.state = {}
+
+    def admit(self, key, rules, service, op):
+        names = []
+        if service in rules:
+            names.append((service, rules[service]))
+        own = f"{service}:{op}"
+        if own in rules:
+            names.append((own, rules[own]))
+        elif f"{service}:*" in rules:
+            names.append((own, rules[f"{service}:*"]))
+        now = time.monotonic()
+        with self.lock:
+            levels = []
+            for name, (rate, burst) in names:
+                tokens, last = self.state.get((key, name), (float(burst), now))
+                tokens = min(float(burst), tokens + (now - last) * float(rate))
+                levels.append((name, tokens))
+            if any(t < 1.0 for _, t in levels):
+                for name, t in levels:
+                    self.state[(key, name)] = (t, now)
+                return False
+            for name, t in levels:
+                self.state[(key, name)] = (t - 1.0, now)
+            return True
+
+
 def instrumented_app(app, log_path, faults_dir):
-    """Records every request's operation and injects the configured faults."""
+    """Records every request's operation and, per access key, injects the
+    configured faults, latency (`_delay_ms`) and rate limits (`_buckets`)."""
     log = open(log_path, "a", buffering=1) if log_path else None
+    buckets = Buckets()
 
     def wrapped(environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -425,21 +538,74 @@ def instrumented_app(app, log_path, faults_dir):
         service, op = operation(environ, body)
         m = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION") or "")
         key = m.group(1) if m else ""
-        if log:
-            log.write(json.dumps({"t": time.time(), "key": key, "operation": f"{service}:{op}"}) + "\n")
+        config = {}
         if faults_dir and key and re.fullmatch(r"[A-Za-z0-9_-]+", key):
             path = os.path.join(faults_dir, key + ".json")
             if os.path.exists(path):
                 with open(path) as f:
-                    faults = json.load(f)
-                fault = faults.get(f"{service}:{op}")
-                if fault:
-                    answer = fault_response(service, fault, start_response)
-                    if answer is not None:
-                        return answer
-        return app(environ, start_response)
+                    config = json.load(f)
+        arrived = time.time()
+        delay = float(config.get("_delay_ms", 0)) / 1000.0
+        if delay:
+            time.sleep(delay)
+        throttled = bool(config.get("_buckets")) and not buckets.admit(key, config["_buckets"], service, op)
+        started = time.monotonic()
+
+        def record(answer):
+            # The emulator's own time per request, so a benchmark can tell
+            # it apart from the injected latency.
+            if log:
+                log.write(json.dumps({"t": arrived, "key": key, "operation": f"{service}:{op}",
+                                      "throttled": throttled,
+                                      "service_ms": round((time.monotonic() - started) * 1000, 2)}) + "\n")
+            return answer
+
+        if throttled:
+            return record(fault_response(service, "throttle", start_response))
+        fault = config.get(f"{service}:{op}")
+        if fault == "second-page" and PAGE_TOKEN.encode() in body + environ.get("QUERY_STRING", "").encode():
+            return record(fault_response(service, "http-500", start_response))
+        if fault == "reset":
+            record(None)
+            reset_connection(environ)
+        if fault and fault not in ("second-page", "truncated"):
+            answer = fault_response(service, fault, start_response)
+            if answer is not None:
+                return record(answer)
+        if fault in ("second-page", "truncated"):
+            return record(rewritten(app, environ, start_response, service, fault))
+        result = app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return record([body])
 
     return wrapped
+
+
+def rewritten(app, environ, start_response, service, fault):
+    """The emulator's own answer, truncated or given a next page, with its
+    Content-Length corrected so that only the body is wrong."""
+    captured = {}
+
+    def capture(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+        return lambda data: None
+
+    result = app(environ, capture)
+    try:
+        body = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    if captured.get("status", "").startswith("2"):
+        body = body[: len(body) // 2] if fault == "truncated" else with_next_page(service, body)
+    headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(captured.get("status", "500 Internal Server Error"), headers)
+    return [body]
 
 
 def exit_when_stdin_closes():
@@ -466,6 +632,7 @@ def main():
     patch_apigatewayv2()
     patch_elbv2()
     patch_ec2()
+    patch_ec2_filters()
 
     from werkzeug.serving import make_server
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
