@@ -106,7 +106,7 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     };
 
     let started = std::time::Instant::now();
-    let (snapshot, source, cost) = match &args.snapshot {
+    let (mut snapshot, source, cost) = match &args.snapshot {
         Some(path) => {
             let snap = load_snapshot(path)?;
             check_selection(&snap, &args.api_id, &args.stage, path)?;
@@ -118,6 +118,10 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
         }
     };
 
+    if args.redact {
+        let n = apigw_audit_checks::redact::redact(&mut snapshot);
+        tracing::info!(values = n, "redacted stage variable values no check reads");
+    }
     if let Some(mut f) = record_file.take() {
         let text = snapshot
             .to_json()
@@ -309,7 +313,10 @@ async fn collect_live(
         match &mut merged {
             None => merged = Some(c.snapshot),
             Some(m) => {
-                m.account = m.account.take().or(c.snapshot.account);
+                if m.account.is_none() {
+                    m.account = c.snapshot.account;
+                    m.account_failure = c.snapshot.account_failure;
+                }
                 m.recorded_at = m.recorded_at.min(c.snapshot.recorded_at);
                 m.regions.extend(c.snapshot.regions);
             }

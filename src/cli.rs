@@ -110,7 +110,9 @@ pub struct AwsArgs {
     /// Send every AWS call to this endpoint (default: AWS_ENDPOINT_URL), e.g. a local emulator.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Give up on one AWS call after this many seconds, retries included.
+    /// Give up on one attempt at an AWS call after this many seconds (each
+    /// retry gets as long again; time spent waiting for the rate limit is not
+    /// counted).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub call_timeout: f64,
     /// Attempts per AWS call, the first included (default: AWS_MAX_ATTEMPTS, else 3).
@@ -166,6 +168,10 @@ pub struct AuditArgs {
     /// Audit a saved snapshot offline instead of reading AWS.
     #[arg(long, value_name = "SNAPSHOT.json")]
     pub snapshot: Option<PathBuf>,
+    /// Replace the values no verdict needs (stage variables that no route,
+    /// deployment or authorizer references) before recording or reporting.
+    #[arg(long)]
+    pub redact: bool,
     /// Run only this check; repeat for several.
     #[arg(long = "check", value_name = "ID")]
     pub check: Vec<String>,

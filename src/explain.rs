@@ -250,8 +250,12 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
                         lines_read: 0,
                         causes: Vec::new(),
                         note: Some(format!(
-                            "{} failed ({}): the stage's logs cannot be read; running the full audit instead",
-                            f.operation, f.message
+                            "{} Running the full audit instead.",
+                            apigw_audit_checks::finding::failure_sentence(
+                                &format!("log group {g}"),
+                                &f
+                            )
+                            .replace(", so this check cannot decide.", ".")
                         )),
                     },
                 }

@@ -2,7 +2,7 @@
 //!
 //! `main` only parses flags, runs the command and maps its outcome to the
 //! contract's exit codes (0 clean, 1 findings, 2 bad invocation or input,
-//! 3 audit incomplete). Everything else lives in the modules: `collect`
+//! 3 audit incomplete; 130 interrupted). Everything else lives in the modules: `collect`
 //! reads AWS into a snapshot, the `apigw-audit-checks` crate judges it,
 //! `report` renders it.
 
@@ -29,6 +29,8 @@ pub enum Fatal {
     Usage(String),
     /// The audit could not run at all (exit 3).
     Incomplete(String),
+    /// The user interrupted the run (exit 130); nothing was written.
+    Interrupted,
 }
 
 impl Fatal {
@@ -36,12 +38,14 @@ impl Fatal {
         match self {
             Fatal::Usage(_) => 2,
             Fatal::Incomplete(_) => 3,
+            Fatal::Interrupted => 130,
         }
     }
 
     fn message(&self) -> &str {
         match self {
             Fatal::Usage(m) | Fatal::Incomplete(m) => m,
+            Fatal::Interrupted => "interrupted; no report or snapshot was written",
         }
     }
 }
@@ -63,17 +67,60 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Audit(args) => runtime.block_on(audit::run(*args, cli.verbose, cli.quiet)),
-        Command::Explain(args) => runtime.block_on(explain::run(*args)),
+        Command::Audit(args) => {
+            runtime.block_on(interruptible(audit::run(*args, cli.verbose, cli.quiet)))
+        }
+        Command::Explain(args) => runtime.block_on(interruptible(explain::run(*args))),
         Command::Checks(args) => audit::catalogue(&args),
         Command::Completions(args) => audit::completions(args.shell),
         Command::Man => audit::man(),
     };
+    // Calls still in flight after an interrupt are abandoned, not awaited.
+    runtime.shutdown_background();
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(fatal) => {
             eprintln!("apigw-audit: {}", fatal.message());
             ExitCode::from(fatal.exit_code())
+        }
+    }
+}
+
+/// Runs a command until it ends or the user interrupts it (Ctrl-C, or
+/// SIGTERM from a scheduler). On an interrupt the command's future is
+/// dropped at once, which deletes its half-written temporary files, and the
+/// exit code is 130 (128 + SIGINT), as shells report it.
+async fn interruptible(
+    command: impl std::future::Future<Output = Result<u8, Fatal>>,
+) -> Result<u8, Fatal> {
+    tokio::select! {
+        outcome = command => outcome,
+        () = interrupted() => Err(Fatal::Interrupted),
+    }
+}
+
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            // Without signal handling the default action (exit) stays.
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 }

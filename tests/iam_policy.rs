@@ -3,44 +3,13 @@
 //! the collector's code (each SDK fluent call on a client), not from a hand
 //! list, so a new call without a policy line fails here.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use common::{COLLECTOR_FILES as FILES, calls, pascal};
 use serde_json::Value;
-
-/// The IAM service prefix of the calls in each collector file.
-const FILES: &[(&str, &str)] = &[
-    ("apigw.rs", "apigateway"),
-    ("apigw2.rs", "apigateway"),
-    ("elb.rs", "elasticloadbalancing"),
-    ("ec2.rs", "ec2"),
-    ("cloudmap.rs", "servicediscovery"),
-    ("acm.rs", "acm"),
-    ("lambda.rs", "lambda"),
-    ("cloudfront.rs", "cloudfront"),
-    ("logs.rs", "logs"),
-    ("mod.rs", "sts"),
-];
-
-fn pascal(snake: &str) -> String {
-    snake
-        .split('_')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-/// Every SDK operation a file invokes: the fluent builders are methods
-/// named after the operation, called with no arguments.
-fn calls(text: &str) -> BTreeSet<String> {
-    let re =
-        regex::Regex::new(r"\.((?:get|describe|list|export|filter)_[a-z_]+)\(\)").expect("regex");
-    re.captures_iter(text).map(|c| c[1].to_string()).collect()
-}
 
 /// Operation names that change AWS state, as SDK methods start.
 fn mutating(text: &str) -> Vec<String> {

@@ -17,6 +17,7 @@ pub mod hops;
 pub mod model;
 pub mod net;
 pub mod policy;
+pub mod redact;
 pub mod tls;
 pub mod view;
 

@@ -28,6 +28,9 @@ pub struct Snapshot {
     pub recorded_at: OffsetDateTime,
     /// The account of the credentials, from STS; `None` when unknown.
     pub account: Option<String>,
+    /// Why `account` is unknown, when STS was asked and failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_failure: Option<Failure>,
     pub regions: Vec<RegionData>,
 }
 
@@ -576,6 +579,9 @@ pub struct Certificate {
     pub not_after: Option<OffsetDateTime>,
     pub pem: Option<String>,
     pub chain_pem: Option<String>,
+    /// Why `pem` is missing, when `acm:GetCertificate` failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pem_failure: Option<Failure>,
 }
 
 impl Certificate {

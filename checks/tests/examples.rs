@@ -223,3 +223,64 @@ fn resource_policy_denies_writes() {
 fn cloudfront_reaches_the_api_over_http() {
     assert_only_fails("rest-cloudfront-http-only", "cloudfront-origin-protocol");
 }
+
+/// API, check, status, resource, routes.
+type Verdict = (String, String, Status, Option<String>, Vec<String>);
+
+/// `--redact` keeps every value a verdict reads: on every example, each
+/// finding's status, resource and routes are the same before and after,
+/// and every stage variable left in clear is one the API references.
+#[test]
+fn redaction_never_changes_a_verdict() {
+    let dir = format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"));
+    let mut replaced = 0;
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let mut snap = load(name);
+        // A secret no route uses, on every stage.
+        for region in &mut snap.regions {
+            for api in &mut region.apis {
+                if let apigw_audit_checks::model::Fetched::Ok(stages) = &mut api.stages {
+                    for s in stages {
+                        s.variables
+                            .insert("dbPassword".to_string(), "hunter2".to_string());
+                    }
+                }
+            }
+        }
+        let verdicts = |s: &Snapshot| -> Vec<Verdict> {
+            audit(s, &Selection::default())
+                .into_iter()
+                .flat_map(|a| {
+                    let id = a.id.clone();
+                    a.stages.into_iter().flat_map(move |st| {
+                        let id = id.clone();
+                        st.findings.into_iter().map(move |f| {
+                            (
+                                id.clone(),
+                                f.check.clone(),
+                                f.status,
+                                f.resource.clone(),
+                                f.routes.clone(),
+                            )
+                        })
+                    })
+                })
+                .collect()
+        };
+        let before = verdicts(&snap);
+        let mut redacted = snap.clone();
+        replaced += apigw_audit_checks::redact::redact(&mut redacted);
+        assert_eq!(before, verdicts(&redacted), "{name}");
+        let text = redacted.to_json().expect("json");
+        assert!(!text.contains("hunter2"), "{name} still holds the secret");
+        seen += 1;
+    }
+    assert!(seen >= 20, "only {seen} examples");
+    assert!(replaced >= seen, "only {replaced} values replaced");
+}

@@ -41,15 +41,16 @@ pub async fn certificate(c: &Client, arn: &str) -> Fetched<Certificate> {
     };
     // A certificate whose PEM cannot be read is still described; the trust
     // check then says the PEM is missing, naming GetCertificate.
-    let (pem, chain) = match pem {
+    let (pem, chain, pem_failure) = match pem {
         Ok(p) => (
             p.certificate().map(str::to_string),
             p.certificate_chain().map(str::to_string),
+            None,
         ),
         Err(e) => {
             let f = classify(&gop, &e);
             tracing::warn!("{} failed for {arn}: {}", f.operation, f.message);
-            (None, None)
+            (None, None, Some(f))
         }
     };
     Fetched::Ok(Certificate {
@@ -62,5 +63,6 @@ pub async fn certificate(c: &Client, arn: &str) -> Fetched<Certificate> {
         not_after: datetime(d.not_after()),
         pem,
         chain_pem: chain,
+        pem_failure,
     })
 }

@@ -236,13 +236,14 @@ pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConf
     }
     let call = Duration::from_secs_f64(args.call_timeout);
     // The default config sets only a connect timeout: a server that accepts
-    // and never answers would hang the audit. Bound every phase.
+    // and never answers would hang the audit. Every attempt is bounded by
+    // the call timeout; the whole operation by attempts x timeout plus the
+    // retry back-off, which an operation-wide timeout would cut short.
     loader = loader.timeout_config(
         TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(2).min(call))
-            .read_timeout(Duration::from_secs(5).min(call))
-            .operation_attempt_timeout(Duration::from_secs(5).min(call))
-            .operation_timeout(call)
+            .read_timeout(call)
+            .operation_attempt_timeout(call)
             .build(),
     );
     // Standard retries (exponential backoff with jitter). Throttling is

@@ -100,12 +100,27 @@ pub struct Clients {
 
 /// The configuration of one service's client: the recorder, and the pacer
 /// wrapped around the HTTP client when pacing is on.
+///
+/// A paced request may wait for its service's bucket; that wait is not the
+/// service being slow, so the SDK's attempt timeout (which would count it)
+/// is lifted and the paced client times the attempt itself from the moment
+/// the request is admitted.
 fn paced(cfg: &SdkConfig, service: &'static str, pacer: Option<&Arc<pace::Pacer>>) -> SdkConfig {
-    match (pacer, cfg.http_client()) {
-        (Some(p), Some(http)) => cfg
-            .to_builder()
-            .http_client(pace::PacedClient::shared(http, service, p.clone()))
-            .build(),
+    match (pacer, cfg.http_client(), cfg.timeout_config()) {
+        (Some(p), Some(http), Some(timeouts)) => {
+            let attempt = timeouts.operation_attempt_timeout();
+            let mut lifted = aws_config::timeout::TimeoutConfig::builder();
+            if let Some(c) = timeouts.connect_timeout() {
+                lifted = lifted.connect_timeout(c);
+            }
+            if let Some(r) = timeouts.read_timeout() {
+                lifted = lifted.read_timeout(r);
+            }
+            cfg.to_builder()
+                .http_client(pace::PacedClient::shared(http, service, p.clone(), attempt))
+                .timeout_config(lifted.build())
+                .build()
+        }
         _ => cfg.clone(),
     }
 }
@@ -167,7 +182,7 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
     let recorder = Arc::new(Recorder::with_pacer(pacer.clone()));
     let clients = Clients::new(cfg, &RecordCalls(recorder.clone()), pacer.as_ref());
     let recorded_at = crate::report::now_seconds();
-    let (account, region_data) = join(
+    let ((account, account_failure), region_data) = join(
         caller_account(&clients.sts),
         collect_region(&clients, &region, req),
     )
@@ -182,6 +197,7 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
             },
             recorded_at,
             account,
+            account_failure,
             regions: vec![region_data],
         },
         stats: recorder.snapshot(),
@@ -190,9 +206,11 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
     })
 }
 
-async fn caller_account(sts: &aws_sdk_sts::Client) -> Option<String> {
+/// The account of the credentials, or why it could not be read (a check
+/// that depends on it then reports that failure instead of guessing).
+async fn caller_account(sts: &aws_sdk_sts::Client) -> (Option<String>, Option<Failure>) {
     match sts.get_caller_identity().send().await {
-        Ok(out) => out.account().map(str::to_string),
+        Ok(out) => (out.account().map(str::to_string), None),
         Err(e) => {
             let f = classify(&Op::named("sts:GetCallerIdentity"), &e);
             tracing::warn!(
@@ -200,7 +218,7 @@ async fn caller_account(sts: &aws_sdk_sts::Client) -> Option<String> {
                 f.operation,
                 f.message
             );
-            None
+            (None, Some(f))
         }
     }
 }
@@ -505,6 +523,7 @@ fn plan(rd: &mut RegionData) -> BTreeSet<Want> {
         },
         recorded_at: time::OffsetDateTime::UNIX_EPOCH,
         account: None,
+        account_failure: None,
         regions: vec![std::mem::take(rd)],
     };
     let mut w = wants(&snapshot);

@@ -26,6 +26,7 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use tokio::sync::Semaphore;
 
@@ -354,18 +355,22 @@ pub struct PacedClient {
     inner: SharedHttpClient,
     service: &'static str,
     pacer: Arc<Pacer>,
+    attempt_timeout: Option<Duration>,
 }
 
 impl PacedClient {
+    /// `attempt_timeout` bounds each request from its admission on.
     pub fn shared(
         inner: SharedHttpClient,
         service: &'static str,
         pacer: Arc<Pacer>,
+        attempt_timeout: Option<Duration>,
     ) -> SharedHttpClient {
         SharedHttpClient::new(PacedClient {
             inner,
             service,
             pacer,
+            attempt_timeout,
         })
     }
 }
@@ -380,6 +385,7 @@ impl HttpClient for PacedClient {
             inner: self.inner.http_connector(settings, components),
             service: self.service,
             pacer: self.pacer.clone(),
+            attempt_timeout: self.attempt_timeout,
         })
     }
 }
@@ -389,6 +395,7 @@ struct PacedConnector {
     inner: SharedHttpConnector,
     service: &'static str,
     pacer: Arc<Pacer>,
+    attempt_timeout: Option<Duration>,
 }
 
 impl HttpConnector for PacedConnector {
@@ -396,13 +403,24 @@ impl HttpConnector for PacedConnector {
         let inner = self.inner.clone();
         let pacer = self.pacer.clone();
         let service = self.service;
+        let attempt_timeout = self.attempt_timeout;
         HttpConnectorFuture::new(async move {
             let op = operation_of(service, &request);
             pacer.admit(service, op.as_deref()).await;
             // A closed semaphore cannot happen (it is never closed); if it
             // did, sending unpaced beats failing the audit.
             let _permit = pacer.permits.clone().acquire_owned().await.ok();
-            inner.call(request).await
+            match attempt_timeout {
+                None => inner.call(request).await,
+                Some(limit) => match tokio::time::timeout(limit, inner.call(request)).await {
+                    Ok(answer) => answer,
+                    // A timeout error, so the retry policy and the failure
+                    // text treat it as the SDK's own attempt timeout.
+                    Err(_) => Err(ConnectorError::timeout(
+                        format!("no answer within {limit:?}").into(),
+                    )),
+                },
+            }
         })
     }
 }

@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
@@ -290,4 +290,129 @@ pub fn assert_only_fails(report: &Value, expected: &str) {
 pub fn write_file(path: &Path, text: &str) {
     let mut f = std::fs::File::create(path).expect("create file");
     f.write_all(text.as_bytes()).expect("write file");
+}
+
+/// The IAM service prefix of the calls in each collector file.
+pub const COLLECTOR_FILES: &[(&str, &str)] = &[
+    ("apigw.rs", "apigateway"),
+    ("apigw2.rs", "apigateway"),
+    ("elb.rs", "elasticloadbalancing"),
+    ("ec2.rs", "ec2"),
+    ("cloudmap.rs", "servicediscovery"),
+    ("acm.rs", "acm"),
+    ("lambda.rs", "lambda"),
+    ("cloudfront.rs", "cloudfront"),
+    ("logs.rs", "logs"),
+    ("mod.rs", "sts"),
+];
+
+pub fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Every SDK operation a file invokes: the fluent builders are methods
+/// named after the operation, called with no arguments.
+pub fn calls(text: &str) -> BTreeSet<String> {
+    let re =
+        regex::Regex::new(r"\.((?:get|describe|list|export|filter)_[a-z_]+)\(\)").expect("regex");
+    re.captures_iter(text).map(|c| c[1].to_string()).collect()
+}
+
+/// Every AWS operation the collector's code can invoke, as `service:Operation`
+/// (API Gateway's v1 and v2 share the `apigateway` prefix, as IAM and the
+/// request log name them).
+pub fn collector_operations() -> BTreeSet<String> {
+    let dir = root().join("src/collect");
+    let mut ops = BTreeSet::new();
+    for (file, service) in COLLECTOR_FILES {
+        let text =
+            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for call in calls(&text) {
+            ops.insert(format!("{service}:{}", pascal(&call)));
+        }
+    }
+    ops
+}
+
+/// Each verdict by (region, API, stage, check, resource, route): a finding
+/// that covers several routes gives one verdict per route, so a route that
+/// moved to an error finding of its own is compared route by route. The
+/// account is taken out of ARNs (it is unknown when STS fails).
+pub fn findings_of(report: &Value) -> BTreeMap<String, String> {
+    let account = regex::Regex::new(r":\d{12}:").expect("regex");
+    let mut out = BTreeMap::new();
+    for api in report["apis"].as_array().into_iter().flatten() {
+        for stage in api["stages"].as_array().into_iter().flatten() {
+            for f in stage["findings"].as_array().into_iter().flatten() {
+                let resource =
+                    account.replace_all(f["resource"].as_str().unwrap_or_default(), "::");
+                let mut routes: Vec<&str> = f["routes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                if routes.is_empty() {
+                    routes.push("-");
+                }
+                let status = f["status"].as_str().unwrap_or_default();
+                let message = f["message"].as_str().unwrap_or_default();
+                for route in routes {
+                    let key = format!(
+                        "{} {} {} {} {resource} {route}",
+                        api["region"].as_str().unwrap_or("-"),
+                        api["id"].as_str().unwrap_or_default(),
+                        stage["name"]
+                            .as_str()
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or("-"),
+                        f["check"].as_str().unwrap_or_default(),
+                    );
+                    // Two findings can give one route the same key (one
+                    // per target, say): keep the worst, as a user reads it.
+                    let e = out
+                        .entry(key)
+                        .or_insert_with(|| format!("{status}\t{message}"));
+                    if rank(status) > rank(status_of(e)) {
+                        *e = format!("{status}\t{message}");
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn rank(s: &str) -> u8 {
+    match s {
+        "fail" => 4,
+        "error" => 3,
+        "warn" => 2,
+        "pass" => 1,
+        _ => 0,
+    }
+}
+
+pub fn status_of(entry: &str) -> &str {
+    entry.split('\t').next().unwrap_or_default()
+}
+
+/// The contract's exit code for a report at `--fail-on fail`.
+pub fn expected_code(findings: &BTreeMap<String, String>) -> i32 {
+    let statuses: BTreeSet<&str> = findings.values().map(|v| status_of(v)).collect();
+    if statuses.contains("fail") {
+        1
+    } else if statuses.contains("error") {
+        3
+    } else {
+        0
+    }
 }

@@ -35,8 +35,8 @@ answered from ``DIR/K.json`` when that file names its operation, e.g.
 ``{"ec2:DescribeNetworkAcls": "access-denied"}``; the tool under test runs
 with its own key, so the scenario builder and parallel tests are unaffected.
 Faults: ``access-denied``, ``throttle``, ``http-500``, ``http-503``,
-``malformed`` (a body no parser accepts), ``truncated`` (the real answer
-cut in half), ``reset`` (the connection is closed, with an RST, before any
+``malformed`` (a body no parser accepts), ``truncated`` (half the real
+answer, then the connection drops), ``reset`` (the connection is closed, with an RST, before any
 byte of the answer), ``slow:SECONDS``, and ``second-page`` (the real answer
 gains a pagination token, as a listing with more results has, and the
 request for that next page fails with HTTP 500). The same file
@@ -416,6 +416,9 @@ def operation(environ, body):
 
 PAGE_TOKEN = "apigw-audit-page-2"
 
+# Services whose errors are JSON with `__type`, not XML.
+JSON_RPC = ("acm", "servicediscovery", "logs")
+
 
 def with_next_page(service, body):
     """The answer as it would be with a second page to come: each protocol
@@ -463,23 +466,33 @@ def fault_response(service, fault, start_response):
         time.sleep(float(fault.split(":", 1)[1]))
         return None
     codes = {
-        "access-denied": (403, {"ec2": "UnauthorizedOperation"}.get(service, "AccessDenied" if service != "apigateway" else "AccessDeniedException"),
+        "access-denied": (403, {"ec2": "UnauthorizedOperation"}.get(
+                              service, "AccessDeniedException" if service in ("apigateway", "lambda") + JSON_RPC
+                              else "AccessDenied"),
                           "You are not authorized to perform this operation."),
-        "throttle": (400 if service not in ("apigateway",) else 429,
-                     {"ec2": "RequestLimitExceeded", "apigateway": "TooManyRequestsException"}.get(service, "Throttling"),
+        "throttle": (400 if service not in ("apigateway", "lambda") else 429,
+                     {"ec2": "RequestLimitExceeded", "apigateway": "TooManyRequestsException",
+                      "lambda": "TooManyRequestsException", "acm": "ThrottlingException",
+                      "servicediscovery": "ThrottlingException",
+                      "logs": "ThrottlingException"}.get(service, "Throttling"),
                      "Rate exceeded"),
         "http-500": (500, "InternalFailure", "We encountered an internal error. Please try again."),
         "http-503": (503, "ServiceUnavailable", "Service is unavailable. Please try again."),
     }
     if fault == "malformed":
-        start_response("200 OK", [("Content-Type", "text/xml" if service != "apigateway" else "application/json")])
+        json_body = service in ("apigateway", "lambda") + JSON_RPC
+        start_response("200 OK", [("Content-Type", "application/json" if json_body else "text/xml")])
         return [b"<<<this is not a valid response"]
     status, code, message = codes[fault]
     reason = {403: "Forbidden", 400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error",
               503: "Service Unavailable"}[status]
-    if service == "apigateway":
+    if service in ("apigateway", "lambda"):
         start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)])
         return [json.dumps({"message": message}).encode()]
+    if service in JSON_RPC:
+        start_response(f"{status} {reason}", [("Content-Type", "application/x-amz-json-1.1"),
+                                              ("x-amzn-ErrorType", code)])
+        return [json.dumps({"__type": code, "message": message}).encode()]
     if service == "ec2":
         body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
                 f"<RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>")
@@ -557,6 +570,7 @@ def instrumented_app(app, log_path, faults_dir):
             if log:
                 log.write(json.dumps({"t": arrived, "key": key, "operation": f"{service}:{op}",
                                       "throttled": throttled,
+                                      "next_page": PAGE_TOKEN.encode() in body + environ.get("QUERY_STRING", "").encode(),
                                       "service_ms": round((time.monotonic() - started) * 1000, 2)}) + "\n")
             return answer
 
@@ -568,6 +582,11 @@ def instrumented_app(app, log_path, faults_dir):
         if fault == "reset":
             record(None)
             reset_connection(environ)
+        if fault and fault.startswith("slow:"):
+            # Logged on arrival: the client gives up before the answer.
+            record(None)
+            time.sleep(float(fault.split(":", 1)[1]))
+            return app(environ, start_response)
         if fault and fault not in ("second-page", "truncated"):
             answer = fault_response(service, fault, start_response)
             if answer is not None:
@@ -600,12 +619,22 @@ def rewritten(app, environ, start_response, service, fault):
     finally:
         if hasattr(result, "close"):
             result.close()
-    if captured.get("status", "").startswith("2"):
-        body = body[: len(body) // 2] if fault == "truncated" else with_next_page(service, body)
+    ok = captured.get("status", "").startswith("2")
+    if ok and fault == "second-page":
+        body = with_next_page(service, body)
     headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
     headers.append(("Content-Length", str(len(body))))
     start_response(captured.get("status", "500 Internal Server Error"), headers)
+    if ok and fault == "truncated":
+        return cut_short(environ, body)
     return [body]
+
+
+def cut_short(environ, body):
+    """Half the body promised by Content-Length, then the connection drops,
+    as when a network path fails mid-answer."""
+    yield body[: len(body) // 2]
+    reset_connection(environ)
 
 
 def exit_when_stdin_closes():

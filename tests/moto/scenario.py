@@ -257,6 +257,58 @@ def token_authorizer(c, s, permit):
     redeploy(apigw, s)
 
 
+def custom_domain(c, s):
+    """A regional custom domain mapping a path to the API's prod stage: a
+    base path mapping for a REST API, an API mapping for an HTTP API."""
+    apigw, v2 = c["apigateway"], c["apigatewayv2"]
+    api = s["api_id"]
+    name = f"api-{api}.example.com".lower()
+    if "nlb_arn" in s:
+        apigw.create_domain_name(domainName=name, endpointConfiguration={"types": ["REGIONAL"]})
+        apigw.create_base_path_mapping(domainName=name, restApiId=api, basePath="orders", stage="prod")
+    else:
+        v2.create_domain_name(DomainName=name)
+        v2.create_api_mapping(DomainName=name, ApiId=api, Stage="prod", ApiMappingKey="catalog")
+
+
+def cloud_map_route(c, s):
+    """A second route of the HTTP API reaching a Cloud Map service (two
+    registered instances) through the same VPC link v2."""
+    sd, v2, ec2 = c["servicediscovery"], c["apigatewayv2"], c["ec2"]
+    # The link reaches the instances directly, not through the ALB.
+    ec2.authorize_security_group_egress(GroupId=s["link_sg"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": s["app_sg"]}]}])
+    ec2.authorize_security_group_ingress(GroupId=s["app_sg"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": s["link_sg"]}]}])
+    ns_op = sd.create_http_namespace(Name=f"catalog-{s['api_id']}.local")["OperationId"]
+    ns = sd.get_operation(OperationId=ns_op)["Operation"]["Targets"]["NAMESPACE"]
+    svc = sd.create_service(Name="search", NamespaceId=ns,
+                            HealthCheckCustomConfig={"FailureThreshold": 1})["Service"]
+    for n, ip in enumerate(s["search_ips"]):
+        sd.register_instance(ServiceId=svc["Id"], InstanceId=f"search-{n}",
+                             Attributes={"AWS_INSTANCE_IPV4": ip, "AWS_INSTANCE_PORT": "8080"})
+    integ = v2.create_integration(ApiId=s["api_id"], IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                  IntegrationUri=svc["Arn"], ConnectionType="VPC_LINK",
+                                  ConnectionId=s["vpc_link_id"], PayloadFormatVersion="1.0")["IntegrationId"]
+    v2.create_route(ApiId=s["api_id"], RouteKey="GET /search/{proxy+}", Target=f"integrations/{integ}")
+
+
+def prefix_list_rule(c, s):
+    """The targets admit the NLB's traffic only through a managed prefix
+    list holding the NLB's subnets (the direct CIDR rule is replaced), so
+    the verdict depends on the list's entries."""
+    ec2 = c["ec2"]
+    net = s["net"]
+    pl = ec2.create_managed_prefix_list(PrefixListName=f"nlb-{s['api_id']}", MaxEntries=5, AddressFamily="IPv4",
+                                        Entries=[{"Cidr": f"{net}.1.0/24"}, {"Cidr": f"{net}.2.0/24"}]
+                                        )["PrefixList"]["PrefixListId"]
+    ec2.authorize_security_group_ingress(GroupId=s["app_sg"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "PrefixListIds": [{"PrefixListId": pl}]}])
+    ec2.revoke_security_group_ingress(GroupId=s["app_sg"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+        "IpRanges": [{"CidrIp": f"{net}.1.0/24"}, {"CidrIp": f"{net}.2.0/24"}]}])
+
+
 def cloudfront_in_front(c, s, protocol):
     """A distribution whose origin is the API's execute-api host, stage prod."""
     c["cloudfront"].create_distribution(DistributionConfig={
@@ -401,6 +453,12 @@ def apply_break(c, s, name):
         api_prefix_route(c, s)
     elif name == "execution-log-errors":
         execution_log_errors(c, s)
+    elif name == "custom-domain":
+        custom_domain(c, s)
+    elif name == "cloud-map-route":
+        cloud_map_route(c, s)
+    elif name == "prefix-list-rule":
+        prefix_list_rule(c, s)
     elif name == "two-more-apis":
         more_apis_on_the_same_link(c, s)
     elif name == "logging-off":

@@ -288,6 +288,7 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         }
     };
     let (mut allow, mut unsure, mut deny) = (None, None, None);
+    let mut needs_account: Option<String> = None;
     for st in &stmts {
         let applies = st.principals.iter().any(|p| {
             matches!(
@@ -305,6 +306,13 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         ) {
             ("Deny", Cover::Yes) => deny = Some(label),
             ("Allow", Cover::Yes) => allow = Some(label),
+            ("Allow", Cover::NeedsAccount) => {
+                needs_account = Some(label.clone());
+                unsure = Some((
+                    label,
+                    "it depends on the account, which is unknown".to_string(),
+                ));
+            }
             ("Allow", Cover::Unsure(why)) => unsure = Some((label, why)),
             _ => {}
         }
@@ -315,6 +323,18 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
             Status::Fail,
             arn,
             format!("Lambda authorizer {name} invokes {function}, whose policy statement {sid} denies apigateway.amazonaws.com from {source}, so requests get 500 instead of 401; that statement must not cover this API."),
+        )
+        .evidence(evidence);
+    }
+    // Unknown because STS failed: missing data, so error, naming the call.
+    if allow.is_none()
+        && let (Some(sid), Some(f)) = (&needs_account, &view.snapshot.account_failure)
+    {
+        return Finding::from_failure(
+            meta,
+            arn,
+            &format!("the account, on which statement {sid} of {function}'s policy depends"),
+            f,
         )
         .evidence(evidence);
     }
@@ -387,6 +407,8 @@ enum Cover {
     No,
     /// Depends on something this check does not evaluate; the text says what.
     Unsure(String),
+    /// Depends on the account, which the snapshot does not hold.
+    NeedsAccount,
 }
 
 /// Evaluates a statement's condition for API Gateway calling on behalf of
@@ -451,11 +473,7 @@ fn condition_covers(condition: Option<&Value>, caller: &Caller) -> Cover {
                 return Cover::Unsure(format!("condition key {key} is not evaluated"));
             };
             match hit {
-                None => {
-                    return Cover::Unsure(format!(
-                        "{key} depends on the account, which sts:GetCallerIdentity did not give"
-                    ));
-                }
+                None => return Cover::NeedsAccount,
                 Some(h) if h == negated => return Cover::No,
                 Some(_) => {}
             }
@@ -554,7 +572,7 @@ mod tests {
                 ),
                 &u
             ),
-            Cover::Unsure(_)
+            Cover::NeedsAccount
         ));
         // ...but one with a wildcard account can.
         assert_eq!(

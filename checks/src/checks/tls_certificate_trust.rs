@@ -167,7 +167,11 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
             resource: arn.to_string(),
             kind: crate::view::BlockedKind::Error {
                 what: format!("the PEM of certificate {arn}"),
-                failure: Box::new(crate::view::not_collected("acm:GetCertificate")),
+                failure: Box::new(
+                    cert.pem_failure
+                        .clone()
+                        .unwrap_or_else(|| crate::view::not_collected("acm:GetCertificate")),
+                ),
             },
         };
         return blocked_finding(meta, &b);

@@ -1,0 +1,505 @@
+//! The fault matrix: every fault the launcher can inject, on every AWS
+//! operation the collector calls, against a healthy REST API and a healthy
+//! HTTP API audited together. For each cell the run must end within its
+//! budget, every finding that changed must have become `error` naming the
+//! operation (and, for a denial, the IAM action to allow), nothing else may
+//! change, and the exit code must follow the contract. A run that could not
+//! audit at all must say so in one line naming the operation, with exit 3.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+/// Every fault the launcher injects (its docstring describes each).
+const FAULTS: &[&str] = &[
+    "throttle",
+    "http-500",
+    "http-503",
+    "access-denied",
+    "slow:4",
+    "reset",
+    "truncated",
+    "malformed",
+    "second-page",
+];
+
+/// The attempt timeout the matrix runs with; `slow:4` outlasts it.
+const CALL_TIMEOUT: &str = "2";
+
+/// How long one run may take: three attempts at the operation timeout
+/// plus the retry back-off, with room for a loaded machine. A run still
+/// going is killed and reported.
+const BUDGET: Duration = Duration::from_secs(45);
+
+/// Listings AWS paginates (their API references define a next-page token):
+/// with `second-page`, the tool must ask for that page and, when it fails,
+/// must not take the first page for the whole.
+const PAGINATED: &[&str] = &[
+    "apigateway:GetAuthorizers",
+    "apigateway:GetDomainNames",
+    "apigateway:GetResources",
+    "apigateway:GetRestApis",
+    "apigateway:GetApis",
+    "apigateway:GetRoutes",
+    "apigateway:GetIntegrations",
+    "apigateway:GetVpcLinks",
+    "apigateway:GetBasePathMappings",
+    "apigateway:GetApiMappings",
+    "cloudfront:ListDistributions",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcEndpointConnections",
+    "ec2:DescribeVpcEndpointServiceConfigurations",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "servicediscovery:ListInstances",
+];
+
+/// Collector operations no scenario in moto reaches, and why. Kept honest
+/// by the test: an operation listed here that a scenario does reach fails.
+const UNREACHED: &[(&str, &str)] = &[];
+
+/// Operations whose failure no verdict of these scenarios depends on, and
+/// why; their faults must leave every verdict as it was. Every other
+/// operation's faults must turn at least one verdict into `error`.
+const NOT_NEEDED: &[(&str, &str)] = &[(
+    "apigateway:GetApi",
+    "the REST API is found by GetRestApi, and an HTTP API's own record \
+     (name, endpoint type) decides no verdict",
+)];
+
+const EXPLAIN: &str = "explain from logs";
+
+struct Invocation {
+    name: &'static str,
+    args: Vec<String>,
+}
+
+struct Baseline {
+    findings: BTreeMap<String, String>,
+    code: Option<i32>,
+    calls: BTreeMap<String, usize>,
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Runs the binary signed as `key`, killing it past the budget.
+fn run_within_budget(key: &str, args: &[String]) -> Outcome {
+    let mut cmd: Command = tool(key);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("start apigw-audit");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = stdout.read_to_end(&mut b);
+        b
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let code = loop {
+        match child.try_wait().expect("wait") {
+            Some(status) => break status.code(),
+            None if started.elapsed() > BUDGET => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    Outcome {
+        code,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Whether the tool asked `op` for the page after the injected token.
+fn asked_next_page(key: &str, op: &str) -> bool {
+    let text = std::fs::read_to_string(&moto().request_log).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .any(|v| v["key"] == key && v["operation"] == op && v["next_page"] == true)
+}
+
+fn calls_of(key: &str) -> BTreeMap<String, usize> {
+    let mut calls = BTreeMap::new();
+    for op in requests_by(key) {
+        *calls.entry(op).or_insert(0) += 1;
+    }
+    calls
+}
+
+/// Judges one cell; returns what is wrong with it, if anything.
+fn judge(
+    inv: &Invocation,
+    base: &Baseline,
+    audited: &Baseline,
+    op: &str,
+    fault: &str,
+    key: &str,
+) -> Vec<String> {
+    let out = run_within_budget(key, &inv.args);
+    let cell = format!("{op} x {fault} ({})", inv.name);
+    let mut problems = Vec::new();
+    let Some(code) = out.code else {
+        return vec![format!(
+            "{cell}: still running after {BUDGET:?}; killed. stderr: {}",
+            out.stderr
+        )];
+    };
+    let calls = calls_of(key);
+    if fault == "second-page" && !asked_next_page(key, op) {
+        // The tool never asked for the next page.
+        if PAGINATED.contains(&op) {
+            problems.push(format!(
+                "{cell}: {op} answered with a next-page token, and the tool never asked for the next page"
+            ));
+            return problems;
+        }
+        // The token means nothing for this operation: nothing may change.
+        if code != base.code.unwrap_or(-1) {
+            problems.push(format!("{cell}: exit {code}, unfaulted {:?}", base.code));
+        }
+        if let Ok(report) = serde_json::from_slice::<Value>(&out.stdout) {
+            let f = findings_of(&report);
+            if f.keys().ne(base.findings.keys())
+                || f.iter()
+                    .any(|(k, v)| status_of(v) != status_of(&base.findings[k]))
+            {
+                problems.push(format!("{cell}: an ignored token changed the report"));
+            }
+        }
+        return problems;
+    }
+    if !calls.contains_key(op) {
+        problems.push(format!("{cell}: the faulted operation was never called"));
+        return problems;
+    }
+    let denial = fault == "access-denied";
+    if inv.name == EXPLAIN {
+        return judge_explain(&cell, &out, code, audited, denial, op);
+    }
+    if out.stdout.is_empty() {
+        // No report: the audit could not run at all. One line naming the
+        // operation, and exit 3.
+        let line = out.stderr.trim();
+        if code != 3 {
+            problems.push(format!("{cell}: no report and exit {code}: {line}"));
+        }
+        if line.lines().count() != 1 || !line.contains(op) {
+            problems.push(format!(
+                "{cell}: without a report, stderr must be one line naming {op}: {line}"
+            ));
+        }
+        return problems;
+    }
+    let report: Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("{cell}: stdout is not JSON: {e}")],
+    };
+    validate_report(&report);
+    let got = findings_of(&report);
+    let mut errors = 0;
+    for (k, v) in &got {
+        let now = status_of(v);
+        match base.findings.get(k) {
+            Some(was) if status_of(was) == now => {}
+            Some(was) if now == "error" => {
+                errors += 1;
+                let message = v.split('\t').nth(1).unwrap_or_default();
+                if !message.contains(op) {
+                    problems.push(format!(
+                        "{cell}: {k} is error without naming {op}: {message}"
+                    ));
+                }
+                if denial && !message.to_ascii_lowercase().contains("denied") {
+                    problems.push(format!(
+                        "{cell}: {k} does not say the call was denied: {message}"
+                    ));
+                }
+                let _ = was;
+            }
+            Some(was) => problems.push(format!(
+                "{cell}: {k} went from {} to {now}: {v}",
+                status_of(was)
+            )),
+            None if now == "error" => {
+                errors += 1;
+                let message = v.split('\t').nth(1).unwrap_or_default();
+                if !message.contains(op) {
+                    problems.push(format!(
+                        "{cell}: new error finding {k} does not name {op}: {message}"
+                    ));
+                }
+            }
+            None => problems.push(format!("{cell}: a new {now} finding {k}: {v}")),
+        }
+    }
+    for (k, v) in &base.findings {
+        if !got.contains_key(k) {
+            // A finding may only vanish where the whole stage or API turned
+            // into an error about the failed read.
+            // (Its stage, or the API as a whole when its stages are unknown.)
+            let parts: Vec<&str> = k.split(' ').collect();
+            let stage = format!("{} {} {} ", parts[0], parts[1], parts[2]);
+            let whole = format!("{} {} - ", parts[0], parts[1]);
+            let covered = got.iter().any(|(g, s)| {
+                (g.starts_with(&stage) || g.starts_with(&whole)) && status_of(s) == "error"
+            });
+            if !covered {
+                problems.push(format!(
+                    "{cell}: {k} ({}) vanished with no error in its place",
+                    status_of(v)
+                ));
+            }
+        }
+    }
+    let not_needed = NOT_NEEDED.iter().any(|(o, _)| *o == op);
+    if errors == 0 && !not_needed {
+        problems.push(format!("{cell}: the failure left no error finding"));
+    }
+    if not_needed
+        && got
+            .iter()
+            .any(|(k, v)| base.findings.get(k).map(|b| status_of(b)) != Some(status_of(v)))
+    {
+        problems.push(format!(
+            "{cell}: {op} is listed as not needed, yet verdicts changed"
+        ));
+    }
+    let want = expected_code(&got);
+    if code != want {
+        problems.push(format!("{cell}: exit {code}, the contract says {want}"));
+    }
+    let _ = out.elapsed;
+    problems
+}
+
+/// `explain --from-logs` falls back to the full audit when the logs cannot
+/// be read: the note must name the operation, and every finding of that
+/// audit must be what the unfaulted audit found.
+fn judge_explain(
+    cell: &str,
+    out: &Outcome,
+    code: i32,
+    audited: &Baseline,
+    denial: bool,
+    op: &str,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let doc: Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("{cell}: stdout is not JSON: {e}: {}", out.stderr)],
+    };
+    let note = doc["logs"]["note"].as_str().unwrap_or_default();
+    if !note.contains(op) {
+        problems.push(format!(
+            "{cell}: the logs note does not name {op}: {note:?}"
+        ));
+    }
+    if denial && !note.contains("AccessDenied") && !note.to_ascii_lowercase().contains("denied") {
+        problems.push(format!(
+            "{cell}: the logs note does not say the call was denied: {note}"
+        ));
+    }
+    let got = findings_of(&doc);
+    if got.is_empty() {
+        problems.push(format!("{cell}: no audit ran in place of the logs"));
+    }
+    for (k, v) in &got {
+        match audited.findings.get(k) {
+            Some(was) if status_of(was) == status_of(v) => {}
+            other => problems.push(format!(
+                "{cell}: {k} is {v}, the unfaulted audit found {other:?}"
+            )),
+        }
+    }
+    let want = expected_code(&got);
+    if code != want {
+        problems.push(format!("{cell}: exit {code}, the contract says {want}"));
+    }
+    problems
+}
+
+#[test]
+fn every_fault_on_every_collector_operation_errors_only_what_needed_it() {
+    // Between them, these reach every operation the collector has.
+    let rest = build("rest-v1", "fmrest", 101);
+    for b in [
+        "authorizer-with-permission",
+        "cloudfront-https-only",
+        "execution-log-errors",
+        "custom-domain",
+        "prefix-list-rule",
+    ] {
+        apply(&rest, b);
+    }
+    let tls = build("rest-v1", "fmtls", 103);
+    apply(&tls, "tls-listener-other-host");
+    let http = build("http-v2", "fmhttp", 102);
+    apply(&http, "cloud-map-route");
+    apply(&http, "custom-domain");
+    let rest_id = rest["api_id"].as_str().expect("api id").to_string();
+    let http_id = http["api_id"].as_str().expect("api id").to_string();
+
+    let audit = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = ["audit", "--output", "json", "--call-timeout", CALL_TIMEOUT]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect();
+        a.shrink_to_fit();
+        a
+    };
+    let invocations = [
+        Invocation {
+            name: "both APIs",
+            args: audit(&["--all-apis"]),
+        },
+        Invocation {
+            name: "named APIs",
+            args: audit(&["--api-id", &rest_id, "--api-id", &http_id]),
+        },
+        Invocation {
+            name: "every region",
+            args: audit(&["--api-id", &rest_id, "--all-regions"]),
+        },
+        Invocation {
+            name: EXPLAIN,
+            args: [
+                "explain",
+                "--api-id",
+                &rest_id,
+                "--stage",
+                "prod",
+                "--from-logs",
+                "30m",
+                "--output",
+                "json",
+                "--call-timeout",
+                CALL_TIMEOUT,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        },
+    ];
+
+    // Unfaulted runs: what each invocation calls and concludes.
+    let mut baselines = Vec::new();
+    for (i, inv) in invocations.iter().enumerate() {
+        let key = format!("AKIDfmbase{i}");
+        let out = run_within_budget(&key, &inv.args);
+        let findings = serde_json::from_slice::<Value>(&out.stdout)
+            .map(|r| findings_of(&r))
+            .unwrap_or_default();
+        assert!(
+            out.code.is_some(),
+            "{}: the unfaulted run did not finish",
+            inv.name
+        );
+        baselines.push(Baseline {
+            findings,
+            code: out.code,
+            calls: calls_of(&key),
+        });
+    }
+    assert!(
+        baselines[0]
+            .findings
+            .values()
+            .all(|v| status_of(v) != "error"),
+        "the unfaulted audit has errors: {:#?}",
+        baselines[0].findings
+    );
+
+    // Each operation is faulted in the first invocation that calls it.
+    let mut owner: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, b) in baselines.iter().enumerate() {
+        for op in b.calls.keys() {
+            owner.entry(op.clone()).or_insert(i);
+        }
+    }
+    let unreached: BTreeSet<String> = UNREACHED.iter().map(|(o, _)| o.to_string()).collect();
+    let reached: BTreeSet<String> = owner.keys().cloned().collect();
+    let missing: Vec<_> = collector_operations()
+        .difference(&reached)
+        .filter(|o| !unreached.contains(*o))
+        .cloned()
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the collector can call {missing:?}, which no matrix invocation reaches"
+    );
+    let stale: Vec<_> = unreached.intersection(&reached).collect();
+    assert!(stale.is_empty(), "{stale:?} are reached after all");
+
+    let mut cells: Vec<(String, &'static str, usize)> = Vec::new();
+    for (op, inv) in &owner {
+        for fault in FAULTS {
+            cells.push((op.clone(), fault, *inv));
+        }
+    }
+    let total = cells.len();
+    let queue = Mutex::new(cells.into_iter().enumerate().collect::<Vec<_>>());
+    let problems = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                loop {
+                    let Some((n, (op, fault, inv))) = queue.lock().expect("queue").pop() else {
+                        break;
+                    };
+                    let key = format!("AKIDfm{n}");
+                    set_faults(&key, &json!({ op.clone(): fault }));
+                    let found = judge(
+                        &invocations[inv],
+                        &baselines[inv],
+                        &baselines[0],
+                        &op,
+                        fault,
+                        &key,
+                    );
+                    problems.lock().expect("problems").extend(found);
+                }
+            });
+        }
+    });
+    let problems = problems.into_inner().expect("problems");
+    println!(
+        "fault matrix: {} operations x {} faults = {total} runs, {} problems",
+        owner.len(),
+        FAULTS.len(),
+        problems.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} of {total} cells are wrong:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
