@@ -38,6 +38,9 @@ const CALL_TIMEOUT: &str = "2";
 /// going is killed and reported.
 const BUDGET: Duration = Duration::from_secs(45);
 
+/// The longest run of the matrix, for its summary line.
+static SLOWEST: Mutex<Duration> = Mutex::new(Duration::ZERO);
+
 /// Listings AWS paginates (their API references define a next-page token):
 /// with `second-page`, the tool must ask for that page and, when it fails,
 /// must not take the first page for the whole.
@@ -228,7 +231,7 @@ fn judge(
         let now = status_of(v);
         match base.findings.get(k) {
             Some(was) if status_of(was) == now => {}
-            Some(was) if now == "error" => {
+            Some(_) if now == "error" => {
                 errors += 1;
                 let message = v.split('\t').nth(1).unwrap_or_default();
                 if !message.contains(op) {
@@ -241,7 +244,6 @@ fn judge(
                         "{cell}: {k} does not say the call was denied: {message}"
                     ));
                 }
-                let _ = was;
             }
             Some(was) => problems.push(format!(
                 "{cell}: {k} went from {} to {now}: {v}",
@@ -295,7 +297,9 @@ fn judge(
     if code != want {
         problems.push(format!("{cell}: exit {code}, the contract says {want}"));
     }
-    let _ = out.elapsed;
+    if let Ok(mut d) = SLOWEST.lock() {
+        *d = (*d).max(out.elapsed);
+    }
     problems
 }
 
@@ -491,10 +495,11 @@ fn every_fault_on_every_collector_operation_errors_only_what_needed_it() {
     });
     let problems = problems.into_inner().expect("problems");
     println!(
-        "fault matrix: {} operations x {} faults = {total} runs, {} problems",
+        "fault matrix: {} operations x {} faults = {total} runs, {} problems, slowest run {:?}",
         owner.len(),
         FAULTS.len(),
-        problems.len()
+        problems.len(),
+        SLOWEST.lock().map(|d| *d).unwrap_or_default()
     );
     assert!(
         problems.is_empty(),

@@ -106,14 +106,15 @@ pub struct Clients {
 /// is lifted and the paced client times the attempt itself from the moment
 /// the request is admitted.
 fn paced(cfg: &SdkConfig, service: &'static str, pacer: Option<&Arc<pace::Pacer>>) -> SdkConfig {
-    match (pacer, cfg.http_client(), cfg.timeout_config()) {
-        (Some(p), Some(http), Some(timeouts)) => {
-            let attempt = timeouts.operation_attempt_timeout();
+    match (pacer, cfg.http_client()) {
+        (Some(p), Some(http)) => {
+            let timeouts = cfg.timeout_config();
+            let attempt = timeouts.and_then(|t| t.operation_attempt_timeout());
             let mut lifted = aws_config::timeout::TimeoutConfig::builder();
-            if let Some(c) = timeouts.connect_timeout() {
+            if let Some(c) = timeouts.and_then(|t| t.connect_timeout()) {
                 lifted = lifted.connect_timeout(c);
             }
-            if let Some(r) = timeouts.read_timeout() {
+            if let Some(r) = timeouts.and_then(|t| t.read_timeout()) {
                 lifted = lifted.read_timeout(r);
             }
             cfg.to_builder()
