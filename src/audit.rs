@@ -164,15 +164,18 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
         terminal: to_terminal,
         fail_on: args.fail_on,
     };
+    // Buffered: the writers emit a report in many small pieces, and an
+    // account's JSON report runs to megabytes.
     match &mut out_file {
         Some(f) => {
-            render(&report, &opts, f.writer())
+            let mut w = std::io::BufWriter::new(f.writer());
+            render(&report, &opts, &mut w)
+                .and_then(|()| w.flush())
                 .map_err(|e| Fatal::Usage(format!("cannot write the report: {e}")))?;
         }
         None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            write_or_pipe(render(&report, &opts, &mut lock))?;
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            write_or_pipe(render(&report, &opts, &mut w).and_then(|()| w.flush()))?;
         }
     }
     if let Some(f) = out_file {

@@ -158,7 +158,7 @@ mod tests {
             routes: vec![],
             message: "m".into(),
             remediation: None,
-            evidence: Value::Null,
+            evidence: apigw_audit_checks::finding::Evidence::new(&Value::Null),
             suppressed: None,
             baseline: None,
         }

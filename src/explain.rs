@@ -386,8 +386,7 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
     // As for audit, over the checks that were run; none run is 0.
     let code = report.as_ref().map_or(0, |r| r.exit_code(args.fail_on));
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match args.output {
         ExplainFormat::Json => {
             let mut doc = json!({
@@ -419,7 +418,7 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
             api_id.as_deref(),
         ),
     };
-    match written {
+    match written.and_then(|()| out.flush()) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => {

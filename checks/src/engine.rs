@@ -190,16 +190,35 @@ pub fn audit(snapshot: &Snapshot, selection: &Selection) -> Vec<ApiResult> {
 /// What every check, run on every stage of the snapshot's regions, looked
 /// up and did not find, per region: what the live collector reads next.
 pub fn wants(snapshot: &Snapshot) -> Vec<std::collections::BTreeSet<Want>> {
-    let checks: Vec<&'static CheckDef> = CHECKS.to_vec();
     snapshot
         .regions
         .iter()
         .map(|region| {
+            wants_by_api(snapshot, region, |_| true)
+                .into_values()
+                .flatten()
+                .collect()
+        })
+        .collect()
+}
+
+/// What the checks looked up and did not find for each API of `region`
+/// that `select` picks, by API id: a collector that knows which APIs a
+/// new answer can concern re-plans only those.
+pub fn wants_by_api(
+    snapshot: &Snapshot,
+    region: &RegionData,
+    select: impl Fn(&ApiRecord) -> bool,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<Want>> {
+    let checks: Vec<&'static CheckDef> = CHECKS.to_vec();
+    region
+        .apis
+        .iter()
+        .filter(|api| select(api))
+        .map(|api| {
             let log = WantLog::default();
-            for api in &region.apis {
-                audit_api(snapshot, region, api, &checks, &[], Some(&log), None);
-            }
-            log.into_inner()
+            audit_api(snapshot, region, api, &checks, &[], Some(&log), None);
+            (api.id.clone(), log.into_inner())
         })
         .collect()
 }
@@ -278,11 +297,13 @@ fn note_current_definition(f: &mut Finding, why: &str) {
         "{} (judged on the API's current definition, since the stage's deployed one could not be read: {why}).",
         f.message.trim_end_matches('.')
     );
-    if let serde_json::Value::Object(m) = &mut f.evidence {
+    let mut evidence = f.evidence.value();
+    if let serde_json::Value::Object(m) = &mut evidence {
         m.insert(
             "definition".into(),
             serde_json::json!({ "judged": "current", "why": why }),
         );
+        f.evidence = crate::finding::Evidence::new(&evidence);
     }
 }
 

@@ -73,6 +73,67 @@ pub struct CheckMeta {
     pub aliases: &'static [&'static str],
 }
 
+/// A finding's evidence: the raw values that decided it, kept as compact
+/// JSON text. An account-wide report holds thousands of findings, and a
+/// parsed tree of small objects takes several times the memory of its
+/// text; the tree is rebuilt one finding at a time when it is written.
+#[derive(Debug, Clone)]
+pub struct Evidence(Box<serde_json::value::RawValue>);
+
+impl Evidence {
+    pub fn new(value: &Value) -> Self {
+        // Serializing a `Value` cannot fail (its map keys are strings);
+        // were it to, an empty object beats losing the finding.
+        match serde_json::value::to_raw_value(value) {
+            Ok(raw) => Evidence(raw),
+            Err(_) => Evidence::default(),
+        }
+    }
+
+    /// The evidence as a JSON tree.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+
+    /// The evidence as compact JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl Default for Evidence {
+    fn default() -> Self {
+        Evidence::new(&Value::Object(Default::default()))
+    }
+}
+
+impl From<Value> for Evidence {
+    fn from(value: Value) -> Self {
+        Evidence::new(&value)
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Self) -> bool {
+        // Both sides are compact serializations of a tree whose maps are
+        // sorted, so equal trees give equal text.
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Through the tree, so a pretty writer indents it like the rest.
+        self.value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(|v| Evidence::new(&v))
+    }
+}
+
 /// One check's verdict on one resource of one stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -87,7 +148,7 @@ pub struct Finding {
     pub message: String,
     /// What to change; `None` when nothing needs changing.
     pub remediation: Option<String>,
-    pub evidence: Value,
+    pub evidence: Evidence,
 }
 
 impl Finding {
@@ -108,7 +169,7 @@ impl Finding {
                 Status::Fail | Status::Warn => Some(meta.remediation.to_string()),
                 _ => None,
             },
-            evidence: Value::Object(Default::default()),
+            evidence: Evidence::default(),
         }
     }
 
@@ -127,7 +188,7 @@ impl Finding {
             failure_sentence(what, failure),
         );
         f.remediation = Some(failure_remediation(failure));
-        f.evidence = serde_json::json!({ "failure": failure });
+        f.evidence = Evidence::new(&serde_json::json!({ "failure": failure }));
         f
     }
 
@@ -149,7 +210,7 @@ impl Finding {
     }
 
     pub fn evidence(mut self, evidence: Value) -> Self {
-        self.evidence = evidence;
+        self.evidence = Evidence::new(&evidence);
         self
     }
 }

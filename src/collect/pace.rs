@@ -312,7 +312,10 @@ impl Pacer {
 
     async fn admit(&self, service: &str, operation: Option<&str>) {
         let mut waited = Duration::ZERO;
-        for b in self.buckets_for(service, operation) {
+        // The operation's own bucket first: it is the narrower one, and a
+        // call holding a service token while it waits there for seconds
+        // would keep that token from calls that could go now.
+        for b in self.buckets_for(service, operation).into_iter().rev() {
             waited += b.take().await;
         }
         if !waited.is_zero()

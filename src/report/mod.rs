@@ -13,6 +13,7 @@ pub mod table;
 
 use std::io::Write;
 
+use apigw_audit_checks::finding::Evidence;
 use apigw_audit_checks::{ApiResult, Severity, Status};
 use serde::Serialize;
 use serde_json::Value;
@@ -89,7 +90,7 @@ pub struct FindingReport {
     pub routes: Vec<String>,
     pub message: String,
     pub remediation: Option<String>,
-    pub evidence: Value,
+    pub evidence: Evidence,
     pub suppressed: Option<Suppressed>,
     /// An addition to v1, with `--baseline`: `new` or `unchanged` for a
     /// finding at warn or worse.
@@ -300,7 +301,7 @@ mod tests {
             routes: vec![],
             message: "m".into(),
             remediation: None,
-            evidence: Value::Null,
+            evidence: Evidence::new(&Value::Null),
         }
     }
 
