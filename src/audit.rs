@@ -202,7 +202,31 @@ struct Cost {
     max_concurrency: usize,
 }
 
+/// The process's peak resident memory so far, in bytes (`VmHWM`; Linux
+/// only). Read by the process itself: a parent's view (`ru_maxrss`) can
+/// include the memory of the process it was forked from.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
 fn stats_json(cost: Option<&Cost>, elapsed: std::time::Duration) -> serde_json::Value {
+    let mut s = stats_of(cost, elapsed);
+    if let (Some(rss), Some(map)) = (peak_rss_bytes(), s.as_object_mut()) {
+        map.insert("peak_rss_bytes".into(), rss.into());
+    }
+    s
+}
+
+fn stats_of(cost: Option<&Cost>, elapsed: std::time::Duration) -> serde_json::Value {
     let Some(c) = cost else {
         return serde_json::json!({
             "source": "snapshot",
@@ -242,6 +266,12 @@ fn print_stats(s: &serde_json::Value) {
         for (op, count) in calls {
             eprintln!("apigw-audit: stats:   {count:>5} {op}");
         }
+    }
+    if let Some(rss) = peak_rss_bytes() {
+        eprintln!(
+            "apigw-audit: stats: peak resident memory {:.1} MB",
+            rss as f64 / 1_048_576.0
+        );
     }
     if n("rate_limit_waits") > 0 {
         eprintln!(

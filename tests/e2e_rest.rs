@@ -315,6 +315,15 @@ fn a_healthy_rest_api_costs_exactly_these_calls() {
     .collect();
     assert_eq!(counted, expected);
     assert_eq!(stats["critical_path_depth"], 5);
+    // The process's own peak memory, which the benchmark reports.
+    if cfg!(target_os = "linux") {
+        assert!(
+            stats["peak_rss_bytes"]
+                .as_u64()
+                .is_some_and(|b| b > 1_000_000 && b < 1_000_000_000),
+            "{stats}"
+        );
+    }
     assert_eq!(stats["retries"], 0);
     assert_eq!(stats["throttles"], 0);
     let mut received: std::collections::BTreeMap<String, u64> = Default::default();

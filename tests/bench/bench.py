@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """apigw-audit's benchmark: how close an audit gets to its floors.
 
-Starts moto (tests/moto/launcher.py) on 127.0.0.1, builds a synthetic account
-in one region through ordinary AWS calls, and runs the real binary three ways,
-each signed with its own access key so the launcher can shape its traffic:
+Starts moto (tests/moto/launcher.py) on 127.0.0.1 with the shaping proxy
+(shaper.py) in front, builds a synthetic account in one region through
+ordinary AWS calls made to moto directly, and runs the real binary through
+the proxy three ways, each signed with its own access key so the proxy can
+shape its traffic:
 
 * one API, every request delayed by --rtt-ms: wall time against the floor
   (critical-path depth x RTT), and against depth x the round trip a plain
-  client measures through the launcher (the delay plus its own cost). Unmeasured warm-up runs first teach the
-  launcher every answer, which it then replays after the delay: moto
+  client measures through the proxy (the delay plus its own cost). Unmeasured
+  warm-up runs first teach the proxy every answer, which it then replays after the delay: moto
   serves one request at a time in about 20 ms, which would otherwise be
   measured as the tool's;
 * the same audit one call at a time (--max-concurrency 1): the baseline;
@@ -37,6 +39,7 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(HERE, "..", "moto", "launcher.py")
+SHAPER = os.path.join(HERE, "shaper.py")
 REGION = "eu-central-1"
 
 SIZES = {
@@ -65,6 +68,16 @@ def start_moto(faults_dir, request_log):
     line = proc.stdout.readline()
     if not line.startswith("LISTENING "):
         raise SystemExit(f"moto did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{int(line.split()[1])}"
+
+
+def start_shaper(upstream, config_dir, request_log):
+    proc = subprocess.Popen([sys.executable, SHAPER, "--upstream", upstream, "--config-dir", config_dir,
+                             "--request-log", request_log],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("LISTENING "):
+        raise SystemExit(f"the shaping proxy did not start: {line!r}")
     return proc, f"http://127.0.0.1:{int(line.split()[1])}"
 
 
@@ -170,7 +183,7 @@ def build(c, size):
 
 
 def requests(request_log, key, since):
-    """The launcher's record of the requests signed with `key` since `since`."""
+    """The proxy's record of the requests signed with `key` since `since`."""
     out = []
     with open(request_log) as f:
         for line in f:
@@ -204,10 +217,10 @@ def run_tool(binary, endpoint, key, args, out_path):
 
 
 def round_trip(endpoint, key, n=21):
-    """The launcher's round trip as a client sees it: the median of `n`
-    sequential replayed `GetAccount` requests signed with `key`. It is the
-    injected delay plus what the launcher itself costs per request (HTTP
-    parsing, a thread per connection, logging), which no client can beat."""
+    """The proxy's round trip as a client sees it: the median of `n`
+    sequential replayed `GetAccount` requests signed with `key`, each on a
+    new connection. It is the injected delay plus what the proxy itself
+    costs per request, which no client can beat."""
     host, port = endpoint.split("//", 1)[1].split(":")
     auth = (f"AWS4-HMAC-SHA256 Credential={key}/20260101/{REGION}/apigateway/aws4_request, "
             "SignedHeaders=host, Signature=0")
@@ -285,7 +298,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         faults = os.path.join(work, "faults")
         os.mkdir(faults)
-        # Every key replays: the warm-up runs fill the launcher's memory of
+        # Every key replays: the warm-up runs fill the proxy's memory of
         # answers, so the measured runs see the injected latency and the
         # buckets, not the emulator's own serial time per request.
         for key, config in (("BENCHWARM", {}), ("BENCHONE", {"_delay_ms": args.rtt_ms}),
@@ -293,10 +306,13 @@ def main():
             with open(os.path.join(faults, f"{key}.json"), "w") as f:
                 json.dump({**config, "_replay": True}, f)
         request_log = os.path.join(work, "requests.log")
-        moto, endpoint = start_moto(faults, request_log)
+        nothing = os.path.join(work, "no-faults")
+        os.mkdir(nothing)
+        moto, upstream = start_moto(nothing, os.path.join(work, "moto.log"))
+        shaper, endpoint = start_shaper(upstream, faults, request_log)
         try:
             t0 = time.monotonic()
-            rest_ids, http_ids = build(clients(endpoint), size)
+            rest_ids, http_ids = build(clients(upstream), size)
             build_s = time.monotonic() - t0
             one = rest_ids[0]
             problems = []
@@ -312,7 +328,7 @@ def main():
             one_stats = runs[0]["report"]["stats"] if runs[0]["report"] else {}
             depth = one_stats.get("critical_path_depth", 0)
             one_floor = depth * rtt
-            # What the launcher adds beyond the injected latency, and the
+            # What the proxy adds beyond the injected latency, and the
             # requests moto had to serve because the warm-up had not seen
             # them (none, unless the tool's requests changed between runs).
             served = requests(request_log, "BENCHONE", runs[0]["since"])
@@ -332,8 +348,9 @@ def main():
             errors = sum(1 for _, _, f in findings(acct["report"]) if f["status"] == "error") if acct["report"] else None
             apis = len(acct["report"]["apis"]) if acct["report"] else 0
         finally:
-            moto.stdin.close()
-            moto.wait(timeout=10)
+            for proc in (shaper, moto):
+                proc.stdin.close()
+                proc.wait(timeout=10)
     fig = {
         "size": args.size, "rtt_ms": args.rtt_ms, "build_seconds": round(build_s, 1),
         "one_api": {
@@ -354,7 +371,11 @@ def main():
             "ratio_to_floor": round(acct["wall"] / acct_floor, 2) if acct_floor else None,
             "calls": acct_stats.get("calls_total"), "calls_by_service": by_service(acct_stats.get("calls", {})),
             "throttles": acct_stats.get("throttles"), "retries": acct_stats.get("retries"),
-            "error_findings": errors, "peak_rss_mb": round(acct["rss_mb"], 1),
+            # The tool's own VmHWM: the parent's ru_maxrss of a child it
+            # spawned can include this (large) Python process's memory.
+            "error_findings": errors,
+            "peak_rss_mb": round(acct_stats["peak_rss_bytes"] / 1048576.0, 1)
+            if "peak_rss_bytes" in acct_stats else round(acct["rss_mb"], 1),
             "requests_not_replayed": acct_misses,
             "critical_path_depth": acct_stats.get("critical_path_depth"),
         },
@@ -365,7 +386,7 @@ def main():
           f"account built in {build_s:.1f} s")
     print(f"  one API   : {o['wall_seconds']:.3f} s, floor {o['floor_seconds']:.3f} s "
           f"({o['critical_path_depth']} levels x {args.rtt_ms:.0f} ms), ratio {o['ratio_to_floor']}; "
-          f"with the launcher's measured round trip of {o['measured_round_trip_ms']} ms: floor "
+          f"with the proxy's measured round trip of {o['measured_round_trip_ms']} ms: floor "
           f"{o['floor_with_server_seconds']:.3f} s, ratio {o['ratio_to_floor_with_server']}; "
           f"{o['calls']} calls {o['calls_by_service']}, {o['requests_not_replayed']} not replayed")
     print(f"  one API, one call at a time: {o['one_call_at_a_time_seconds']:.3f} s "
