@@ -73,6 +73,42 @@ pub struct CheckMeta {
     pub aliases: &'static [&'static str],
 }
 
+thread_local! {
+    static EVIDENCE_WANTED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Whether the findings being made will be shown: not while the collector
+/// plans its next reads, which keeps only what the checks looked up.
+pub fn evidence_wanted() -> bool {
+    EVIDENCE_WANTED.with(|w| w.get())
+}
+
+/// Runs `f` with evidence left empty: building the evidence trees is most
+/// of what a check costs, and a plan throws every finding away.
+pub fn without_evidence<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EVIDENCE_WANTED.with(|w| w.set(self.0));
+        }
+    }
+    let _restore = Restore(EVIDENCE_WANTED.with(|w| w.replace(false)));
+    f()
+}
+
+/// `json!`, evaluated only when the evidence will be shown
+/// ([`evidence_wanted`]); `null` otherwise.
+#[macro_export]
+macro_rules! evidence {
+    ($($json:tt)+) => {
+        if $crate::finding::evidence_wanted() {
+            ::serde_json::json!($($json)+)
+        } else {
+            ::serde_json::Value::Null
+        }
+    };
+}
+
 /// A finding's evidence: the raw values that decided it, kept as compact
 /// JSON text. An account-wide report holds thousands of findings, and a
 /// parsed tree of small objects takes several times the memory of its
@@ -188,8 +224,7 @@ impl Finding {
             failure_sentence(what, failure),
         );
         f.remediation = Some(failure_remediation(failure));
-        f.evidence = Evidence::new(&serde_json::json!({ "failure": failure }));
-        f
+        f.evidence(crate::evidence!({ "failure": failure }))
     }
 
     pub fn routes<I, S>(mut self, routes: I) -> Self
@@ -210,7 +245,9 @@ impl Finding {
     }
 
     pub fn evidence(mut self, evidence: Value) -> Self {
-        self.evidence = Evidence::new(&evidence);
+        if evidence_wanted() {
+            self.evidence = Evidence::new(&evidence);
+        }
         self
     }
 }

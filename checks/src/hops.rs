@@ -692,7 +692,7 @@ impl Judgement {
             .iter()
             .find(|(s, _, r)| *s == worst && r.is_some())
             .and_then(|(_, _, r)| r.clone());
-        let mut evidence = json!({ "flows": self.evidence });
+        let mut evidence = crate::evidence!({ "flows": self.evidence });
         if let (Value::Object(map), Value::Object(more)) = (&mut evidence, extra) {
             map.extend(more);
         }

@@ -284,3 +284,57 @@ fn redaction_never_changes_a_verdict() {
     assert!(seen >= 20, "only {seen} examples");
     assert!(replaced >= seen, "only {replaced} values replaced");
 }
+
+/// Planning skips the evidence; on every example, findings made that way
+/// differ from the reported ones in their evidence only, and the evidence
+/// of the reported ones is never empty where a check built one.
+#[test]
+fn findings_without_evidence_differ_only_in_evidence() {
+    let dir = format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    let mut with_evidence = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let snap = load(name);
+        let strip = |mut r: Vec<apigw_audit_checks::ApiResult>| {
+            for a in &mut r {
+                for s in &mut a.stages {
+                    for f in &mut s.findings {
+                        f.evidence = Default::default();
+                    }
+                }
+            }
+            r
+        };
+        let shown = audit(&snap, &Selection::default());
+        with_evidence += shown
+            .iter()
+            .flat_map(|a| &a.stages)
+            .flat_map(|s| &s.findings)
+            .filter(|f| f.evidence.as_str() != "{}")
+            .count();
+        let planned =
+            apigw_audit_checks::finding::without_evidence(|| audit(&snap, &Selection::default()));
+        assert!(
+            planned
+                .iter()
+                .flat_map(|a| &a.stages)
+                .flat_map(|s| &s.findings)
+                .all(|f| f.evidence.as_str() == "{}"),
+            "{name}: evidence built while planning"
+        );
+        assert_eq!(strip(shown), strip(planned), "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 20, "only {seen} examples");
+    assert!(
+        with_evidence > 100,
+        "only {with_evidence} findings with evidence"
+    );
+    // The flag is back on after planning.
+    assert!(apigw_audit_checks::finding::evidence_wanted());
+}

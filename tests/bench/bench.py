@@ -290,7 +290,7 @@ def main():
     p.add_argument("--binary", required=True)
     p.add_argument("--size", choices=sorted(SIZES), default="small")
     p.add_argument("--rtt-ms", type=float, default=50.0)
-    p.add_argument("--repeat", type=int, default=3, help="runs of the one-API audit; the median counts")
+    p.add_argument("--repeat", type=int, default=5, help="runs of the one-API audit; the median counts")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
     size = SIZES[args.size]

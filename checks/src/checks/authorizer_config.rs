@@ -179,7 +179,7 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
     } else {
         sends.join(" and ")
     };
-    let mut evidence = json!({
+    let mut evidence = crate::evidence!({
         "authorizer_id": a.id, "name": a.name, "type": kind, "identity_sources": a.identity_sources,
         "callers_must_send": sends, "authorizer_uri": a.authorizer_uri, "credentials": a.credentials,
         "provider": a.provider,

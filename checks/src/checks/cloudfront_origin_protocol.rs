@@ -4,8 +4,6 @@
 //! or `match-viewer` with a behavior that lets viewers use HTTP, answers 502
 //! or 503 "The request could not be satisfied".
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -103,7 +101,7 @@ fn run(view: &StageView, out: &mut Findings) {
                 .filter(|b| b.viewer_protocol_policy.as_deref() == Some("allow-all"))
                 .map(|b| b.path_pattern.as_str())
                 .collect();
-            let evidence = json!({
+            let evidence = crate::evidence!({
                 "distribution": d.id, "origin_id": o.id, "origin_domain": o.domain_name, "origin_path": o.origin_path,
                 "origin_protocol_policy": o.protocol_policy, "behaviors": behaviors,
             });

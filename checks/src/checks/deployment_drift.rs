@@ -92,7 +92,7 @@ fn run(view: &StageView, out: &mut Findings) {
         }
     }
     let deployment = view.stage.deployment_id.as_deref().unwrap_or("(unknown)");
-    let evidence = json!({
+    let evidence = crate::evidence!({
         "deployment_id": deployment,
         "differences": diffs.iter().map(|(r, f)| json!({
             "route": r, "fields": f,

@@ -7,8 +7,6 @@
 //! someone deleted, breaks every route on the link while the link itself can
 //! still read AVAILABLE.
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -61,7 +59,7 @@ fn run(view: &StageView, out: &mut Findings) {
                     lb.arn
                 ),
             )
-            .evidence(json!({ "load_balancer_arn": lb.arn, "endpoint_service": null })),
+            .evidence(crate::evidence!({ "load_balancer_arn": lb.arn, "endpoint_service": null })),
             Ok(Some(svc)) => {
                 let svc_arn = view.ec2_arn("vpc-endpoint-service", &svc.service_id, None);
                 let conns = view.lookup(
@@ -98,7 +96,7 @@ fn run(view: &StageView, out: &mut Findings) {
                             .iter()
                             .filter(|c| c.state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("available")))
                             .count();
-                        let evidence = json!({
+                        let evidence = crate::evidence!({
                             "load_balancer_arn": lb.arn,
                             "service_id": svc.service_id,
                             "service_name": svc.service_name,

@@ -5,8 +5,6 @@
 //! check here is guesswork; with them the log line names the cause, which
 //! `apigw-audit explain` reads.
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::Findings;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -98,7 +96,7 @@ fn run(view: &StageView, out: &mut Findings) {
             return;
         }
     };
-    let evidence = json!({
+    let evidence = crate::evidence!({
         "default_logging_level": default_level,
         "method_settings": stage.method_settings,
         "cloudwatch_role_arn": role,
@@ -160,7 +158,7 @@ fn http_access_logging(view: &StageView, out: &mut Findings) {
         .as_ref()
         .and_then(|a| a.destination_arn.clone())
         .filter(|d| !d.is_empty());
-    let evidence = json!({ "access_log": stage.access_log });
+    let evidence = crate::evidence!({ "access_log": stage.access_log });
     let f = match dest {
         Some(d) => Finding::new(
             meta,

@@ -97,7 +97,7 @@ fn run(view: &StageView, out: &mut Findings) {
                             "ALB {} closes idle connections after {secs} s ({src})",
                             lb.arn
                         );
-                        entry.0.push(Status::Pass, String::new(), json!({"load_balancer": lb.arn, "idle_timeout_seconds": secs, "source": src}));
+                        entry.0.push(Status::Pass, String::new(), crate::evidence!({"load_balancer": lb.arn, "idle_timeout_seconds": secs, "source": src}));
                     }
                     Err(b) => entry.0.push_blocked(&b, "the ALB's idle timeout"),
                 }
@@ -140,7 +140,7 @@ fn run(view: &StageView, out: &mut Findings) {
                 };
                 match alb_idle(view, alb) {
                     Ok((alb_secs, alb_src)) => {
-                        let ev = json!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "nlb_source": nlb_src,
+                        let ev = crate::evidence!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "nlb_source": nlb_src,
                                         "alb": alb.arn, "alb_idle_timeout_seconds": alb_secs, "alb_source": alb_src});
                         if alb_secs < nlb_secs {
                             entry.0.push(

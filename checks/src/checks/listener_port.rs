@@ -86,7 +86,7 @@ fn run(view: &StageView, out: &mut Findings) {
                             ),
                         )
                         .routes([rp.label.clone()])
-                        .evidence(json!({ "uri": rp.integration.uri, "stage_variables": view.stage.variables })),
+                        .evidence(crate::evidence!({ "uri": rp.integration.uri, "stage_variables": view.stage.variables })),
                     );
                 } else {
                     out.blocked(&b, &[&rp.label]);
@@ -200,7 +200,7 @@ fn run(view: &StageView, out: &mut Findings) {
                 ListenerSel::Arn(a) => !listeners.iter().any(|l| &l.arn == a),
             })
             .collect();
-        let evidence = json!({
+        let evidence = crate::evidence!({
             "load_balancer_arn": lb.arn,
             "listeners": listeners.iter().map(|l| json!({"arn": l.arn, "port": l.port, "protocol": l.protocol})).collect::<Vec<_>>(),
             "needed": need.wanted.values().map(|(sel, r, asked)| match sel {

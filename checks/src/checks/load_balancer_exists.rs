@@ -3,8 +3,6 @@
 //! HTTP API's listener ARN) exists, is of a type that link accepts, and is
 //! active.
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -87,10 +85,10 @@ fn run(view: &StageView, out: &mut Findings) {
                     target.via
                 ),
             )
-            .evidence(json!({ "load_balancer_arn": arn, "exists": false, "via": target.via })),
+            .evidence(crate::evidence!({ "load_balancer_arn": arn, "exists": false, "via": target.via })),
             Ok(Some(lb)) => {
                 let lb_type = lb.lb_type.as_deref().unwrap_or("unknown");
-                let evidence = json!({
+                let evidence = crate::evidence!({
                     "load_balancer_arn": lb.arn,
                     "type": lb.lb_type,
                     "state": lb.state,

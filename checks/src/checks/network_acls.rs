@@ -183,7 +183,7 @@ fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
     } else {
         ("inbound", "from")
     };
-    let ev = json!({
+    let ev = crate::evidence!({
         "network_acl_id": acl.id,
         "subnet": flow.subnet,
         "direction": dir,

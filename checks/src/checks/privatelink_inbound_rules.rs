@@ -78,7 +78,7 @@ fn run(view: &StageView, out: &mut Findings) {
             continue;
         }
         let enforcement = lb.enforce_privatelink_inbound_rules.as_deref();
-        let evidence_base = json!({
+        let evidence_base = crate::evidence!({
             "load_balancer_arn": lb.arn,
             "security_groups": lb.security_groups,
             "enforce_security_group_inbound_rules_on_private_link_traffic": enforcement,

@@ -11,8 +11,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -272,7 +270,7 @@ fn run(view: &StageView, out: &mut Findings) {
         }
         for (tg, speaks) in tg_rows {
             let tg_proto = tg.and_then(|t| t.protocol.as_deref());
-            let ev = json!({
+            let ev = crate::evidence!({
                 "scheme": rt.scheme, "listener_arn": listener.arn, "listener_protocol": protocol,
                 "target_group": tg.map(|t| &t.arn), "target_group_protocol": tg_proto,
                 "target_port": tg.and_then(|t| t.port), "health_check": tg.map(|t| &t.health_check),

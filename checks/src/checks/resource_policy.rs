@@ -5,8 +5,6 @@
 //! out, so it passes, but its text is what `explain` shows for a 403
 //! "explicit deny".
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::Findings;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -143,7 +141,7 @@ fn run(view: &StageView, out: &mut Findings) {
                 ),
             )
         };
-        out.add(f.evidence(json!({ "policy": null, "private": private })));
+        out.add(f.evidence(crate::evidence!({ "policy": null, "private": private })));
         return;
     };
     let stmts = match parse_policy(text) {
@@ -188,7 +186,7 @@ fn run(view: &StageView, out: &mut Findings) {
             false,
         )],
     };
-    let evidence = json!({
+    let evidence = crate::evidence!({
         "private": private,
         "deny_statements": denies.iter().map(|s| describe(s)).collect::<Vec<_>>(),
         "allow_statements": allows.iter().map(|s| describe(s)).collect::<Vec<_>>(),

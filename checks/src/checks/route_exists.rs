@@ -4,8 +4,6 @@
 //! the closest existing paths are named: a URL missing its `/api` prefix is
 //! answered "Missing Authentication Token", not 404.
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::Findings;
 use crate::explain::match_route;
@@ -55,7 +53,7 @@ fn run(view: &StageView, out: &mut Findings) {
         probe.method.as_deref().unwrap_or("(any method)"),
         probe.path
     );
-    let evidence = json!({ "method": probe.method, "path": probe.path, "match": m });
+    let evidence = crate::evidence!({ "method": probe.method, "path": probe.path, "match": m });
     let f = match &m.matched {
         Some(route) => Finding::new(
             meta,
@@ -122,5 +120,5 @@ pub fn missing_stage(
             closest.first().cloned().unwrap_or_else(|| "none".to_string())
         ),
     )
-    .evidence(json!({ "stage": probe.stage, "stages": stages, "method": probe.method, "path": probe.path, "closest": closest }))
+    .evidence(crate::evidence!({ "stage": probe.stage, "stages": stages, "method": probe.method, "path": probe.path, "closest": closest }))
 }

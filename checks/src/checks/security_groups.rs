@@ -268,7 +268,7 @@ fn judge(view: &StageView, j: &mut Judgement, src: &Side, dst: &Side, port: u16,
                 groups_text(src)
             )
         };
-        let ev = json!({
+        let ev = crate::evidence!({
             "direction": "ingress", "at": dst.label, "security_groups": dst.group_ids, "port": port, "role": role,
             "from": src.label, "from_addresses": src.addrs().to_string(), "from_groups": src.group_ids,
             "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&dst.groups, Direction::Ingress),
@@ -297,7 +297,7 @@ fn judge(view: &StageView, j: &mut Judgement, src: &Side, dst: &Side, port: u16,
             groups: dst.group_ids.clone(),
         };
         let e = sg::evaluate(&src.groups, Direction::Egress, &peer, &ports, &pl);
-        let ev = json!({
+        let ev = crate::evidence!({
             "direction": "egress", "at": src.label, "security_groups": src.group_ids, "port": port, "role": role,
             "to": dst.label, "to_addresses": dst.addrs().to_string(), "to_groups": dst.group_ids,
             "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&src.groups, Direction::Egress),

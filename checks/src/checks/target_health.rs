@@ -7,8 +7,6 @@
 //! requests go to targets known to be failing); some targets not healthy
 //! warns, with the states and reason codes AWS gives.
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::Findings;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -48,7 +46,7 @@ fn run(view: &StageView, out: &mut Findings) {
                 ),
             )
             .routes([route.clone()])
-            .evidence(json!({ "listener_arn": listener.arn, "default_actions": listener.default_actions })),
+            .evidence(crate::evidence!({ "listener_arn": listener.arn, "default_actions": listener.default_actions })),
             DeadEnd::MissingGroup { arn, route } => Finding::new(
                 meta,
                 Status::Fail,
@@ -56,7 +54,7 @@ fn run(view: &StageView, out: &mut Findings) {
                 format!("The listener forwards to target group {arn}, which does not exist; it needs an existing target group."),
             )
             .routes([route.clone()])
-            .evidence(json!({ "target_group_arn": arn, "exists": false })),
+            .evidence(crate::evidence!({ "target_group_arn": arn, "exists": false })),
         };
         out.add(f);
     }
@@ -96,7 +94,7 @@ pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
             )
         })
         .collect();
-    let evidence = json!({
+    let evidence = crate::evidence!({
         "target_group_arn": tg.arn,
         "target_type": tg.target_type,
         "health_check": tg.health_check,
@@ -172,7 +170,7 @@ pub fn judge_cloud_map(svc: &CloudMapService) -> Finding {
         .filter(|i| i.health.as_deref() != Some("HEALTHY"))
         .map(|i| format!("{} {}", i.id, i.health.as_deref().unwrap_or("UNKNOWN")))
         .collect();
-    let evidence = json!({ "service": svc });
+    let evidence = crate::evidence!({ "service": svc });
     let (status, message) = if total == 0 {
         (
             Status::Fail,

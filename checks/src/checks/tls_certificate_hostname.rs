@@ -162,7 +162,7 @@ fn run(view: &StageView, out: &mut Findings) {
             };
             let Ok(cert) = &c.cert else { continue };
             let names = cert.verified_names();
-            let ev = json!({
+            let ev = crate::evidence!({
                 "host": host, "host_source": source, "certificate_arn": c.arn, "default": c.is_default,
                 "names": names, "listener_certificates": certs.iter().map(|c| &c.arn).collect::<Vec<_>>(),
             });

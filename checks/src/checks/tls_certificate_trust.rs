@@ -13,8 +13,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -130,7 +128,7 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
                 .ok()
         })
         .unwrap_or_else(|| "an unknown date".to_string());
-    let evidence = json!({
+    let evidence = crate::evidence!({
         "certificate_arn": arn, "names": cert.names(), "status": cert.status, "type": cert.cert_type,
         "not_before": cert.not_before, "not_after": cert.not_after, "judged_at": at,
         "insecure_skip_verification": skip_verification,

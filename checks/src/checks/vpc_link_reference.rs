@@ -5,8 +5,6 @@
 //! `prod` and fail on `beta`: this is the check that catches a variable
 //! naming another environment's link, or none at all.
 
-use serde_json::json;
-
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
@@ -49,7 +47,7 @@ fn run(view: &StageView, out: &mut Findings) {
                         ),
                     )
                     .routes([rp.label.clone()])
-                    .evidence(json!({
+                    .evidence(crate::evidence!({
                         "connection_id": link.raw,
                         "stage_variable": link.variable,
                         "stage_variables": view.stage.variables,
@@ -88,7 +86,7 @@ fn run(view: &StageView, out: &mut Findings) {
             Some(v) => format!("stage variable {v} = {id}"),
             None => format!("connection id {id}"),
         };
-        let evidence = json!({
+        let evidence = crate::evidence!({
             "connection_id": link.raw,
             "stage_variable": link.variable,
             "resolved_id": id,
