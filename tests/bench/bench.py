@@ -62,22 +62,14 @@ AWS_BUCKETS = {
 }
 
 
-def start_moto(faults_dir, request_log):
-    proc = subprocess.Popen([sys.executable, LAUNCHER, "--faults-dir", faults_dir, "--request-log", request_log],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start(what, script, *args):
+    """Starts the launcher or the proxy; both print `LISTENING <port>` and
+    exit when their stdin closes."""
+    proc = subprocess.Popen([sys.executable, script, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     if not line.startswith("LISTENING "):
-        raise SystemExit(f"moto did not start: {line!r}")
-    return proc, f"http://127.0.0.1:{int(line.split()[1])}"
-
-
-def start_shaper(upstream, config_dir, request_log):
-    proc = subprocess.Popen([sys.executable, SHAPER, "--upstream", upstream, "--config-dir", config_dir,
-                             "--request-log", request_log],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    if not line.startswith("LISTENING "):
-        raise SystemExit(f"the shaping proxy did not start: {line!r}")
+        raise SystemExit(f"{what} did not start: {line!r}")
     return proc, f"http://127.0.0.1:{int(line.split()[1])}"
 
 
@@ -306,10 +298,9 @@ def main():
             with open(os.path.join(faults, f"{key}.json"), "w") as f:
                 json.dump({**config, "_replay": True}, f)
         request_log = os.path.join(work, "requests.log")
-        nothing = os.path.join(work, "no-faults")
-        os.mkdir(nothing)
-        moto, upstream = start_moto(nothing, os.path.join(work, "moto.log"))
-        shaper, endpoint = start_shaper(upstream, faults, request_log)
+        moto, upstream = start("moto", LAUNCHER)
+        shaper, endpoint = start("the shaping proxy", SHAPER, "--upstream", upstream, "--config-dir", faults,
+                                 "--request-log", request_log)
         try:
             t0 = time.monotonic()
             rest_ids, http_ids = build(clients(upstream), size)

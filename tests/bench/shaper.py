@@ -4,12 +4,13 @@ launcher that adds a fixed delay to every request, enforces AWS-like token
 buckets (answering throttling errors as AWS does) and replays answers it
 has seen before.
 
-The launcher can do the same per key, but it is a threaded WSGI server that
-handles one request at a time under the GIL at about 2 ms each, so the
-requests of one concurrent level queue behind each other and the queue, not
-the tool, would be measured. Here a replayed answer costs a fraction of a
-millisecond and waiting for the delay costs nothing, so a level of ten
-requests takes the delay plus well under ten milliseconds.
+The launcher can add the delay and the buckets per key too, but it is a
+threaded WSGI server that handles one request at a time under the GIL at
+about 2 ms each, so the requests of one concurrent level queue behind each
+other and the queue, not the tool, would be measured. Here a replayed
+answer costs a fraction of a millisecond and waiting for the delay costs
+nothing, so a level of ten requests takes the delay plus well under ten
+milliseconds.
 
   shaper.py --upstream http://127.0.0.1:PORT --config-dir DIR --request-log FILE
 
@@ -24,7 +25,6 @@ import json
 import os
 import re
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "moto"))
@@ -149,14 +149,7 @@ def main():
     p.add_argument("--request-log")
     args = p.parse_args()
 
-    def watch():
-        try:
-            while sys.stdin.read(4096):
-                pass
-        finally:
-            os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
+    launcher.exit_when_stdin_closes()
     shaper = Shaper(args.upstream, args.config_dir, args.request_log)
 
     async def run():

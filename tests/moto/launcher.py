@@ -43,11 +43,6 @@ request for that next page fails with HTTP 500). The same file
 can add latency to every request (``"_delay_ms": 50``) and AWS-like token
 buckets (``"_buckets": {"apigateway": [10, 40], "ec2:*": [20, 100]}``):
 a request that finds a bucket empty gets the service's throttling error.
-With ``"_replay": true`` a request the launcher has answered before (same
-service, method, path, query and body, whoever signed it) is answered again
-from memory after the delay, without the emulator: moto serves one request
-at a time in about 20 ms, so a benchmark replays to measure the tool, not
-the emulator. A first answer is served by moto and remembered.
 
 Usage: launcher.py [--port N] [--request-log FILE] [--faults-dir DIR]
 Prints ``LISTENING <port>`` on stdout once it accepts connections, and
@@ -548,8 +543,6 @@ def instrumented_app(app, log_path, faults_dir):
     configured faults, latency (`_delay_ms`) and rate limits (`_buckets`)."""
     log = open(log_path, "a", buffering=1) if log_path else None
     buckets = Buckets()
-    replay = {}
-    replay_lock = threading.Lock()
 
     def wrapped(environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -570,14 +563,13 @@ def instrumented_app(app, log_path, faults_dir):
             time.sleep(delay)
         throttled = bool(config.get("_buckets")) and not buckets.admit(key, config["_buckets"], service, op)
         started = time.monotonic()
-        replayed = [False]
 
         def record(answer):
             # The emulator's own time per request, so a benchmark can tell
             # it apart from the injected latency.
             if log:
                 log.write(json.dumps({"t": arrived, "key": key, "operation": f"{service}:{op}",
-                                      "throttled": throttled, "replayed": replayed[0],
+                                      "throttled": throttled,
                                       "next_page": PAGE_TOKEN.encode() in body + environ.get("QUERY_STRING", "").encode(),
                                       "service_ms": round((time.monotonic() - started) * 1000, 2)}) + "\n")
             return answer
@@ -585,21 +577,6 @@ def instrumented_app(app, log_path, faults_dir):
         if throttled:
             return record(fault_response(service, "throttle", start_response))
         fault = config.get(f"{service}:{op}")
-        if config.get("_replay") and not fault:
-            signature = (service, environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
-                         environ.get("QUERY_STRING", ""), body)
-            with replay_lock:
-                known = replay.get(signature)
-            if known is None:
-                # Errors too: a 404 is as much moto's answer as a 200.
-                known = answered(app, environ)
-                with replay_lock:
-                    replay[signature] = known
-            else:
-                replayed[0] = True
-            status, headers, answer = known
-            start_response(status, headers)
-            return record([answer])
         if fault == "second-page" and PAGE_TOKEN.encode() in body + environ.get("QUERY_STRING", "").encode():
             return record(fault_response(service, "http-500", start_response))
         if fault == "reset":
@@ -627,8 +604,9 @@ def instrumented_app(app, log_path, faults_dir):
     return wrapped
 
 
-def answered(app, environ):
-    """The emulator's answer as (status, headers, body)."""
+def rewritten(app, environ, start_response, service, fault):
+    """The emulator's own answer, truncated or given a next page, with its
+    Content-Length corrected so that only the body is wrong."""
     captured = {}
 
     def capture(status, headers, exc_info=None):
@@ -641,21 +619,12 @@ def answered(app, environ):
     finally:
         if hasattr(result, "close"):
             result.close()
-    headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
-    headers.append(("Content-Length", str(len(body))))
-    return captured.get("status", "500 Internal Server Error"), headers, body
-
-
-def rewritten(app, environ, start_response, service, fault):
-    """The emulator's own answer, truncated or given a next page, with its
-    Content-Length corrected so that only the body is wrong."""
-    status, headers, body = answered(app, environ)
-    ok = status.startswith("2")
+    ok = captured.get("status", "").startswith("2")
     if ok and fault == "second-page":
         body = with_next_page(service, body)
-    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
     headers.append(("Content-Length", str(len(body))))
-    start_response(status, headers)
+    start_response(captured.get("status", "500 Internal Server Error"), headers)
     if ok and fault == "truncated":
         return cut_short(environ, body)
     return [body]
