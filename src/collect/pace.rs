@@ -407,7 +407,7 @@ impl HttpConnector for PacedConnector {
         let pacer = self.pacer.clone();
         let service = self.service;
         let attempt_timeout = self.attempt_timeout;
-        HttpConnectorFuture::new(async move {
+        let send = async move {
             let op = operation_of(service, &request);
             pacer.admit(service, op.as_deref()).await;
             // A closed semaphore cannot happen (it is never closed); if it
@@ -424,7 +424,38 @@ impl HttpConnector for PacedConnector {
                     )),
                 },
             }
-        })
+        };
+        // Each request goes out on a task of its own. The collector's calls
+        // are futures of one task, polled by one thread, so otherwise a
+        // request could connect and write only when that task next came
+        // round to it: after every other call of its wave had been built
+        // and signed, which delayed the first request of a wide wave by
+        // milliseconds and kept the second core idle.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let mut task = AbortOnDrop(runtime.spawn(send));
+                HttpConnectorFuture::new(async move {
+                    match (&mut task.0).await {
+                        Ok(answer) => answer,
+                        Err(e) => Err(ConnectorError::other(
+                            format!("the request's task ended without an answer: {e}").into(),
+                            None,
+                        )),
+                    }
+                })
+            }
+            Err(_) => HttpConnectorFuture::new(send),
+        }
+    }
+}
+
+/// A spawned request, cancelled with the call that awaits it (an
+/// interrupted audit, or the SDK giving up on the attempt).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -524,5 +555,74 @@ mod tests {
         assert!(!Arc::ptr_eq(&a[0], &b[0]));
         let again = pacer.buckets_for("ec2", Some("DescribeSubnets"));
         assert!(Arc::ptr_eq(&a[0], &again[0]));
+    }
+
+    /// An endpoint that never answers and reports when a request reaches
+    /// it and when that request is dropped.
+    #[derive(Debug, Clone, Default)]
+    struct Silent {
+        reached: Arc<std::sync::atomic::AtomicBool>,
+        dropped: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    impl HttpConnector for Silent {
+        fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
+            let (reached, dropped) = (self.reached.clone(), self.dropped.clone());
+            HttpConnectorFuture::new(async move {
+                let _guard = SetOnDrop(dropped);
+                reached.store(true, std::sync::atomic::Ordering::SeqCst);
+                std::future::pending().await
+            })
+        }
+    }
+
+    fn paced_silent() -> (PacedConnector, Silent) {
+        let silent = Silent::default();
+        let connector = PacedConnector {
+            inner: SharedHttpConnector::new(silent.clone()),
+            service: "apigateway",
+            pacer: Pacer::new(rates(&[]), Arc::new(Semaphore::new(4))),
+            attempt_timeout: None,
+        };
+        (connector, silent)
+    }
+
+    async fn until(flag: &std::sync::atomic::AtomicBool) -> bool {
+        for _ in 0..200 {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_goes_out_before_its_caller_polls_it_and_stops_when_dropped() {
+        let (connector, silent) = paced_silent();
+        let request = HttpRequest::get("http://127.0.0.1:9/restapis").expect("a valid URI");
+        // Never polled: the collector may be busy building the other calls
+        // of its wave, and the request must leave regardless.
+        let call = connector.call(request);
+        assert!(
+            until(&silent.reached).await,
+            "the request never reached the endpoint"
+        );
+        assert!(!silent.dropped.load(std::sync::atomic::Ordering::SeqCst));
+        // Dropping the call (an interrupt, an abandoned attempt) cancels the
+        // request instead of leaving it running.
+        drop(call);
+        assert!(
+            until(&silent.dropped).await,
+            "the request outlived its call"
+        );
     }
 }
