@@ -55,6 +55,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return clap_error(e),
     };
+    if let Command::Audit(args) = &cli.command
+        && args.snapshot.is_none()
+    {
+        collect::aws::load_roots_ahead();
+    }
     init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

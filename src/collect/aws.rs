@@ -15,13 +15,19 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
     FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::Fatal;
@@ -192,12 +198,19 @@ fn contains_throttle_code(body: &[u8]) -> bool {
 /// connection pool per endpoint), built explicitly rather than left to each
 /// SDK client's default, so that the pacer can wrap it: rustls with aws-lc,
 /// as the SDK's default, and the HTTP(S)_PROXY environment honoured.
-pub fn base_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+pub fn base_http_client() -> SharedHttpClient {
+    static CLIENT: std::sync::OnceLock<SharedHttpClient> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| SharedHttpClient::new(RootsLoadedAhead(hyper_client())))
+        .clone()
+}
+
+/// The SDK's own hyper-based client behind [`base_http_client`].
+fn hyper_client() -> SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     use aws_smithy_http_client::{Builder, ConnectorBuilder};
-    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
-        std::sync::OnceLock::new();
+    static CLIENT: std::sync::OnceLock<SharedHttpClient> = std::sync::OnceLock::new();
     CLIENT
         .get_or_init(|| {
             Builder::new().build_with_connector_fn(|settings, components| {
@@ -212,6 +225,47 @@ pub fn base_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpCli
             })
         })
         .clone()
+}
+
+/// Starts loading the system's root certificates on a thread of their own.
+///
+/// Loading them (every file of the system's bundle and certificate
+/// directory) takes about 5 ms, which the SDK spends when the first client
+/// is built, in the middle of loading the configuration, before any call
+/// can go out. Begun here, at start-up, it overlaps with loading the
+/// configuration and building the clients; the first connection waits only
+/// for what is left of it.
+pub fn load_roots_ahead() {
+    let _ = std::thread::Builder::new()
+        .name("tls-roots".to_string())
+        .spawn(|| {
+            // Building a TLS connector loads the roots once per process.
+            let _ = hyper_client().validate_base_client_config(
+                &RuntimeComponentsBuilder::new("apigw-audit root certificates"),
+                &ConfigBag::base(),
+            );
+        });
+}
+
+/// The SDK's HTTP client, minus its habit of building a TLS connector (and
+/// so loading the root certificates) whenever an SDK client is built:
+/// [`load_roots_ahead`] does that off the critical path, and the first
+/// connection does it if that thread has not.
+#[derive(Debug)]
+struct RootsLoadedAhead(SharedHttpClient);
+
+impl HttpClient for RootsLoadedAhead {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// Loads the AWS configuration the way the AWS CLI does, flags first, and
