@@ -664,10 +664,13 @@ async fn fetch(c: &Clients, w: Wave, region: &str, limit: usize) -> Answers {
     };
     let d = &mut a.data;
     // The groups below only exist because one join of thirty futures
-    // would not read well.
+    // would not read well. Their order matters: the calls of a wave are
+    // built and signed one after another, which takes milliseconds for a
+    // dozen, so the reads later waves depend on (load balancers, listeners,
+    // target groups, health, instances, authorizers) leave first and the
+    // ones nothing waits for (domain names, distributions, exports,
+    // attributes) last.
     let (
-        (auth_r, fn_r, dom_r, dist_r),
-        (exp_r, lc_r, cert_r, la_r, lba_r),
         (
             lb_r,
             tgs_of_r,
@@ -685,7 +688,48 @@ async fn fetch(c: &Clients, w: Wave, region: &str, limit: usize) -> Answers {
             conn_r,
             cm_r,
         ),
+        (auth_r, fn_r, dom_r, dist_r),
+        (exp_r, lc_r, cert_r, la_r, lba_r),
     ) = tokio::join!(
+        async {
+            tokio::join!(
+                batch(&w.lbs, |v| elb::describe_load_balancers(&c.elb, v)),
+                each(w.tgs_of, limit, |arn| async move {
+                    elb::describe_target_groups_of(&c.elb, &arn).await
+                }),
+                each(w.listeners, limit, |arn| async move {
+                    fetched(elb::describe_listeners(&c.elb, &arn).await)
+                }),
+                each(w.rules, limit, |arn| async move {
+                    fetched(elb::describe_rules(&c.elb, &arn).await)
+                }),
+                batch(&w.tgs, |v| elb::describe_target_groups(&c.elb, v)),
+                each(w.health, limit, |arn| async move {
+                    fetched(elb::describe_target_health(&c.elb, &arn).await)
+                }),
+                batch(&w.instances, |v| ec2::describe_instances(&c.ec2, v)),
+                each(w.ips, limit, |(vpc, ips)| async move {
+                    ec2::describe_network_interfaces_by_ip(&c.ec2, &ips, vpc.as_deref()).await
+                }),
+                batch(&w.subnets, |v| ec2::describe_subnets(&c.ec2, v)),
+                batch(&w.sgs, |v| ec2::describe_security_groups(&c.ec2, v)),
+                batch(&w.acls, |v| ec2::describe_network_acls(&c.ec2, v)),
+                each(w.pls, limit, |id| async move {
+                    ec2::get_prefix_list(&c.ec2, &id).await
+                }),
+                async {
+                    if w.endpoint_services {
+                        Some(ec2::describe_endpoint_services(&c.ec2).await)
+                    } else {
+                        None
+                    }
+                },
+                batch(&w.conns, |v| ec2::describe_endpoint_connections(&c.ec2, v)),
+                each(w.cloud, limit, |arn| async move {
+                    cloudmap::service(&c.cloudmap, &arn).await
+                }),
+            )
+        },
         async {
             tokio::join!(
                 each(w.authorizers, limit, |(api, kind)| async move {
@@ -744,45 +788,6 @@ async fn fetch(c: &Clients, w: Wave, region: &str, limit: usize) -> Answers {
                 }),
                 each(w.lbattrs, limit, |arn| async move {
                     fetched(elb::describe_load_balancer_attributes(&c.elb, &arn).await)
-                }),
-            )
-        },
-        async {
-            tokio::join!(
-                batch(&w.lbs, |v| elb::describe_load_balancers(&c.elb, v)),
-                each(w.tgs_of, limit, |arn| async move {
-                    elb::describe_target_groups_of(&c.elb, &arn).await
-                }),
-                each(w.listeners, limit, |arn| async move {
-                    fetched(elb::describe_listeners(&c.elb, &arn).await)
-                }),
-                each(w.rules, limit, |arn| async move {
-                    fetched(elb::describe_rules(&c.elb, &arn).await)
-                }),
-                batch(&w.tgs, |v| elb::describe_target_groups(&c.elb, v)),
-                each(w.health, limit, |arn| async move {
-                    fetched(elb::describe_target_health(&c.elb, &arn).await)
-                }),
-                batch(&w.instances, |v| ec2::describe_instances(&c.ec2, v)),
-                each(w.ips, limit, |(vpc, ips)| async move {
-                    ec2::describe_network_interfaces_by_ip(&c.ec2, &ips, vpc.as_deref()).await
-                }),
-                batch(&w.subnets, |v| ec2::describe_subnets(&c.ec2, v)),
-                batch(&w.sgs, |v| ec2::describe_security_groups(&c.ec2, v)),
-                batch(&w.acls, |v| ec2::describe_network_acls(&c.ec2, v)),
-                each(w.pls, limit, |id| async move {
-                    ec2::get_prefix_list(&c.ec2, &id).await
-                }),
-                async {
-                    if w.endpoint_services {
-                        Some(ec2::describe_endpoint_services(&c.ec2).await)
-                    } else {
-                        None
-                    }
-                },
-                batch(&w.conns, |v| ec2::describe_endpoint_connections(&c.ec2, v)),
-                each(w.cloud, limit, |arn| async move {
-                    cloudmap::service(&c.cloudmap, &arn).await
                 }),
             )
         },
