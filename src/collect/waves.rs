@@ -472,31 +472,46 @@ struct Wave {
 
 impl Wave {
     fn reads_nothing(&self) -> bool {
+        // Destructured without `..`: a read added to `Wave` does not
+        // compile until it is counted here, so a wave that reads only it
+        // still costs a level of depth.
+        let Wave {
+            lbs,
+            listeners,
+            tgs_of,
+            rules,
+            tgs,
+            health,
+            instances,
+            ips,
+            subnets,
+            sgs,
+            acls,
+            pls,
+            conns,
+            cloud,
+            exports,
+            lcerts,
+            certs,
+            lattrs,
+            lbattrs,
+            authorizers,
+            functions,
+            domains,
+            distributions,
+            endpoint_services,
+            implied: _,
+            answers: _,
+        } = self;
         let lists = [
-            &self.lbs,
-            &self.listeners,
-            &self.tgs_of,
-            &self.rules,
-            &self.tgs,
-            &self.health,
-            &self.instances,
-            &self.subnets,
-            &self.sgs,
-            &self.acls,
-            &self.pls,
-            &self.conns,
-            &self.cloud,
-            &self.lcerts,
-            &self.certs,
-            &self.lattrs,
-            &self.lbattrs,
-            &self.functions,
+            lbs, listeners, tgs_of, rules, tgs, health, instances, subnets, sgs, acls, pls, conns,
+            cloud, lcerts, certs, lattrs, lbattrs, functions,
         ];
         lists.iter().all(|l| l.is_empty())
-            && self.ips.is_empty()
-            && self.exports.is_empty()
-            && self.authorizers.is_empty()
-            && !(self.domains || self.distributions || self.endpoint_services)
+            && ips.is_empty()
+            && exports.is_empty()
+            && authorizers.is_empty()
+            && !(*domains || *distributions || *endpoint_services)
     }
 }
 
@@ -945,5 +960,37 @@ mod tests {
         // An API whose stages could not be read may have it.
         let unreadable = vec![("c".to_string(), None)];
         assert!(check_stage_names(&unreadable, &["qa".into()], "eu-west-1", false).is_ok());
+    }
+
+    #[test]
+    fn a_wave_counts_for_depth_when_it_reads_anything() {
+        // Links resolved from the listings: answers, but no call.
+        let bookkeeping = Wave {
+            implied: vec![Want::Subnet("subnet-0a1b2c3d".into())],
+            answers: [Want::Subnet("subnet-0a1b2c3d".into())].into(),
+            ..Wave::default()
+        };
+        assert!(bookkeeping.reads_nothing());
+        let reads = [
+            Wave {
+                functions: vec!["arn:aws:lambda:eu-west-1:123456789012:function:auth".into()],
+                ..Wave::default()
+            },
+            Wave {
+                distributions: true,
+                ..Wave::default()
+            },
+            Wave {
+                ips: [(
+                    Some("vpc-0a1b2c3d".to_string()),
+                    vec!["10.0.1.17".to_string()],
+                )]
+                .into(),
+                ..Wave::default()
+            },
+        ];
+        for wave in reads {
+            assert!(!wave.reads_nothing());
+        }
     }
 }
