@@ -177,9 +177,11 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
     let recorder = Arc::new(Recorder::with_pacer(pacer.clone()));
     let clients = Clients::new(cfg, &RecordCalls(recorder.clone()), pacer.as_ref());
     let recorded_at = crate::report::now_seconds();
-    let ((account, account_failure), region_data) = join(
-        caller_account(&clients.sts),
+    // The account id is only needed for the report, so its call is built
+    // and sent after the region's first reads, which the next wave waits for.
+    let (region_data, (account, account_failure)) = join(
         waves::collect_region(&clients, &region, req),
+        caller_account(&clients.sts),
     )
     .await;
     let (region_data, levels) = region_data?;
