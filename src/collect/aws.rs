@@ -199,10 +199,7 @@ fn contains_throttle_code(body: &[u8]) -> bool {
 /// SDK client's default, so that the pacer can wrap it: rustls with aws-lc,
 /// as the SDK's default, and the HTTP(S)_PROXY environment honoured.
 pub fn base_http_client() -> SharedHttpClient {
-    static CLIENT: std::sync::OnceLock<SharedHttpClient> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| SharedHttpClient::new(RootsLoadedAhead(hyper_client())))
-        .clone()
+    SharedHttpClient::new(RootsLoadedAhead(hyper_client()))
 }
 
 /// The SDK's own hyper-based client behind [`base_http_client`].
