@@ -14,6 +14,24 @@ fn load(name: &str) -> Snapshot {
     Snapshot::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The names of every example snapshot, sorted.
+fn example_names() -> Vec<String> {
+    let dir = format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            path.file_stem()
+                .and_then(|s| s.to_str())
+                .expect("name")
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// Worst status per check across every stage.
 fn worst(snapshot: &Snapshot) -> BTreeMap<String, Status> {
     let mut out: BTreeMap<String, Status> = BTreeMap::new();
@@ -232,15 +250,10 @@ type Verdict = (String, String, Status, Option<String>, Vec<String>);
 /// and every stage variable left in clear is one the API references.
 #[test]
 fn redaction_never_changes_a_verdict() {
-    let dir = format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"));
     let mut replaced = 0;
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).expect("examples") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+    for name in example_names() {
+        let name = name.as_str();
         let mut snap = load(name);
         // A secret no route uses, on every stage.
         for region in &mut snap.regions {
@@ -290,15 +303,10 @@ fn redaction_never_changes_a_verdict() {
 /// of the reported ones is never empty where a check built one.
 #[test]
 fn findings_without_evidence_differ_only_in_evidence() {
-    let dir = format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"));
     let mut seen = 0;
     let mut with_evidence = 0;
-    for entry in std::fs::read_dir(&dir).expect("examples") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+    for name in example_names() {
+        let name = name.as_str();
         let snap = load(name);
         let strip = |mut r: Vec<apigw_audit_checks::ApiResult>| {
             for a in &mut r {
