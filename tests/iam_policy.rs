@@ -145,3 +145,20 @@ fn the_scan_finds_calls_and_only_calls() {
     .collect();
     assert_eq!(got, want);
 }
+
+/// The resource table names the IAM actions each kind's reads need: the
+/// policy allows every one of them, so a kind added to the table without
+/// its policy line fails here even before its reader makes a call.
+#[test]
+fn the_policy_allows_every_action_the_resource_table_names() {
+    let (actions, _) = policy_actions();
+    for def in apigw_audit_checks::resources::KINDS {
+        for action in def.iam_actions {
+            assert!(
+                actions.contains(*action),
+                "{:?} needs {action}, which examples/iam-policy.json lacks",
+                def.kind
+            );
+        }
+    }
+}

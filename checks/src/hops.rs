@@ -25,6 +25,7 @@ use crate::model::{
     VpcLinkV2,
 };
 use crate::net::AddrSet;
+use crate::resources as res;
 use crate::view::{Blocked, BlockedKind, Front, Hop, RouteTarget, StageView, TargetLocation};
 
 /// A listener a route's traffic reaches, and how it gets there.
@@ -362,10 +363,8 @@ pub fn listener_certs<'a>(
     view: &StageView<'a>,
     listener: &'a Listener,
 ) -> Hop<Vec<ListenerCert<'a>>> {
-    let listed = view.lookup(
-        &view.region.listener_certificates,
+    let listed = view.get::<res::ListenerCertificates>(
         &listener.arn,
-        crate::view::Want::ListenerCertificates(listener.arn.clone()),
         &listener.arn,
         &format!("the certificates of listener {}", listener.arn),
     )?;
@@ -396,19 +395,14 @@ pub fn listener_certs<'a>(
                     },
                 })
             } else {
-                view.lookup(
-                    &view.region.certificates,
-                    &arn,
-                    crate::view::Want::Certificate(arn.clone()),
-                    &arn,
-                    &format!("certificate {arn}"),
-                )
-                .and_then(|c| match c {
-                    Some(c) => Ok(c),
-                    None => {
-                        crate::view::skip(&arn, format!("certificate {arn} does not exist in ACM"))
-                    }
-                })
+                view.get::<res::Certificate>(&arn, &arn, &format!("certificate {arn}"))
+                    .and_then(|c| match c {
+                        Some(c) => Ok(c),
+                        None => crate::view::skip(
+                            &arn,
+                            format!("certificate {arn} does not exist in ACM"),
+                        ),
+                    })
             };
             ListenerCert {
                 arn,

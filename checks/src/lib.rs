@@ -18,6 +18,7 @@ pub mod model;
 pub mod net;
 pub mod policy;
 pub mod redact;
+pub mod resources;
 pub mod tls;
 pub mod view;
 

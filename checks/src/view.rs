@@ -73,85 +73,8 @@ pub fn not_collected(operation: &str) -> Failure {
     }
 }
 
-/// Something a check looked up that the snapshot does not hold yet.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Want {
-    VpcLink(String),
-    VpcLinkV2(String),
-    LoadBalancer(String),
-    /// Every listener of a load balancer.
-    Listeners(String),
-    /// Every rule of a listener.
-    ListenerRules(String),
-    TargetGroup(String),
-    TargetHealth(String),
-    Instance(String),
-    /// The interfaces holding a private address, within a VPC if known.
-    NetworkInterface {
-        ip: String,
-        vpc: Option<String>,
-    },
-    Subnet(String),
-    SecurityGroup(String),
-    /// The network ACL of a subnet.
-    NetworkAcl(String),
-    PrefixList(String),
-    /// The endpoint service fronting an NLB.
-    EndpointService(String),
-    EndpointConnections(String),
-    CloudMapService(String),
-    /// What a stage's deployment serves (its export).
-    Deployment {
-        api: String,
-        stage: String,
-    },
-    /// Every certificate of a listener.
-    ListenerCertificates(String),
-    Certificate(String),
-    ListenerAttributes(String),
-    LoadBalancerAttributes(String),
-    Authorizers {
-        api: String,
-    },
-    LambdaFunction(String),
-    DomainNames,
-    Distributions,
-}
-
-impl Want {
-    /// The AWS operation that answers it.
-    pub fn operation(&self) -> &'static str {
-        match self {
-            Want::VpcLink(_) => "apigateway:GetVpcLinks",
-            Want::VpcLinkV2(_) => "apigateway:GetVpcLinks (v2)",
-            Want::LoadBalancer(_) => "elasticloadbalancing:DescribeLoadBalancers",
-            Want::Listeners(_) => "elasticloadbalancing:DescribeListeners",
-            Want::ListenerRules(_) => "elasticloadbalancing:DescribeRules",
-            Want::TargetGroup(_) => "elasticloadbalancing:DescribeTargetGroups",
-            Want::TargetHealth(_) => "elasticloadbalancing:DescribeTargetHealth",
-            Want::Instance(_) => "ec2:DescribeInstances",
-            Want::NetworkInterface { .. } => "ec2:DescribeNetworkInterfaces",
-            Want::Subnet(_) => "ec2:DescribeSubnets",
-            Want::SecurityGroup(_) => "ec2:DescribeSecurityGroups",
-            Want::NetworkAcl(_) => "ec2:DescribeNetworkAcls",
-            Want::PrefixList(_) => "ec2:GetManagedPrefixListEntries",
-            Want::EndpointService(_) => "ec2:DescribeVpcEndpointServiceConfigurations",
-            Want::EndpointConnections(_) => "ec2:DescribeVpcEndpointConnections",
-            Want::CloudMapService(_) => "servicediscovery:ListInstances",
-            Want::Deployment { .. } => "apigateway:GetExport",
-            Want::ListenerCertificates(_) => "elasticloadbalancing:DescribeListenerCertificates",
-            Want::Certificate(_) => "acm:DescribeCertificate",
-            Want::ListenerAttributes(_) => "elasticloadbalancing:DescribeListenerAttributes",
-            Want::LoadBalancerAttributes(_) => {
-                "elasticloadbalancing:DescribeLoadBalancerAttributes"
-            }
-            Want::Authorizers { .. } => "apigateway:GetAuthorizers",
-            Want::LambdaFunction(_) => "lambda:GetPolicy",
-            Want::DomainNames => "apigateway:GetDomainNames",
-            Want::Distributions => "cloudfront:ListDistributions",
-        }
-    }
-}
+pub use crate::resources::Want;
+use crate::resources::{self as res, Keyed, Kind};
 
 /// Records the wants of a planning run.
 pub type WantLog = RefCell<BTreeSet<Want>>;
@@ -332,10 +255,11 @@ impl<'a> StageView<'a> {
             ),
             None => {
                 if let Some(log) = wants {
-                    log.borrow_mut().insert(Want::Deployment {
-                        api: api.id.clone(),
-                        stage: stage.name.clone(),
-                    });
+                    log.borrow_mut().insert(Want::scoped(
+                        Kind::Deployment,
+                        &api.id,
+                        Some(stage.name.clone()),
+                    ));
                 }
                 (
                     Definition::Current(
@@ -435,25 +359,34 @@ impl<'a> StageView<'a> {
 
     // ---- hop lookups -------------------------------------------------
 
-    /// Looks `key` up in `map`: `Ok(Some)` when read, `Ok(None)` when AWS
-    /// said it does not exist, an error when the read failed or never
+    /// Looks `key` of kind `K` up: `Ok(Some)` when read, `Ok(None)` when
+    /// AWS said it does not exist, an error when the read failed or never
     /// happened (recorded as wanted).
-    pub fn lookup<'m, T>(
+    pub fn get<K: Keyed>(
         &self,
-        map: &'m BTreeMap<String, Fetched<T>>,
         key: &str,
-        want: Want,
         resource: &str,
         what: &str,
-    ) -> Hop<Option<&'m T>> {
-        match map.get(key) {
+    ) -> Hop<Option<&'a K::Value>> {
+        self.get_scoped::<K>(key, None, resource, what)
+    }
+
+    /// [`Self::get`] for a read narrowed by `scope` (the VPC of a private
+    /// address).
+    pub fn get_scoped<K: Keyed>(
+        &self,
+        key: &str,
+        scope: Option<&str>,
+        resource: &str,
+        what: &str,
+    ) -> Hop<Option<&'a K::Value>> {
+        match K::map(self.region).get(key) {
             Some(Fetched::Ok(v)) => Ok(Some(v)),
             Some(Fetched::NotFound(_)) => Ok(None),
             Some(Fetched::Error(f)) => error(resource, what, f),
             None => {
-                let op = want.operation();
-                self.want(want);
-                error(resource, what, &not_collected(op))
+                self.want(Want::scoped(K::KIND, key, scope.map(str::to_string)));
+                error(resource, what, &not_collected(K::KIND.def().operation))
             }
         }
     }
@@ -473,23 +406,11 @@ impl<'a> StageView<'a> {
             )
         };
         match rp.link.version {
-            LinkVersion::V1 => match self.lookup(
-                &self.region.vpc_links,
-                id,
-                Want::VpcLink(id.clone()),
-                &arn,
-                &what,
-            )? {
+            LinkVersion::V1 => match self.get::<res::VpcLink>(id, &arn, &what)? {
                 Some(l) => Ok(AnyLink::V1(l)),
                 None => missing(),
             },
-            LinkVersion::V2 => match self.lookup(
-                &self.region.vpc_links_v2,
-                id,
-                Want::VpcLinkV2(id.clone()),
-                &arn,
-                &what,
-            )? {
+            LinkVersion::V2 => match self.get::<res::VpcLinkV2>(id, &arn, &what)? {
                 Some(l) => Ok(AnyLink::V2(l)),
                 None => missing(),
             },
@@ -567,13 +488,7 @@ impl<'a> StageView<'a> {
     }
 
     pub fn load_balancer(&self, arn: &str) -> Hop<&'a LoadBalancer> {
-        match self.lookup(
-            &self.region.load_balancers,
-            arn,
-            Want::LoadBalancer(arn.to_string()),
-            arn,
-            &format!("load balancer {arn}"),
-        )? {
+        match self.get::<res::LoadBalancer>(arn, arn, &format!("load balancer {arn}"))? {
             Some(lb) => Ok(lb),
             None => skip(
                 arn,
@@ -583,10 +498,8 @@ impl<'a> StageView<'a> {
     }
 
     pub fn listeners(&self, lb: &LoadBalancer) -> Hop<&'a [Listener]> {
-        match self.lookup(
-            &self.region.listeners,
+        match self.get::<res::Listeners>(
             &lb.arn,
-            Want::Listeners(lb.arn.clone()),
             &lb.arn,
             &format!("the listeners of {}", lb.arn),
         )? {
@@ -625,10 +538,8 @@ impl<'a> StageView<'a> {
     ) -> Hop<Vec<&'a str>> {
         let mut actions: Vec<&'a crate::model::Action> = listener.default_actions.iter().collect();
         if lb.lb_type.as_deref() == Some("application") {
-            let rules = self.lookup(
-                &self.region.listener_rules,
+            let rules = self.get::<res::ListenerRules>(
                 &listener.arn,
-                Want::ListenerRules(listener.arn.clone()),
                 &listener.arn,
                 &format!("the rules of listener {}", listener.arn),
             )?;
@@ -655,23 +566,15 @@ impl<'a> StageView<'a> {
     }
 
     pub fn target_group(&self, arn: &str) -> Hop<&'a TargetGroup> {
-        match self.lookup(
-            &self.region.target_groups,
-            arn,
-            Want::TargetGroup(arn.to_string()),
-            arn,
-            &format!("target group {arn}"),
-        )? {
+        match self.get::<res::TargetGroup>(arn, arn, &format!("target group {arn}"))? {
             Some(tg) => Ok(tg),
             None => skip(arn, format!("target group {arn} does not exist")),
         }
     }
 
     pub fn target_health(&self, tg: &TargetGroup) -> Hop<&'a [TargetHealth]> {
-        match self.lookup(
-            &self.region.target_health,
+        match self.get::<res::TargetHealth>(
             &tg.arn,
-            Want::TargetHealth(tg.arn.clone()),
             &tg.arn,
             &format!("the target health of {}", tg.arn),
         )? {
@@ -681,13 +584,7 @@ impl<'a> StageView<'a> {
     }
 
     pub fn cloud_map_service(&self, arn: &str) -> Hop<&'a CloudMapService> {
-        match self.lookup(
-            &self.region.cloud_map_services,
-            arn,
-            Want::CloudMapService(arn.to_string()),
-            arn,
-            &format!("Cloud Map service {arn}"),
-        )? {
+        match self.get::<res::CloudMapService>(arn, arn, &format!("Cloud Map service {arn}"))? {
             Some(s) => Ok(s),
             None => skip(
                 arn,
@@ -697,13 +594,7 @@ impl<'a> StageView<'a> {
     }
 
     pub fn subnet(&self, id: &str, resource: &str) -> Hop<&'a Subnet> {
-        match self.lookup(
-            &self.region.subnets,
-            id,
-            Want::Subnet(id.to_string()),
-            resource,
-            &format!("subnet {id}"),
-        )? {
+        match self.get::<res::Subnet>(id, resource, &format!("subnet {id}"))? {
             Some(s) => Ok(s),
             None => skip(resource, format!("subnet {id} does not exist")),
         }
@@ -719,13 +610,7 @@ impl<'a> StageView<'a> {
     }
 
     pub fn security_group(&self, id: &str, resource: &str) -> Hop<&'a SecurityGroup> {
-        match self.lookup(
-            &self.region.security_groups,
-            id,
-            Want::SecurityGroup(id.to_string()),
-            resource,
-            &format!("security group {id}"),
-        )? {
+        match self.get::<res::SecurityGroup>(id, resource, &format!("security group {id}"))? {
             Some(s) => Ok(s),
             None => skip(resource, format!("security group {id} does not exist")),
         }
@@ -742,10 +627,8 @@ impl<'a> StageView<'a> {
     }
 
     pub fn network_acl(&self, subnet_id: &str, resource: &str) -> Hop<&'a NetworkAcl> {
-        match self.lookup(
-            &self.region.network_acls,
+        match self.get::<res::NetworkAcl>(
             subnet_id,
-            Want::NetworkAcl(subnet_id.to_string()),
             resource,
             &format!("the network ACL of subnet {subnet_id}"),
         )? {
@@ -760,7 +643,7 @@ impl<'a> StageView<'a> {
             Some(Fetched::Ok(pl)) => Some(pl.cidrs.iter().filter_map(|c| parse_v4(c)).collect()),
             Some(_) => None,
             None => {
-                self.want(Want::PrefixList(id.to_string()));
+                self.want(Want::new(Kind::PrefixList, id));
                 None
             }
         }
@@ -778,16 +661,11 @@ impl<'a> StageView<'a> {
         match kind {
             "instance" => {
                 let id = &target.target_id;
-                let inst = match self.lookup(
-                    &self.region.instances,
-                    id,
-                    Want::Instance(id.clone()),
-                    resource,
-                    &format!("instance {id}"),
-                )? {
-                    Some(i) => i,
-                    None => return skip(resource, format!("instance {id} does not exist")),
-                };
+                let inst =
+                    match self.get::<res::Instance>(id, resource, &format!("instance {id}"))? {
+                        Some(i) => i,
+                        None => return skip(resource, format!("instance {id} does not exist")),
+                    };
                 let (Some(subnet), Some(ip)) = (
                     &inst.subnet_id,
                     inst.private_ip.as_deref().and_then(parse_ip),
@@ -842,13 +720,9 @@ impl<'a> StageView<'a> {
         let Some(ip) = parse_ip(ip_text) else {
             return skip(resource, format!("target {ip_text} is not an IPv4 address"));
         };
-        let enis = match self.lookup(
-            &self.region.network_interfaces,
+        let enis = match self.get_scoped::<res::NetworkInterface>(
             ip_text,
-            Want::NetworkInterface {
-                ip: ip_text.to_string(),
-                vpc: vpc.map(str::to_string),
-            },
+            vpc,
             resource,
             &format!("the network interface holding {ip_text}"),
         )? {

@@ -8,6 +8,7 @@ use futures::future::join;
 use apigw_audit_checks::model::{Certificate, FailureKind, Fetched};
 
 use super::error::{Op, classify};
+use super::plumbing::fetched;
 
 fn datetime(d: Option<&aws_smithy_types::DateTime>) -> Option<time::OffsetDateTime> {
     d.and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.secs()).ok())
@@ -25,11 +26,7 @@ pub async fn certificate(c: &Client, arn: &str) -> Fetched<Certificate> {
         Ok(d) => d,
         Err(e) => {
             let f = classify(&dop, &e);
-            return if f.kind == FailureKind::NotFound {
-                Fetched::NotFound(f)
-            } else {
-                Fetched::Error(f)
-            };
+            return fetched(Err(f));
         }
     };
     let Some(d) = desc.certificate() else {

@@ -12,6 +12,7 @@ use apigw_audit_checks::model::{
 use apigw_audit_checks::model::{ApiMapping, Authorizer, DomainName};
 
 use super::error::{Op, classify};
+use super::plumbing::all_pages;
 
 pub async fn get_rest_api(c: &Client, region: &str, id: &str) -> Result<ApiInfo, Failure> {
     let op = Op::apigw("apigateway:GetRestApi", region, &format!("/restapis/{id}"));
@@ -262,18 +263,17 @@ pub async fn get_authorizers(
         region,
         &format!("/restapis/{id}/authorizers"),
     );
-    let mut out = Vec::new();
-    let mut position: Option<String> = None;
-    loop {
+    let op = &op;
+    let mut out = all_pages(|position| async move {
         let page = c
             .get_authorizers()
             .rest_api_id(id)
             .limit(500)
-            .set_position(position.clone())
+            .set_position(position)
             .send()
             .await
-            .map_err(|e| classify(&op, &e))?;
-        out.extend(page.items().iter().filter_map(|a| {
+            .map_err(|e| classify(op, &e))?;
+        let items = page.items().iter().filter_map(|a| {
             Some(Authorizer {
                 id: a.id()?.to_string(),
                 name: a.name().map(str::to_string),
@@ -291,14 +291,10 @@ pub async fn get_authorizers(
                 credentials: a.authorizer_credentials().map(str::to_string),
                 provider: a.provider_arns().to_vec(),
             })
-        }));
-        match page.position() {
-            Some(p) if !p.is_empty() && Some(p) != position.as_deref() => {
-                position = Some(p.to_string())
-            }
-            _ => break,
-        }
-    }
+        });
+        Ok((items.collect(), page.position().map(str::to_string)))
+    })
+    .await?;
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }

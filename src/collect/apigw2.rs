@@ -1,6 +1,6 @@
 //! API Gateway v2 (HTTP APIs and VPC links v2) reads and their conversion to
 //! the snapshot model. The v2 SDK generates no paginators for these
-//! listings, so each loops on `next_token` itself.
+//! listings, so each pages on `next_token` through [`all_pages`].
 
 use std::collections::BTreeMap;
 
@@ -12,23 +12,20 @@ use apigw_audit_checks::model::{
 use apigw_audit_checks::model::{ApiMapping, Authorizer, DomainName};
 
 use super::error::{Op, classify};
+use super::plumbing::all_pages;
 
-/// Pages of a `next_token` listing, concatenated.
+/// Every item of a `next_token` listing ([`all_pages`]).
 macro_rules! all_pages {
     ($op:expr, |$token:ident| $call:expr, $items:ident) => {{
-        let mut out = Vec::new();
-        let mut $token: Option<String> = None;
-        loop {
-            let page = $call.await.map_err(|e| classify(&$op, &e))?;
-            out.extend(page.$items().iter().cloned());
-            match page.next_token() {
-                Some(t) if !t.is_empty() && Some(t) != $token.as_deref() => {
-                    $token = Some(t.to_string())
-                }
-                _ => break,
-            }
-        }
-        out
+        let op = &$op;
+        all_pages(|$token: Option<String>| async move {
+            let page = $call.await.map_err(|e| classify(op, &e))?;
+            Ok((
+                page.$items().to_vec(),
+                page.next_token().map(str::to_string),
+            ))
+        })
+        .await?
     }};
 }
 
@@ -53,11 +50,7 @@ pub async fn get_apis(c: &Client, region: &str) -> Result<Vec<(String, ApiInfo)>
     let op = Op::apigw("apigateway:GetApis", region, "/apis");
     let items = all_pages!(
         op,
-        |token| c
-            .get_apis()
-            .set_next_token(token.clone())
-            .max_results("500")
-            .send(),
+        |token| c.get_apis().set_next_token(token).max_results("500").send(),
         items
     );
     Ok(items
@@ -84,11 +77,7 @@ pub async fn get_stages(c: &Client, region: &str, id: &str) -> Result<Vec<Stage>
     );
     let items = all_pages!(
         op,
-        |token| c
-            .get_stages()
-            .api_id(id)
-            .set_next_token(token.clone())
-            .send(),
+        |token| c.get_stages().api_id(id).set_next_token(token).send(),
         items
     );
     let mut stages: Vec<Stage> = items
@@ -131,22 +120,14 @@ pub async fn get_routes(c: &Client, region: &str, id: &str) -> Result<Vec<Route>
         async {
             Ok::<_, Failure>(all_pages!(
                 rop,
-                |token| c
-                    .get_routes()
-                    .api_id(id)
-                    .set_next_token(token.clone())
-                    .send(),
+                |token| c.get_routes().api_id(id).set_next_token(token).send(),
                 items
             ))
         },
         async {
             Ok::<_, Failure>(all_pages!(
                 iop,
-                |token| c
-                    .get_integrations()
-                    .api_id(id)
-                    .set_next_token(token.clone())
-                    .send(),
+                |token| c.get_integrations().api_id(id).set_next_token(token).send(),
                 items
             ))
         },
@@ -216,7 +197,7 @@ pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLinkV2>, F
     let op = Op::apigw("apigateway:GetVpcLinks", region, "/vpclinks");
     let items = all_pages!(
         op,
-        |token| c.get_vpc_links().set_next_token(token.clone()).send(),
+        |token| c.get_vpc_links().set_next_token(token).send(),
         items
     );
     Ok(items
@@ -273,18 +254,19 @@ pub async fn get_authorizers(
         region,
         &format!("/apis/{api}/authorizers"),
     );
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = c
+    let items = all_pages!(
+        op,
+        |token| c
             .get_authorizers()
             .api_id(api)
             .max_results("500")
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| classify(&op, &e))?;
-        out.extend(page.items().iter().filter_map(|a| {
+            .set_next_token(token)
+            .send(),
+        items
+    );
+    Ok(items
+        .iter()
+        .filter_map(|a| {
             Some(Authorizer {
                 id: a.authorizer_id()?.to_string(),
                 name: a.name().filter(|n| !n.is_empty()).map(str::to_string),
@@ -303,14 +285,8 @@ pub async fn get_authorizers(
                     })
                     .unwrap_or_default(),
             })
-        }));
-        // A repeated token would loop forever on a misbehaving endpoint.
-        match page.next_token() {
-            Some(t) if !t.is_empty() && Some(t) != token.as_deref() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Every regional custom domain name of the region, with its API mappings.
@@ -318,7 +294,7 @@ pub async fn get_domain_names(c: &Client, region: &str) -> Result<Vec<DomainName
     let op = Op::apigw("apigateway:GetDomainNames", region, "/domainnames");
     let items = all_pages!(
         op,
-        |token| c.get_domain_names().set_next_token(token.clone()).send(),
+        |token| c.get_domain_names().set_next_token(token).send(),
         items
     );
     let mut out = Vec::new();
@@ -336,7 +312,7 @@ pub async fn get_domain_names(c: &Client, region: &str) -> Result<Vec<DomainName
             |token| c
                 .get_api_mappings()
                 .domain_name(name)
-                .set_next_token(token.clone())
+                .set_next_token(token)
                 .send(),
             items
         );

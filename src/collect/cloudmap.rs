@@ -7,6 +7,7 @@ use futures::future::join;
 use apigw_audit_checks::model::{CloudMapInstance, CloudMapService, Failure, FailureKind, Fetched};
 
 use super::error::{Op, classify};
+use super::plumbing::fetched;
 
 /// The service id in a service ARN (`...:service/srv-xxxx`).
 pub fn service_id(arn: &str) -> Option<&str> {
@@ -29,11 +30,7 @@ pub async fn service(c: &Client, arn: &str) -> Fetched<CloudMapService> {
         Ok(s) => s,
         Err(e) => {
             let f = classify(&op, &e);
-            return if f.kind == FailureKind::NotFound {
-                Fetched::NotFound(f)
-            } else {
-                Fetched::Error(f)
-            };
+            return fetched(Err(f));
         }
     };
     let mut instances = match instances {

@@ -3,9 +3,9 @@
 //! Lookups by id use filters (`group-id`, `subnet-id`, ...) rather than id
 //! lists: an id list fails the whole call when one id is gone, a filter just
 //! leaves it out, which is then recorded as `NotFound`. Filters take at most
-//! 200 values, so ids are batched by 200.
+//! 200 values, so ids are batched by the resource table's batch size.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types as t;
@@ -16,9 +16,10 @@ use apigw_audit_checks::model::{
     NetworkAcl, NetworkInterface, PrefixList, SecurityGroup, SgRule, Subnet,
 };
 
-use super::error::{Op, classify};
+use apigw_audit_checks::resources::Kind;
 
-const FILTER_BATCH: usize = 200;
+use super::error::{Op, classify};
+use super::plumbing::{fetched, found_or_missing, in_batches};
 
 fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder()
@@ -27,95 +28,78 @@ fn filter(name: &str, values: &[String]) -> Filter {
         .build()
 }
 
-/// Fills `out` for every id of `ids`: the found value, `NotFound`, or the
-/// batch's error.
-fn fill<T: Clone>(
-    out: &mut BTreeMap<String, Fetched<T>>,
-    ids: &[String],
-    result: Result<BTreeMap<String, T>, Failure>,
-    op: &Op,
-    what: &str,
-) {
-    match result {
-        Ok(found) => {
-            for id in ids {
-                let v = match found.get(id) {
-                    Some(v) => Fetched::Ok(v.clone()),
-                    None => Fetched::NotFound(op.failure(
-                        FailureKind::NotFound,
-                        None,
-                        format!("no {what} {id} in this account and region"),
-                    )),
-                };
-                out.insert(id.clone(), v);
-            }
-        }
-        Err(f) => {
-            for id in ids {
-                out.insert(id.clone(), Fetched::Error(f.clone()));
-            }
-        }
+/// The answer for an id a filtered describe did not return.
+fn missing<'o>(op: &'o Op, what: &'o str) -> impl Fn(&str) -> Failure + 'o {
+    move |id| {
+        op.failure(
+            FailureKind::NotFound,
+            None,
+            format!("no {what} {id} in this account and region"),
+        )
     }
 }
 
 pub async fn describe_instances(c: &Client, ids: &[String]) -> BTreeMap<String, Fetched<Instance>> {
-    let op = Op::named("ec2:DescribeInstances");
-    let mut out = BTreeMap::new();
-    for chunk in ids.chunks(FILTER_BATCH) {
-        let r: Result<Vec<t::Reservation>, _> = c
+    let op = &Op::named("ec2:DescribeInstances");
+    in_batches(Kind::Instance, ids, move |chunk| async move {
+        let r: Vec<t::Reservation> = c
             .describe_instances()
-            .filters(filter("instance-id", chunk))
+            .filters(filter("instance-id", &chunk))
             .into_paginator()
             .items()
             .send()
             .try_collect()
-            .await;
-        let r = r.map_err(|e| classify(&op, &e)).map(|reservations| {
-            reservations
-                .iter()
-                .flat_map(|res| res.instances())
-                .filter_map(|i| {
-                    let id = i.instance_id()?.to_string();
-                    let primary = i
-                        .network_interfaces()
-                        .iter()
-                        .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0));
-                    let groups: Vec<String> = match primary {
-                        Some(eni) => eni
-                            .groups()
-                            .iter()
-                            .filter_map(|g| g.group_id().map(str::to_string))
-                            .collect(),
-                        None => i
-                            .security_groups()
-                            .iter()
-                            .filter_map(|g| g.group_id().map(str::to_string))
-                            .collect(),
-                    };
-                    Some((
-                        id.clone(),
-                        Instance {
-                            id,
-                            state: i
-                                .state()
-                                .and_then(|s| s.name())
-                                .map(|n| n.as_str().to_string()),
-                            vpc_id: i.vpc_id().map(str::to_string),
-                            subnet_id: i.subnet_id().map(str::to_string),
-                            private_ip: i.private_ip_address().map(str::to_string),
-                            availability_zone: i
-                                .placement()
-                                .and_then(|p| p.availability_zone())
-                                .map(str::to_string),
-                            security_groups: groups,
-                        },
-                    ))
-                })
-                .collect()
-        });
-        fill(&mut out, chunk, r, &op, "instance");
-    }
-    out
+            .await
+            .map_err(|e| classify(op, &e))?;
+        let found = r
+            .iter()
+            .flat_map(|res| res.instances())
+            .filter_map(instance);
+        Ok(found_or_missing(
+            &chunk,
+            found.collect(),
+            missing(op, "instance"),
+        ))
+    })
+    .await
+}
+
+fn instance(i: &t::Instance) -> Option<(String, Instance)> {
+    let id = i.instance_id()?.to_string();
+    let primary = i
+        .network_interfaces()
+        .iter()
+        .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0));
+    let groups: Vec<String> = match primary {
+        Some(eni) => eni
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
+        None => i
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect(),
+    };
+    Some((
+        id.clone(),
+        Instance {
+            id,
+            state: i
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_string()),
+            vpc_id: i.vpc_id().map(str::to_string),
+            subnet_id: i.subnet_id().map(str::to_string),
+            private_ip: i.private_ip_address().map(str::to_string),
+            availability_zone: i
+                .placement()
+                .and_then(|p| p.availability_zone())
+                .map(str::to_string),
+            security_groups: groups,
+        },
+    ))
 }
 
 /// The network interfaces holding each private address, within `vpc_id`
@@ -125,41 +109,39 @@ pub async fn describe_network_interfaces_by_ip(
     ips: &[String],
     vpc_id: Option<&str>,
 ) -> BTreeMap<String, Fetched<Vec<NetworkInterface>>> {
-    let op = Op::named("ec2:DescribeNetworkInterfaces");
-    let mut out = BTreeMap::new();
-    for chunk in ips.chunks(FILTER_BATCH) {
+    let op = &Op::named("ec2:DescribeNetworkInterfaces");
+    in_batches(Kind::NetworkInterface, ips, move |chunk| async move {
         let mut req = c
             .describe_network_interfaces()
-            .filters(filter("addresses.private-ip-address", chunk));
+            .filters(filter("addresses.private-ip-address", &chunk));
         if let Some(v) = vpc_id {
             req = req.filters(filter("vpc-id", &[v.to_string()]));
         }
-        let r: Result<Vec<t::NetworkInterface>, _> =
-            req.into_paginator().items().send().try_collect().await;
-        match r {
-            Ok(enis) => {
-                for ip in chunk {
-                    let holding: Vec<NetworkInterface> = enis
-                        .iter()
-                        .filter(|e| {
-                            e.private_ip_addresses()
-                                .iter()
-                                .any(|a| a.private_ip_address() == Some(ip))
-                        })
-                        .filter_map(eni)
-                        .collect();
-                    out.insert(ip.clone(), Fetched::Ok(holding));
-                }
-            }
-            Err(e) => {
-                let f = classify(&op, &e);
-                for ip in chunk {
-                    out.insert(ip.clone(), Fetched::Error(f.clone()));
-                }
-            }
-        }
-    }
-    out
+        let enis: Vec<t::NetworkInterface> = req
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify(op, &e))?;
+        // An address no interface holds is a fact: `Ok(vec![])`.
+        Ok(chunk
+            .iter()
+            .map(|ip| {
+                let holding: Vec<NetworkInterface> = enis
+                    .iter()
+                    .filter(|e| {
+                        e.private_ip_addresses()
+                            .iter()
+                            .any(|a| a.private_ip_address() == Some(ip))
+                    })
+                    .filter_map(eni)
+                    .collect();
+                (ip.clone(), Fetched::Ok(holding))
+            })
+            .collect())
+    })
+    .await
 }
 
 fn eni(e: &t::NetworkInterface) -> Option<NetworkInterface> {
@@ -182,43 +164,40 @@ fn eni(e: &t::NetworkInterface) -> Option<NetworkInterface> {
 }
 
 pub async fn describe_subnets(c: &Client, ids: &[String]) -> BTreeMap<String, Fetched<Subnet>> {
-    let op = Op::named("ec2:DescribeSubnets");
-    let mut out = BTreeMap::new();
-    for chunk in ids.chunks(FILTER_BATCH) {
-        let r: Result<Vec<t::Subnet>, _> = c
+    let op = &Op::named("ec2:DescribeSubnets");
+    in_batches(Kind::Subnet, ids, move |chunk| async move {
+        let subnets: Vec<t::Subnet> = c
             .describe_subnets()
-            .filters(filter("subnet-id", chunk))
+            .filters(filter("subnet-id", &chunk))
             .into_paginator()
             .items()
             .send()
             .try_collect()
-            .await;
-        let r = r.map_err(|e| classify(&op, &e)).map(|subnets| {
-            subnets
+            .await
+            .map_err(|e| classify(op, &e))?;
+        let found = subnets.iter().filter_map(subnet).collect();
+        Ok(found_or_missing(&chunk, found, missing(op, "subnet")))
+    })
+    .await
+}
+
+fn subnet(s: &t::Subnet) -> Option<(String, Subnet)> {
+    let id = s.subnet_id()?.to_string();
+    Some((
+        id.clone(),
+        Subnet {
+            id,
+            arn: s.subnet_arn().map(str::to_string),
+            vpc_id: s.vpc_id().map(str::to_string),
+            availability_zone: s.availability_zone().map(str::to_string),
+            cidr_block: s.cidr_block().map(str::to_string),
+            ipv6_cidr_blocks: s
+                .ipv6_cidr_block_association_set()
                 .iter()
-                .filter_map(|s| {
-                    let id = s.subnet_id()?.to_string();
-                    Some((
-                        id.clone(),
-                        Subnet {
-                            id,
-                            arn: s.subnet_arn().map(str::to_string),
-                            vpc_id: s.vpc_id().map(str::to_string),
-                            availability_zone: s.availability_zone().map(str::to_string),
-                            cidr_block: s.cidr_block().map(str::to_string),
-                            ipv6_cidr_blocks: s
-                                .ipv6_cidr_block_association_set()
-                                .iter()
-                                .filter_map(|a| a.ipv6_cidr_block().map(str::to_string))
-                                .collect(),
-                        },
-                    ))
-                })
-                .collect()
-        });
-        fill(&mut out, chunk, r, &op, "subnet");
-    }
-    out
+                .filter_map(|a| a.ipv6_cidr_block().map(str::to_string))
+                .collect(),
+        },
+    ))
 }
 
 fn sg_rule(p: &t::IpPermission) -> SgRule {
@@ -253,39 +232,40 @@ pub async fn describe_security_groups(
     c: &Client,
     ids: &[String],
 ) -> BTreeMap<String, Fetched<SecurityGroup>> {
-    let op = Op::named("ec2:DescribeSecurityGroups");
-    let mut out = BTreeMap::new();
-    for chunk in ids.chunks(FILTER_BATCH) {
-        let r: Result<Vec<t::SecurityGroup>, _> = c
+    let op = &Op::named("ec2:DescribeSecurityGroups");
+    in_batches(Kind::SecurityGroup, ids, move |chunk| async move {
+        let groups: Vec<t::SecurityGroup> = c
             .describe_security_groups()
-            .filters(filter("group-id", chunk))
+            .filters(filter("group-id", &chunk))
             .into_paginator()
             .items()
             .send()
             .try_collect()
-            .await;
-        let r = r.map_err(|e| classify(&op, &e)).map(|groups| {
-            groups
-                .iter()
-                .filter_map(|g| {
-                    let id = g.group_id()?.to_string();
-                    Some((
-                        id.clone(),
-                        SecurityGroup {
-                            id,
-                            name: g.group_name().map(str::to_string),
-                            vpc_id: g.vpc_id().map(str::to_string),
-                            owner_id: g.owner_id().map(str::to_string),
-                            ingress: g.ip_permissions().iter().map(sg_rule).collect(),
-                            egress: g.ip_permissions_egress().iter().map(sg_rule).collect(),
-                        },
-                    ))
-                })
-                .collect()
-        });
-        fill(&mut out, chunk, r, &op, "security group");
-    }
-    out
+            .await
+            .map_err(|e| classify(op, &e))?;
+        let found = groups.iter().filter_map(security_group).collect();
+        Ok(found_or_missing(
+            &chunk,
+            found,
+            missing(op, "security group"),
+        ))
+    })
+    .await
+}
+
+fn security_group(g: &t::SecurityGroup) -> Option<(String, SecurityGroup)> {
+    let id = g.group_id()?.to_string();
+    Some((
+        id.clone(),
+        SecurityGroup {
+            id,
+            name: g.group_name().map(str::to_string),
+            vpc_id: g.vpc_id().map(str::to_string),
+            owner_id: g.owner_id().map(str::to_string),
+            ingress: g.ip_permissions().iter().map(sg_rule).collect(),
+            egress: g.ip_permissions_egress().iter().map(sg_rule).collect(),
+        },
+    ))
 }
 
 /// The network ACL associated with each subnet. Every subnet has exactly
@@ -294,78 +274,74 @@ pub async fn describe_network_acls(
     c: &Client,
     subnet_ids: &[String],
 ) -> BTreeMap<String, Fetched<NetworkAcl>> {
-    let op = Op::named("ec2:DescribeNetworkAcls");
-    let mut out = BTreeMap::new();
-    for chunk in subnet_ids.chunks(FILTER_BATCH) {
-        let r: Result<Vec<t::NetworkAcl>, _> = c
+    let op = &Op::named("ec2:DescribeNetworkAcls");
+    in_batches(Kind::NetworkAcl, subnet_ids, move |chunk| async move {
+        let acls: Vec<t::NetworkAcl> = c
             .describe_network_acls()
-            .filters(filter("association.subnet-id", chunk))
+            .filters(filter("association.subnet-id", &chunk))
             .into_paginator()
             .items()
             .send()
             .try_collect()
-            .await;
-        match r {
-            Ok(acls) => {
-                let mut by_subnet: BTreeMap<String, NetworkAcl> = BTreeMap::new();
-                for a in &acls {
-                    let Some(id) = a.network_acl_id() else {
-                        continue;
-                    };
-                    let mut entries: Vec<NaclEntry> = a
-                        .entries()
-                        .iter()
-                        .filter_map(|e| {
-                            Some(NaclEntry {
-                                rule_number: e.rule_number()?,
-                                egress: e.egress().unwrap_or(false),
-                                protocol: e.protocol().unwrap_or("-1").to_string(),
-                                action: e
-                                    .rule_action()
-                                    .map(|r| r.as_str().to_string())
-                                    .unwrap_or_default(),
-                                cidr_block: e.cidr_block().map(str::to_string),
-                                ipv6_cidr_block: e.ipv6_cidr_block().map(str::to_string),
-                                from_port: e.port_range().and_then(|p| p.from()),
-                                to_port: e.port_range().and_then(|p| p.to()),
-                            })
-                        })
-                        .collect();
-                    entries.sort_by_key(|e| (e.egress, e.rule_number));
-                    let acl = NetworkAcl {
-                        id: id.to_string(),
-                        vpc_id: a.vpc_id().map(str::to_string),
-                        owner_id: a.owner_id().map(str::to_string),
-                        is_default: a.is_default(),
-                        entries,
-                    };
-                    for assoc in a.associations() {
-                        if let Some(s) = assoc.subnet_id() {
-                            by_subnet.insert(s.to_string(), acl.clone());
-                        }
-                    }
-                }
-                for sid in chunk {
-                    let v = match by_subnet.get(sid) {
-                        Some(acl) => Fetched::Ok(acl.clone()),
-                        None => Fetched::Error(op.failure(
-                            FailureKind::Malformed,
-                            None,
-                            format!("AWS returned no network ACL associated with subnet {sid}"),
-                        )),
-                    };
-                    out.insert(sid.clone(), v);
-                }
-            }
-            Err(e) => {
-                let f = classify(&op, &e);
-                for sid in chunk {
-                    out.insert(sid.clone(), Fetched::Error(f.clone()));
-                }
+            .await
+            .map_err(|e| classify(op, &e))?;
+        let mut by_subnet: BTreeMap<String, NetworkAcl> = BTreeMap::new();
+        for a in &acls {
+            let Some(acl) = network_acl(a) else {
+                continue;
+            };
+            for s in a.associations().iter().filter_map(|x| x.subnet_id()) {
+                by_subnet.insert(s.to_string(), acl.clone());
             }
         }
-    }
-    out
+        Ok(chunk
+            .iter()
+            .map(|sid| {
+                let v = match by_subnet.remove(sid) {
+                    Some(acl) => Fetched::Ok(acl),
+                    None => Fetched::Error(op.failure(
+                        FailureKind::Malformed,
+                        None,
+                        format!("AWS returned no network ACL associated with subnet {sid}"),
+                    )),
+                };
+                (sid.clone(), v)
+            })
+            .collect())
+    })
+    .await
+}
+
+/// An ACL with its entries sorted as AWS evaluates them: by direction,
+/// then rule number.
+fn network_acl(a: &t::NetworkAcl) -> Option<NetworkAcl> {
+    let mut entries: Vec<NaclEntry> = a
+        .entries()
+        .iter()
+        .filter_map(|e| {
+            Some(NaclEntry {
+                rule_number: e.rule_number()?,
+                egress: e.egress().unwrap_or(false),
+                protocol: e.protocol().unwrap_or("-1").to_string(),
+                action: e
+                    .rule_action()
+                    .map(|r| r.as_str().to_string())
+                    .unwrap_or_default(),
+                cidr_block: e.cidr_block().map(str::to_string),
+                ipv6_cidr_block: e.ipv6_cidr_block().map(str::to_string),
+                from_port: e.port_range().and_then(|p| p.from()),
+                to_port: e.port_range().and_then(|p| p.to()),
+            })
+        })
+        .collect();
+    entries.sort_by_key(|e| (e.egress, e.rule_number));
+    Some(NetworkAcl {
+        id: a.network_acl_id()?.to_string(),
+        vpc_id: a.vpc_id().map(str::to_string),
+        owner_id: a.owner_id().map(str::to_string),
+        is_default: a.is_default(),
+        entries,
+    })
 }
 
 pub async fn get_prefix_list(c: &Client, id: &str) -> Fetched<PrefixList> {
@@ -378,24 +354,16 @@ pub async fn get_prefix_list(c: &Client, id: &str) -> Fetched<PrefixList> {
         .send()
         .try_collect()
         .await;
-    match r {
-        Ok(entries) => Fetched::Ok(PrefixList {
+    fetched(r.map_err(|e| classify(&op, &e)).map(|entries| {
+        PrefixList {
             id: id.to_string(),
             name: None,
             cidrs: entries
                 .iter()
                 .filter_map(|e| e.cidr().map(str::to_string))
                 .collect(),
-        }),
-        Err(e) => {
-            let f = classify(&op, &e);
-            if f.kind == FailureKind::NotFound {
-                Fetched::NotFound(f)
-            } else {
-                Fetched::Error(f)
-            }
         }
-    }
+    }))
 }
 
 /// Every endpoint service configuration the account owns.
@@ -428,52 +396,43 @@ pub async fn describe_endpoint_connections(
     c: &Client,
     service_ids: &[String],
 ) -> BTreeMap<String, Fetched<Vec<EndpointConnection>>> {
-    let op = Op::named("ec2:DescribeVpcEndpointConnections");
-    let mut out = BTreeMap::new();
-    for chunk in service_ids.chunks(FILTER_BATCH) {
-        let r: Result<Vec<t::VpcEndpointConnection>, _> = c
-            .describe_vpc_endpoint_connections()
-            .filters(filter("service-id", chunk))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await;
-        match r {
-            Ok(conns) => {
-                let wanted: BTreeSet<&String> = chunk.iter().collect();
-                let mut by_svc: BTreeMap<String, Vec<EndpointConnection>> =
-                    chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
-                for conn in &conns {
-                    let Some(svc) = conn.service_id() else {
-                        continue;
-                    };
-                    if !wanted.contains(&svc.to_string()) {
-                        continue;
-                    }
-                    by_svc
-                        .entry(svc.to_string())
-                        .or_default()
-                        .push(EndpointConnection {
-                            vpc_endpoint_id: conn.vpc_endpoint_id().map(str::to_string),
-                            owner: conn.vpc_endpoint_owner().map(str::to_string),
-                            state: conn.vpc_endpoint_state().map(|s| s.as_str().to_string()),
-                        });
-                }
-                for (svc, mut list) in by_svc {
+    let op = &Op::named("ec2:DescribeVpcEndpointConnections");
+    in_batches(
+        Kind::EndpointConnections,
+        service_ids,
+        move |chunk| async move {
+            let conns: Vec<t::VpcEndpointConnection> = c
+                .describe_vpc_endpoint_connections()
+                .filters(filter("service-id", &chunk))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| classify(op, &e))?;
+            let mut by_svc: BTreeMap<String, Vec<EndpointConnection>> =
+                chunk.iter().map(|s| (s.clone(), Vec::new())).collect();
+            for conn in &conns {
+                // Only the services asked for: a filter is a request, not a promise.
+                let Some(list) = conn.service_id().and_then(|s| by_svc.get_mut(s)) else {
+                    continue;
+                };
+                list.push(EndpointConnection {
+                    vpc_endpoint_id: conn.vpc_endpoint_id().map(str::to_string),
+                    owner: conn.vpc_endpoint_owner().map(str::to_string),
+                    state: conn.vpc_endpoint_state().map(|s| s.as_str().to_string()),
+                });
+            }
+            Ok(by_svc
+                .into_iter()
+                .map(|(svc, mut list)| {
                     list.sort_by(|a, b| a.vpc_endpoint_id.cmp(&b.vpc_endpoint_id));
-                    out.insert(svc, Fetched::Ok(list));
-                }
-            }
-            Err(e) => {
-                let f = classify(&op, &e);
-                for s in chunk {
-                    out.insert(s.clone(), Fetched::Error(f.clone()));
-                }
-            }
-        }
-    }
-    out
+                    (svc, Fetched::Ok(list))
+                })
+                .collect())
+        },
+    )
+    .await
 }
 
 /// The regions enabled for the account (`DescribeRegions`, opted-in ones

@@ -16,68 +16,60 @@ use apigw_audit_checks::model::{
     ListenerRule, LoadBalancer, TargetGroup, TargetHealth, WeightedTargetGroup,
 };
 
+use apigw_audit_checks::resources::Kind;
+
 use super::error::{Op, classify};
+use super::plumbing::{all_pages, fetched, found_or_missing, in_batches};
 
-/// ELBv2 accepts at most 20 ARNs per describe.
-const ARN_BATCH: usize = 20;
-
-fn to_fetched<T>(found: Option<T>, op: &Op, what: &str) -> Fetched<T> {
-    match found {
-        Some(v) => Fetched::Ok(v),
-        None => Fetched::NotFound(op.failure(
+/// The answer for each ARN of a batch: found, or `NotFound`.
+fn found_or_not<T>(
+    arns: &[String],
+    found: BTreeMap<String, T>,
+    op: &Op,
+) -> BTreeMap<String, Fetched<T>> {
+    found_or_missing(arns, found, |arn| {
+        op.failure(
             FailureKind::NotFound,
             None,
-            format!("{what} was not returned"),
-        )),
-    }
+            format!("{arn} was not returned"),
+        )
+    })
 }
 
-/// Describes resources by ARN in batches of [`ARN_BATCH`]. ELBv2 fails a
-/// whole batch when one ARN is gone, so such a batch is retried one ARN at
-/// a time: the missing one is `NotFound`, the others are still read.
-async fn by_arn<T, F, Fut>(arns: &[String], op: &Op, describe: F) -> BTreeMap<String, Fetched<T>>
+/// Describes resources by ARN in batches of the resource table's size.
+/// ELBv2 fails a whole batch when one ARN is gone, so such a batch is
+/// retried one ARN at a time: the missing one is `NotFound`, the others are
+/// still read.
+async fn by_arn<T, F, Fut>(
+    kind: Kind,
+    arns: &[String],
+    op: &Op,
+    describe: F,
+) -> BTreeMap<String, Fetched<T>>
 where
     T: Clone,
     F: Fn(Vec<String>) -> Fut,
     Fut: std::future::Future<Output = Result<BTreeMap<String, T>, Failure>>,
 {
-    let as_fetched = |f: Failure| {
-        if f.kind == FailureKind::NotFound {
-            Fetched::NotFound(f)
-        } else {
-            Fetched::Error(f)
-        }
-    };
-    let mut out = BTreeMap::new();
-    for chunk in arns.chunks(ARN_BATCH) {
-        match describe(chunk.to_vec()).await {
-            Ok(found) => {
-                for arn in chunk {
-                    out.insert(arn.clone(), to_fetched(found.get(arn).cloned(), op, arn));
-                }
-            }
+    let describe = &describe;
+    in_batches(kind, arns, move |chunk| async move {
+        match describe(chunk.clone()).await {
+            Ok(found) => Ok(found_or_not(&chunk, found, op)),
             Err(f) if f.kind == FailureKind::NotFound && chunk.len() > 1 => {
-                let singles = join_all(chunk.iter().map(|arn| {
-                    let fut = describe(vec![arn.clone()]);
-                    async move { (arn.clone(), fut.await) }
+                let singles = join_all(chunk.iter().map(|arn| async move {
+                    let one = std::slice::from_ref(arn);
+                    match describe(one.to_vec()).await {
+                        Ok(found) => found_or_not(one, found, op),
+                        Err(f) => BTreeMap::from([(arn.clone(), fetched(Err(f)))]),
+                    }
                 }))
                 .await;
-                for (arn, r) in singles {
-                    let v = match r {
-                        Ok(found) => to_fetched(found.get(&arn).cloned(), op, &arn),
-                        Err(f) => as_fetched(f),
-                    };
-                    out.insert(arn, v);
-                }
+                Ok(singles.into_iter().flatten().collect())
             }
-            Err(f) => {
-                for arn in chunk {
-                    out.insert(arn.clone(), as_fetched(f.clone()));
-                }
-            }
+            Err(f) => Err(f),
         }
-    }
-    out
+    })
+    .await
 }
 
 /// Describes load balancers by ARN.
@@ -86,7 +78,7 @@ pub async fn describe_load_balancers(
     arns: &[String],
 ) -> BTreeMap<String, Fetched<LoadBalancer>> {
     let op = Op::named("elasticloadbalancing:DescribeLoadBalancers");
-    by_arn(arns, &op, |chunk| lbs(c, chunk, &op)).await
+    by_arn(Kind::LoadBalancer, arns, &op, |chunk| lbs(c, chunk, &op)).await
 }
 
 async fn lbs(
@@ -209,33 +201,26 @@ pub async fn describe_listeners(c: &Client, lb_arn: &str) -> Result<Vec<Listener
 
 /// Every rule of one listener (ALB), with its forward actions.
 pub async fn describe_rules(c: &Client, listener_arn: &str) -> Result<Vec<ListenerRule>, Failure> {
-    let op = Op::named("elasticloadbalancing:DescribeRules");
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    let op = &Op::named("elasticloadbalancing:DescribeRules");
+    all_pages(|marker| async move {
         let page = c
             .describe_rules()
             .listener_arn(listener_arn)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
             .await
-            .map_err(|e| classify(&op, &e))?;
-        out.extend(page.rules().iter().filter_map(|r| {
+            .map_err(|e| classify(op, &e))?;
+        let rules = page.rules().iter().filter_map(|r| {
             Some(ListenerRule {
                 arn: r.rule_arn()?.to_string(),
                 priority: r.priority().map(str::to_string),
                 is_default: r.is_default().unwrap_or(false),
                 actions: r.actions().iter().map(action).collect(),
             })
-        }));
-        match page.next_marker() {
-            Some(m) if !m.is_empty() && Some(m) != marker.as_deref() => {
-                marker = Some(m.to_string())
-            }
-            _ => break,
-        }
-    }
-    Ok(out)
+        });
+        Ok((rules.collect(), page.next_marker().map(str::to_string)))
+    })
+    .await
 }
 
 /// Describes target groups by ARN.
@@ -244,7 +229,7 @@ pub async fn describe_target_groups(
     arns: &[String],
 ) -> BTreeMap<String, Fetched<TargetGroup>> {
     let op = Op::named("elasticloadbalancing:DescribeTargetGroups");
-    by_arn(arns, &op, |chunk| tgs(c, chunk, &op)).await
+    by_arn(Kind::TargetGroup, arns, &op, |chunk| tgs(c, chunk, &op)).await
 }
 
 async fn tgs(
@@ -352,31 +337,24 @@ pub async fn describe_listener_certificates(
     c: &Client,
     listener_arn: &str,
 ) -> Result<Vec<ListenerCertificate>, Failure> {
-    let op = Op::named("elasticloadbalancing:DescribeListenerCertificates");
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    let op = &Op::named("elasticloadbalancing:DescribeListenerCertificates");
+    all_pages(|marker| async move {
         let page = c
             .describe_listener_certificates()
             .listener_arn(listener_arn)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
             .await
-            .map_err(|e| classify(&op, &e))?;
-        out.extend(page.certificates().iter().filter_map(|cert| {
+            .map_err(|e| classify(op, &e))?;
+        let certs = page.certificates().iter().filter_map(|cert| {
             Some(ListenerCertificate {
                 arn: cert.certificate_arn()?.to_string(),
                 is_default: cert.is_default().unwrap_or(false),
             })
-        }));
-        match page.next_marker() {
-            Some(m) if !m.is_empty() && Some(m) != marker.as_deref() => {
-                marker = Some(m.to_string())
-            }
-            _ => break,
-        }
-    }
-    Ok(out)
+        });
+        Ok((certs.collect(), page.next_marker().map(str::to_string)))
+    })
+    .await
 }
 
 pub async fn describe_listener_attributes(

@@ -9,6 +9,7 @@ use futures::future::join;
 use apigw_audit_checks::model::{FailureKind, Fetched, LambdaFunction};
 
 use super::error::{Op, classify};
+use super::plumbing::fetched;
 
 pub async fn function(c: &Client, arn: &str) -> Fetched<LambdaFunction> {
     let fop = Op::named("lambda:GetFunctionConfiguration");
@@ -20,11 +21,7 @@ pub async fn function(c: &Client, arn: &str) -> Fetched<LambdaFunction> {
     .await;
     if let Err(e) = conf {
         let f = classify(&fop, &e);
-        return if f.kind == FailureKind::NotFound {
-            Fetched::NotFound(f)
-        } else {
-            Fetched::Error(f)
-        };
+        return fetched(Err(f));
     }
     let policy = match policy {
         Ok(p) => p.policy().map(str::to_string),

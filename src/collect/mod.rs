@@ -27,14 +27,14 @@ pub mod error;
 pub mod lambda;
 pub mod logs;
 pub mod pace;
+pub mod plumbing;
+mod readers;
 mod waves;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use futures::StreamExt;
 use futures::future::join;
 
 use apigw_audit_checks::model::{
@@ -45,6 +45,7 @@ use apigw_audit_checks::model::{
 use crate::Fatal;
 use aws::{CallStats, RecordCalls, Recorder};
 use error::{Op, classify};
+use plumbing::fetched;
 
 /// What to collect.
 #[derive(Debug, Clone, Default)]
@@ -217,31 +218,6 @@ async fn caller_account(sts: &aws_sdk_sts::Client) -> (Option<String>, Option<Fa
             );
             (None, Some(f))
         }
-    }
-}
-
-/// Runs `f` over `items` with at most `limit` calls in flight.
-async fn each<I, K, T, F, Fut>(items: I, limit: usize, f: F) -> Vec<(K, T)>
-where
-    I: IntoIterator<Item = K>,
-    K: Clone,
-    F: Fn(K) -> Fut,
-    Fut: Future<Output = T>,
-{
-    futures::stream::iter(items.into_iter().map(|k| {
-        let fut = f(k.clone());
-        async move { (k, fut.await) }
-    }))
-    .buffer_unordered(limit.max(1))
-    .collect()
-    .await
-}
-
-fn fetched<T>(r: Result<T, Failure>) -> Fetched<T> {
-    match r {
-        Ok(v) => Fetched::Ok(v),
-        Err(f) if f.kind == FailureKind::NotFound => Fetched::NotFound(f),
-        Err(f) => Fetched::Error(f),
     }
 }
 

@@ -27,16 +27,16 @@ use futures::{FutureExt, StreamExt};
 
 use apigw_audit_checks::engine::wants_by_api;
 use apigw_audit_checks::model::{
-    ApiInfo, ApiKind, ApiRecord, Authorizer, EndpointService, Failure, FailureKind, Fetched,
-    RegionData, Route, SNAPSHOT_SCHEMA_VERSION, Snapshot, ToolInfo, VpcLink, VpcLinkV2,
+    ApiInfo, ApiKind, ApiRecord, EndpointService, Failure, FailureKind, Fetched, RegionData,
+    SNAPSHOT_SCHEMA_VERSION, Snapshot, ToolInfo, VpcLink, VpcLinkV2,
 };
-use apigw_audit_checks::view::{Want, referenced_links};
+use apigw_audit_checks::resources::{Answer, Kind, Wait, Want};
+use apigw_audit_checks::view::referenced_links;
 
 use super::error::Op;
-use super::{
-    Clients, Request, acm, apigw, apigw2, cloudfront, cloudmap, each, ec2, elb, fetched, lambda,
-    list_roots, listed_api, merge_domains, named_api,
-};
+use super::plumbing::fetched;
+use super::readers::{self, Ctx, Reading};
+use super::{Clients, Request, apigw, apigw2, ec2, list_roots, listed_api, named_api};
 use crate::Fatal;
 
 /// Dependent reads after the roots before the collector gives up: the
@@ -54,8 +54,7 @@ enum Landed {
     /// The account settings and every VPC link of both generations.
     Roots {
         account: Result<apigw_audit_checks::model::ApiGatewayAccount, Failure>,
-        links_v1: Result<Vec<VpcLink>, Failure>,
-        links_v2: Result<Vec<VpcLinkV2>, Failure>,
+        links: Links,
     },
     /// The region's APIs (`--all-apis`).
     Listing(Result<Vec<(String, ApiKind, ApiInfo)>, Fatal>),
@@ -63,7 +62,7 @@ enum Landed {
     /// API in this region while auditing several.
     Api(Result<Option<ApiRecord>, Fatal>),
     /// The answers of one wave.
-    Wave(Box<Answers>),
+    Wave(Box<WaveAnswers>),
 }
 
 /// The root listings of both generations of VPC links.
@@ -73,6 +72,7 @@ type Links = (
 );
 
 /// What the previous waves answered that later ones reuse.
+#[derive(Default)]
 struct Memo {
     links: Option<Links>,
     /// The account's endpoint service listing, once read.
@@ -85,6 +85,22 @@ struct Memo {
     stage_names: Vec<(String, Option<Vec<String>>)>,
 }
 
+/// One region's collection in progress: what has been read, what has been
+/// asked, and how deep the dependent reads have gone.
+struct Schedule<'a> {
+    c: &'a Clients,
+    region: &'a str,
+    req: &'a Request,
+    rd: RegionData,
+    memo: Memo,
+    asked: BTreeSet<Want>,
+    planner: Planner,
+    depth: usize,
+    /// APIs whose record has not landed yet; `None` until the listing has.
+    apis_due: Option<usize>,
+    stages_checked: bool,
+}
+
 /// Collects one region: the snapshot's region data and the critical-path
 /// depth (levels of dependent calls, the roots included).
 pub(super) async fn collect_region(
@@ -92,45 +108,65 @@ pub(super) async fn collect_region(
     region: &str,
     req: &Request,
 ) -> Result<(RegionData, usize), Fatal> {
-    let limit = req.max_concurrency.max(1);
-    let mut rd = RegionData {
-        region: region.to_string(),
-        ..Default::default()
-    };
-    let mut memo = Memo {
-        links: None,
-        endpoint_services: None,
-        endpoint_services_asked: false,
-        services_waiting: BTreeSet::new(),
-        stage_names: Vec::new(),
+    let mut s = Schedule {
+        c,
+        region,
+        req,
+        rd: RegionData {
+            region: region.to_string(),
+            ..Default::default()
+        },
+        memo: Memo::default(),
+        asked: BTreeSet::new(),
+        planner: Planner::default(),
+        depth: 0,
+        apis_due: None,
+        stages_checked: false,
     };
     let mut pending: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
-    pending.push(Box::pin(async move {
-        let (account, (links_v1, links_v2)) = futures::future::join(
-            apigw::get_account(&c.apigw, region),
-            futures::future::join(
-                apigw::get_vpc_links(&c.apigw, region),
-                apigw2::get_vpc_links(&c.apigw2, region),
-            ),
-        )
-        .await;
-        (
-            1,
-            Landed::Roots {
-                account,
-                links_v1,
-                links_v2,
-            },
-        )
-    }));
-    // APIs whose record has not landed yet; `None` until the listing has.
-    let mut apis_due: Option<usize> = None;
-    if req.all_apis {
+    s.start(&mut pending);
+    while let Some(first) = pending.next().await {
+        // Whatever else has landed meanwhile is applied before planning,
+        // so one plan covers all of it and its describes share a batch.
+        let mut landed = vec![first];
+        while let Some(Some(more)) = pending.next().now_or_never() {
+            landed.push(more);
+        }
+        for (d, l) in landed {
+            s.land(d, l, &mut pending)?;
+        }
+        s.check_stages()?;
+        if let Some(wave) = s.next_wave(!pending.is_empty()) {
+            pending.push(s.send(wave));
+        }
+    }
+    s.rd.apis.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((s.rd, s.depth))
+}
+
+impl<'a> Schedule<'a> {
+    /// The roots: the account settings and both VPC link listings, and the
+    /// API listing or each named API.
+    fn start(&mut self, pending: &mut FuturesUnordered<Pending<'a>>) {
+        let (c, region, req) = (self.c, self.region, self.req);
         pending.push(Box::pin(async move {
-            (1, Landed::Listing(list_roots(c, region).await))
+            let (account, links) = futures::future::join(
+                apigw::get_account(&c.apigw, region),
+                futures::future::join(
+                    apigw::get_vpc_links(&c.apigw, region),
+                    apigw2::get_vpc_links(&c.apigw2, region),
+                ),
+            )
+            .await;
+            (1, Landed::Roots { account, links })
         }));
-    } else {
-        apis_due = Some(req.api_ids.len());
+        if req.all_apis {
+            pending.push(Box::pin(async move {
+                (1, Landed::Listing(list_roots(c, region).await))
+            }));
+            return;
+        }
+        self.apis_due = Some(req.api_ids.len());
         for id in &req.api_ids {
             let id = id.clone();
             pending.push(Box::pin(async move {
@@ -142,120 +178,162 @@ pub(super) async fn collect_region(
         }
     }
 
-    let mut asked: BTreeSet<Want> = BTreeSet::new();
-    let mut planner = Planner::default();
-    let mut depth = 0;
-    let mut stages_checked = false;
-    while let Some(first) = pending.next().await {
-        // Whatever else has landed meanwhile is applied before planning,
-        // so one plan covers all of it and its describes share a batch.
-        let mut landed = vec![first];
-        while let Some(Some(more)) = pending.next().now_or_never() {
-            landed.push(more);
-        }
-        for (d, l) in landed {
-            depth = depth.max(d);
-            match l {
-                Landed::Roots {
-                    account,
-                    links_v1,
-                    links_v2,
-                } => {
-                    rd.apigateway_account = Some(fetched(account));
-                    memo.links = Some((links_v1, links_v2));
-                    for i in 0..rd.apis.len() {
-                        insert_links(&mut rd, &memo, i, region);
-                    }
-                    planner.all = true;
-                    planner.changed();
+    /// Takes in one landed answer.
+    fn land(
+        &mut self,
+        d: usize,
+        landed: Landed,
+        pending: &mut FuturesUnordered<Pending<'a>>,
+    ) -> Result<(), Fatal> {
+        self.depth = self.depth.max(d);
+        match landed {
+            Landed::Roots { account, links } => {
+                self.rd.apigateway_account = Some(fetched(account));
+                self.memo.links = Some(links);
+                for i in 0..self.rd.apis.len() {
+                    insert_links(&mut self.rd, &self.memo, i, self.region);
                 }
-                Landed::Listing(roots) => {
-                    let roots = roots?;
-                    apis_due = Some(roots.len());
-                    for (id, kind, info) in roots {
-                        pending.push(Box::pin(async move {
-                            (
-                                d + 1,
-                                Landed::Api(Ok(Some(listed_api(c, region, id, kind, info).await))),
-                            )
-                        }));
-                    }
-                }
-                Landed::Api(api) => {
-                    apis_due = apis_due.map(|n| n.saturating_sub(1));
-                    if let Some(mut api) = api? {
-                        memo.stage_names.push((api.id.clone(), stage_names(&api)));
-                        keep_stages(&mut api, &req.stages);
-                        planner.changed();
-                        planner.dirty.insert(api.id.clone());
-                        rd.apis.push(api);
-                        let i = rd.apis.len() - 1;
-                        insert_links(&mut rd, &memo, i, region);
-                    }
-                }
-                Landed::Wave(answers) => {
-                    let answered = apply(&mut rd, &mut memo, *answers);
-                    planner.landed(&answered);
+                self.planner.all = true;
+                self.planner.changed();
+            }
+            Landed::Listing(roots) => {
+                let roots = roots?;
+                self.apis_due = Some(roots.len());
+                let (c, region) = (self.c, self.region);
+                for (id, kind, info) in roots {
+                    pending.push(Box::pin(async move {
+                        let api = listed_api(c, region, id, kind, info).await;
+                        (d + 1, Landed::Api(Ok(Some(api))))
+                    }));
                 }
             }
+            Landed::Api(api) => {
+                self.apis_due = self.apis_due.map(|n| n.saturating_sub(1));
+                if let Some(api) = api? {
+                    self.add_api(api);
+                }
+            }
+            Landed::Wave(answers) => {
+                let answered = apply(&mut self.rd, &mut self.memo, *answers);
+                self.planner.landed(&answered);
+            }
         }
-        if apis_due == Some(0) && !stages_checked {
-            stages_checked = true;
-            check_stage_names(&memo.stage_names, &req.stages, region, req.multi_region)?;
+        Ok(())
+    }
+
+    fn add_api(&mut self, mut api: ApiRecord) {
+        self.memo
+            .stage_names
+            .push((api.id.clone(), stage_names(&api)));
+        keep_stages(&mut api, &self.req.stages);
+        self.planner.changed();
+        self.planner.dirty.insert(api.id.clone());
+        self.rd.apis.push(api);
+        let i = self.rd.apis.len() - 1;
+        insert_links(&mut self.rd, &self.memo, i, self.region);
+    }
+
+    /// Once every API has landed, refuses a `--stage` none of them has.
+    fn check_stages(&mut self) -> Result<(), Fatal> {
+        if self.apis_due == Some(0) && !self.stages_checked {
+            self.stages_checked = true;
+            let req = self.req;
+            check_stage_names(
+                &self.memo.stage_names,
+                &req.stages,
+                self.region,
+                req.multi_region,
+            )?;
         }
+        Ok(())
+    }
+
+    /// The next wave to read, if the checks want anything not yet asked;
+    /// `in_flight` says whether other reads are still under way.
+    fn next_wave(&mut self, in_flight: bool) -> Option<Wave> {
         // Until the links are known a plan would want every link again.
-        if memo.links.is_none() || depth >= MAX_DEPTH {
-            continue;
+        if self.memo.links.is_none() || self.depth >= MAX_DEPTH {
+            return None;
         }
-        let mut next: BTreeSet<Want> = planner.plan(&mut rd).difference(&asked).cloned().collect();
-        if next.is_empty() && pending.is_empty() {
+        let mut next = self.unasked();
+        if next.is_empty() && !in_flight {
             // Nothing in flight and nothing new: before stopping, every API
             // is planned once more on everything read, so a want the
             // per-API bookkeeping missed still gets read.
-            planner.all_stale();
-            next = planner.plan(&mut rd).difference(&asked).cloned().collect();
+            self.planner.all_stale();
+            next = self.unasked();
         }
-        // Leaves wait while anything else is in flight or wanted: no other
-        // read depends on them, and the last structural wave wants most of
-        // them anyway, so waiting batches them without adding a level.
-        // Instances (one describe for all) also wait while other waves are
-        // in flight, which only happens when several APIs are audited.
-        if !pending.is_empty() {
-            next.retain(|w| !is_leaf(w) && !matches!(w, Want::Instance(_)));
-        } else if next.iter().any(|w| !is_leaf(w)) {
-            next.retain(|w| !is_leaf(w));
-        }
+        hold_back(&mut next, in_flight);
         if next.is_empty() {
-            continue;
+            return None;
         }
-        tracing::debug!(depth = depth + 1, wants = ?next, "reading");
-        if let Some(p) = &req.progress {
+        tracing::debug!(depth = self.depth + 1, wants = ?next, "reading");
+        if let Some(p) = &self.req.progress {
             p.set_message(format!(
-                "{region}: {} API(s) read, reading {} more resource(s)",
-                rd.apis.len(),
+                "{}: {} API(s) read, reading {} more resource(s)",
+                self.region,
+                self.rd.apis.len(),
                 next.len()
             ));
         }
-        let mut wave = prepare(&mut rd, &mut memo, &next, &asked, region);
-        asked.extend(wave.implied.iter().cloned());
+        let mut wave = prepare(
+            &mut self.rd,
+            &mut self.memo,
+            &next,
+            &self.asked,
+            self.region,
+        );
+        self.asked.extend(wave.implied.iter().cloned());
         wave.answers.extend(wave.implied.iter().cloned());
-        asked.extend(next.iter().cloned());
+        self.asked.extend(next.iter().cloned());
         wave.answers.extend(next);
-        // Links resolved from the listings cost no round trip.
-        let d = if wave.reads_nothing() {
-            depth
-        } else {
-            depth + 1
-        };
-        pending.push(Box::pin(async move {
-            (
-                d,
-                Landed::Wave(Box::new(fetch(c, wave, region, limit).await)),
-            )
-        }));
+        Some(wave)
     }
-    rd.apis.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok((rd, depth))
+
+    fn unasked(&mut self) -> BTreeSet<Want> {
+        self.planner
+            .plan(&mut self.rd)
+            .difference(&self.asked)
+            .cloned()
+            .collect()
+    }
+
+    /// Sends a wave; it lands one level deeper, unless it reads nothing
+    /// (links resolved from the listings cost no round trip).
+    fn send(&self, wave: Wave) -> Pending<'a> {
+        let d = if wave.reads_nothing() {
+            self.depth
+        } else {
+            self.depth + 1
+        };
+        let ctx = Ctx {
+            c: self.c,
+            region: self.region,
+            limit: self.req.max_concurrency.max(1),
+            api_kinds: self
+                .rd
+                .apis
+                .iter()
+                .map(|a| (a.id.clone(), a.kind))
+                .collect(),
+        };
+        Box::pin(async move { (d, Landed::Wave(Box::new(fetch(&ctx, wave).await))) })
+    }
+}
+
+/// Holds back the reads that may wait ([`Wait`]): leaves while anything
+/// else is in flight or wanted, since no other read depends on them and
+/// the last structural wave wants most of them anyway, so waiting batches
+/// them without adding a level; and the kinds one describe serves best
+/// (instances) while other waves are in flight, which only happens when
+/// several APIs are audited.
+fn hold_back(next: &mut BTreeSet<Want>, in_flight: bool) {
+    let wait = |w: &Want| w.def().wait;
+    if in_flight {
+        next.retain(|w| wait(w) == Wait::No);
+    } else if next.iter().any(|w| wait(w) != Wait::Leaf) {
+        next.retain(|w| wait(w) != Wait::Leaf);
+    }
 }
 
 /// The stage names of an API as read, `None` when its stages are unreadable.
@@ -309,39 +387,37 @@ fn check_stage_names(
 /// Records the VPC links the stages of `rd.apis[i]` name, from the
 /// listings, so planning never spends a wave on them.
 fn insert_links(rd: &mut RegionData, memo: &Memo, i: usize, region: &str) {
-    let Some((v1s, v2s)) = &memo.links else {
-        return;
-    };
     let Some(api) = rd.apis.get(i) else {
         return;
     };
     let Fetched::Ok(stages) = &api.stages else {
         return;
     };
-    let mut found = Vec::new();
-    for stage in stages {
-        let (v1, v2) = referenced_links(api, stage);
-        found.push((v1, v2));
-    }
-    for (v1, v2) in found {
-        for id in v1 {
-            let link = link_from(v1s, &id, region, |l: &VpcLink| &l.id);
-            rd.vpc_links.insert(id, link);
+    let referenced: Vec<_> = stages.iter().map(|s| referenced_links(api, s)).collect();
+    for (v1, v2) in referenced {
+        for id in v1.into_iter().map(|id| Want::new(Kind::VpcLink, id)) {
+            resolve_link(rd, memo, &id, region);
         }
-        for id in v2 {
-            let link = link_from(v2s, &id, region, |l: &VpcLinkV2| &l.id);
-            rd.vpc_links_v2.insert(id, link);
+        for id in v2.into_iter().map(|id| Want::new(Kind::VpcLinkV2, id)) {
+            resolve_link(rd, memo, &id, region);
         }
     }
 }
 
-/// Subnets, security groups, ACLs and prefix lists: nothing else is read
-/// because of them.
-fn is_leaf(w: &Want) -> bool {
-    matches!(
-        w,
-        Want::Subnet(_) | Want::SecurityGroup(_) | Want::NetworkAcl(_) | Want::PrefixList(_)
-    )
+/// Answers a VPC link want from the root listings, without a call: a
+/// deployed definition can name a link the current one no longer does.
+fn resolve_link(rd: &mut RegionData, memo: &Memo, want: &Want, region: &str) {
+    let Some((v1s, v2s)) = &memo.links else {
+        return;
+    };
+    let id = &want.key;
+    if want.kind == Kind::VpcLink {
+        let link = link_from(v1s, id, region, |l: &VpcLink| &l.id);
+        rd.vpc_links.insert(id.clone(), link);
+    } else {
+        let link = link_from(v2s, id, region, |l: &VpcLinkV2| &l.id);
+        rd.vpc_links_v2.insert(id.clone(), link);
+    }
 }
 
 fn link_from<L: Clone>(
@@ -437,32 +513,12 @@ impl Planner {
     }
 }
 
-/// The reads of one wave, grouped per operation.
+/// The reads of one wave.
 #[derive(Default)]
 struct Wave {
-    lbs: Vec<String>,
-    listeners: Vec<String>,
-    tgs_of: Vec<String>,
-    rules: Vec<String>,
-    tgs: Vec<String>,
-    health: Vec<String>,
-    instances: Vec<String>,
-    ips: BTreeMap<Option<String>, Vec<String>>,
-    subnets: Vec<String>,
-    sgs: Vec<String>,
-    acls: Vec<String>,
-    pls: Vec<String>,
-    conns: Vec<String>,
-    cloud: Vec<String>,
-    exports: Vec<(String, String, ApiKind)>,
-    lcerts: Vec<String>,
-    certs: Vec<String>,
-    lattrs: Vec<String>,
-    lbattrs: Vec<String>,
-    authorizers: Vec<(String, ApiKind)>,
-    functions: Vec<String>,
-    domains: bool,
-    distributions: bool,
+    /// The wants to read, by kind, in the table's order.
+    reads: BTreeMap<Kind, BTreeSet<Want>>,
+    /// Whether to read the account's endpoint service listing.
     endpoint_services: bool,
     /// Wants this wave answers besides those it was asked for.
     implied: Vec<Want>,
@@ -472,51 +528,16 @@ struct Wave {
 
 impl Wave {
     fn reads_nothing(&self) -> bool {
-        // Destructured without `..`: a read added to `Wave` does not
-        // compile until it is counted here, so a wave that reads only it
-        // still costs a level of depth.
-        let Wave {
-            lbs,
-            listeners,
-            tgs_of,
-            rules,
-            tgs,
-            health,
-            instances,
-            ips,
-            subnets,
-            sgs,
-            acls,
-            pls,
-            conns,
-            cloud,
-            exports,
-            lcerts,
-            certs,
-            lattrs,
-            lbattrs,
-            authorizers,
-            functions,
-            domains,
-            distributions,
-            endpoint_services,
-            implied: _,
-            answers: _,
-        } = self;
-        let lists = [
-            lbs, listeners, tgs_of, rules, tgs, health, instances, subnets, sgs, acls, pls, conns,
-            cloud, lcerts, certs, lattrs, lbattrs, functions,
-        ];
-        lists.iter().all(|l| l.is_empty())
-            && ips.is_empty()
-            && exports.is_empty()
-            && authorizers.is_empty()
-            && !(*domains || *distributions || *endpoint_services)
+        self.reads.values().all(BTreeSet::is_empty) && !self.endpoint_services
+    }
+
+    fn read(&mut self, want: Want) {
+        self.reads.entry(want.kind).or_default().insert(want);
     }
 }
 
-/// Turns wants into a wave's reads; VPC links come from the listings at
-/// once, without a call.
+/// Turns wants into a wave's reads. VPC links come from the listings at
+/// once, without a call; endpoint services wait for the account's listing.
 fn prepare(
     rd: &mut RegionData,
     memo: &mut Memo,
@@ -525,84 +546,25 @@ fn prepare(
     region: &str,
 ) -> Wave {
     let mut w = Wave::default();
-    let mut listeners: BTreeSet<String> = BTreeSet::new();
     for want in wants {
-        match want {
-            Want::LoadBalancer(a) => {
-                w.lbs.push(a.clone());
-                // A load balancer is wanted for its listeners and the target
-                // groups they forward to, and an NLB behind a VPC link (v1)
-                // for its endpoint service: read them in this same wave.
-                let l = Want::Listeners(a.clone());
-                if !rd.listeners.contains_key(a) && !asked.contains(&l) && !wants.contains(&l) {
-                    listeners.insert(a.clone());
-                    w.implied.push(l);
-                }
-                w.tgs_of.push(a.clone());
-                if rd
-                    .vpc_links
-                    .values()
-                    .any(|l| l.ok().is_some_and(|l| l.target_arns.contains(a)))
-                    && !rd.endpoint_services.contains_key(a)
-                {
-                    memo.services_waiting.insert(a.clone());
+        match want.kind {
+            Kind::VpcLink | Kind::VpcLinkV2 => resolve_link(rd, memo, want, region),
+            Kind::EndpointService => {
+                memo.services_waiting.insert(want.key.clone());
+            }
+            Kind::LoadBalancer => {
+                load_balancer_reads(rd, memo, &mut w, want, wants, asked);
+                w.read(want.clone());
+            }
+            // A read for an API the region does not hold asks nothing.
+            Kind::Deployment | Kind::Authorizers => {
+                if rd.apis.iter().any(|a| a.id == want.key) {
+                    w.read(want.clone());
                 }
             }
-            Want::Listeners(a) => {
-                listeners.insert(a.clone());
-            }
-            Want::ListenerRules(a) => w.rules.push(a.clone()),
-            Want::TargetGroup(a) => w.tgs.push(a.clone()),
-            Want::TargetHealth(a) => w.health.push(a.clone()),
-            Want::Instance(i) => w.instances.push(i.clone()),
-            Want::NetworkInterface { ip, vpc } => {
-                w.ips.entry(vpc.clone()).or_default().push(ip.clone())
-            }
-            Want::Subnet(s) => w.subnets.push(s.clone()),
-            Want::SecurityGroup(s) => w.sgs.push(s.clone()),
-            Want::NetworkAcl(s) => w.acls.push(s.clone()),
-            Want::PrefixList(p) => w.pls.push(p.clone()),
-            Want::EndpointService(n) => {
-                memo.services_waiting.insert(n.clone());
-            }
-            Want::EndpointConnections(s) => w.conns.push(s.clone()),
-            Want::CloudMapService(a) => w.cloud.push(a.clone()),
-            // Links come from the root listings: a deployed definition can
-            // name a link the current one no longer does.
-            Want::VpcLink(id) => {
-                if let Some((v1s, _)) = &memo.links {
-                    rd.vpc_links
-                        .insert(id.clone(), link_from(v1s, id, region, |l: &VpcLink| &l.id));
-                }
-            }
-            Want::VpcLinkV2(id) => {
-                if let Some((_, v2s)) = &memo.links {
-                    rd.vpc_links_v2.insert(
-                        id.clone(),
-                        link_from(v2s, id, region, |l: &VpcLinkV2| &l.id),
-                    );
-                }
-            }
-            Want::Deployment { api, stage } => {
-                if let Some(a) = rd.apis.iter().find(|a| &a.id == api) {
-                    w.exports.push((api.clone(), stage.clone(), a.kind));
-                }
-            }
-            Want::ListenerCertificates(l) => w.lcerts.push(l.clone()),
-            Want::Certificate(a) => w.certs.push(a.clone()),
-            Want::ListenerAttributes(l) => w.lattrs.push(l.clone()),
-            Want::LoadBalancerAttributes(l) => w.lbattrs.push(l.clone()),
-            Want::Authorizers { api } => {
-                if let Some(a) = rd.apis.iter().find(|a| &a.id == api) {
-                    w.authorizers.push((api.clone(), a.kind));
-                }
-            }
-            Want::LambdaFunction(arn) => w.functions.push(arn.clone()),
-            Want::DomainNames => w.domains = true,
-            Want::Distributions => w.distributions = true,
+            _ => w.read(want.clone()),
         }
     }
-    w.listeners = listeners.into_iter().collect();
     if !memo.services_waiting.is_empty()
         && memo.endpoint_services.is_none()
         && !memo.endpoint_services_asked
@@ -615,6 +577,33 @@ fn prepare(
     w
 }
 
+/// A load balancer is wanted for its listeners and the target groups they
+/// forward to, and an NLB behind a VPC link (v1) for its endpoint service:
+/// they are read in the same wave (its reader reads the target groups).
+fn load_balancer_reads(
+    rd: &RegionData,
+    memo: &mut Memo,
+    w: &mut Wave,
+    want: &Want,
+    wants: &BTreeSet<Want>,
+    asked: &BTreeSet<Want>,
+) {
+    let arn = &want.key;
+    let listeners = Want::new(Kind::Listeners, arn);
+    if !rd.listeners.contains_key(arn) && !asked.contains(&listeners) && !wants.contains(&listeners)
+    {
+        w.implied.push(listeners.clone());
+        w.read(listeners);
+    }
+    let behind_v1 = rd
+        .vpc_links
+        .values()
+        .any(|l| l.ok().is_some_and(|l| l.target_arns.contains(arn)));
+    if behind_v1 && !rd.endpoint_services.contains_key(arn) {
+        memo.services_waiting.insert(arn.clone());
+    }
+}
+
 /// Gives each waiting NLB its endpoint service once the listing is known;
 /// returns the wants that answers.
 fn resolve_services(rd: &mut RegionData, memo: &mut Memo) -> Vec<Want> {
@@ -623,7 +612,7 @@ fn resolve_services(rd: &mut RegionData, memo: &mut Memo) -> Vec<Want> {
     };
     let mut answered = Vec::new();
     for nlb in std::mem::take(&mut memo.services_waiting) {
-        answered.push(Want::EndpointService(nlb.clone()));
+        answered.push(Want::new(Kind::EndpointService, &nlb));
         let v = match listing {
             Ok(list) => match list
                 .iter()
@@ -646,257 +635,46 @@ fn resolve_services(rd: &mut RegionData, memo: &mut Memo) -> Vec<Want> {
 }
 
 /// The answers of one wave, merged into the region data when it lands.
-#[derive(Default)]
-struct Answers {
-    data: RegionData,
-    /// Target groups read by load balancer: they never replace a group
-    /// read (or failed) by ARN.
-    groups_of: Vec<(String, apigw_audit_checks::model::TargetGroup)>,
-    exports: Vec<(String, String, Fetched<Vec<Route>>)>,
-    authorizers: Vec<(String, Fetched<Vec<Authorizer>>)>,
+struct WaveAnswers {
+    answers: Vec<Answer>,
     endpoint_services: Option<Result<Vec<EndpointService>, Failure>>,
     answered: BTreeSet<Want>,
 }
 
-/// A batched describe, skipped when there is nothing to describe.
-async fn batch<'k, T, F, Fut>(keys: &'k [String], describe: F) -> BTreeMap<String, Fetched<T>>
-where
-    F: FnOnce(&'k [String]) -> Fut,
-    Fut: Future<Output = BTreeMap<String, Fetched<T>>>,
-{
-    if keys.is_empty() {
-        BTreeMap::new()
-    } else {
-        describe(keys).await
-    }
-}
-
-/// Reads one wave, every read at once.
-async fn fetch(c: &Clients, w: Wave, region: &str, limit: usize) -> Answers {
-    let mut a = Answers {
-        answered: w.answers,
-        ..Answers::default()
-    };
-    let d = &mut a.data;
-    // The groups below only exist because one join of thirty futures
-    // would not read well. Their order matters: the calls of a wave are
-    // built and signed one after another, which takes milliseconds for a
-    // dozen, so the reads later waves depend on (load balancers, listeners,
-    // target groups, health, instances, authorizers) leave first and the
-    // ones nothing waits for (domain names, distributions, exports,
-    // attributes) last.
-    let (
-        (
-            lb_r,
-            tgs_of_r,
-            l_r,
-            r_r,
-            tg_r,
-            h_r,
-            i_r,
-            eni_r,
-            s_r,
-            sg_r,
-            acl_r,
-            pl_r,
-            svc_r,
-            conn_r,
-            cm_r,
-        ),
-        (auth_r, fn_r, dom_r, dist_r),
-        (exp_r, lc_r, cert_r, la_r, lba_r),
-    ) = tokio::join!(
-        async {
-            tokio::join!(
-                batch(&w.lbs, |v| elb::describe_load_balancers(&c.elb, v)),
-                each(w.tgs_of, limit, |arn| async move {
-                    elb::describe_target_groups_of(&c.elb, &arn).await
-                }),
-                each(w.listeners, limit, |arn| async move {
-                    fetched(elb::describe_listeners(&c.elb, &arn).await)
-                }),
-                each(w.rules, limit, |arn| async move {
-                    fetched(elb::describe_rules(&c.elb, &arn).await)
-                }),
-                batch(&w.tgs, |v| elb::describe_target_groups(&c.elb, v)),
-                each(w.health, limit, |arn| async move {
-                    fetched(elb::describe_target_health(&c.elb, &arn).await)
-                }),
-                batch(&w.instances, |v| ec2::describe_instances(&c.ec2, v)),
-                each(w.ips, limit, |(vpc, ips)| async move {
-                    ec2::describe_network_interfaces_by_ip(&c.ec2, &ips, vpc.as_deref()).await
-                }),
-                batch(&w.subnets, |v| ec2::describe_subnets(&c.ec2, v)),
-                batch(&w.sgs, |v| ec2::describe_security_groups(&c.ec2, v)),
-                batch(&w.acls, |v| ec2::describe_network_acls(&c.ec2, v)),
-                each(w.pls, limit, |id| async move {
-                    ec2::get_prefix_list(&c.ec2, &id).await
-                }),
-                async {
-                    if w.endpoint_services {
-                        Some(ec2::describe_endpoint_services(&c.ec2).await)
-                    } else {
-                        None
-                    }
-                },
-                batch(&w.conns, |v| ec2::describe_endpoint_connections(&c.ec2, v)),
-                each(w.cloud, limit, |arn| async move {
-                    cloudmap::service(&c.cloudmap, &arn).await
-                }),
-            )
-        },
-        async {
-            tokio::join!(
-                each(w.authorizers, limit, |(api, kind)| async move {
-                    match kind {
-                        ApiKind::Rest => {
-                            fetched(apigw::get_authorizers(&c.apigw, region, &api).await)
-                        }
-                        ApiKind::Http => {
-                            fetched(apigw2::get_authorizers(&c.apigw2, region, &api).await)
-                        }
-                    }
-                }),
-                each(w.functions, limit, |arn| async move {
-                    lambda::function(&c.lambda, &arn).await
-                }),
-                async {
-                    if !w.domains {
-                        return None;
-                    }
-                    let (rest, http) = futures::future::join(
-                        apigw::get_domain_names(&c.apigw, region),
-                        apigw2::get_domain_names(&c.apigw2, region),
-                    )
-                    .await;
-                    Some(fetched(merge_domains(rest, http)))
-                },
-                async {
-                    if w.distributions {
-                        Some(fetched(cloudfront::distributions(&c.cloudfront).await))
-                    } else {
-                        None
-                    }
-                },
-            )
-        },
-        async {
-            tokio::join!(
-                each(w.exports, limit, |(api, stage, kind)| async move {
-                    match kind {
-                        ApiKind::Rest => {
-                            fetched(apigw::get_export(&c.apigw, region, &api, &stage).await)
-                        }
-                        ApiKind::Http => {
-                            fetched(apigw2::export_api(&c.apigw2, region, &api, &stage).await)
-                        }
-                    }
-                }),
-                each(w.lcerts, limit, |arn| async move {
-                    fetched(elb::describe_listener_certificates(&c.elb, &arn).await)
-                }),
-                each(w.certs, limit, |arn| async move {
-                    acm::certificate(&c.acm, &arn).await
-                }),
-                each(w.lattrs, limit, |arn| async move {
-                    fetched(elb::describe_listener_attributes(&c.elb, &arn).await)
-                }),
-                each(w.lbattrs, limit, |arn| async move {
-                    fetched(elb::describe_load_balancer_attributes(&c.elb, &arn).await)
-                }),
-            )
-        },
-    );
-    a.authorizers = auth_r.into_iter().map(|((api, _), v)| (api, v)).collect();
-    d.lambda_functions.extend(fn_r);
-    d.domain_names = dom_r;
-    d.distributions = dist_r;
-    a.exports = exp_r
+/// Reads one wave: every kind's reader at once, in the table's order (the
+/// reads later waves depend on leave first), and the endpoint service
+/// listing when it is due.
+async fn fetch(ctx: &Ctx<'_>, w: Wave) -> WaveAnswers {
+    let readings: FuturesUnordered<Reading<'_>> = w
+        .reads
         .into_iter()
-        .map(|((api, stage, _), v)| (api, stage, v))
+        .filter_map(|(kind, wants)| readers::read(ctx, kind, wants.into_iter().collect()))
         .collect();
-    d.listener_certificates.extend(lc_r);
-    d.certificates.extend(cert_r);
-    d.listener_attributes.extend(la_r);
-    d.load_balancer_attributes.extend(lba_r);
-    d.load_balancers.extend(lb_r);
-    // A failed read by load balancer leaves its target groups to be read
-    // by ARN in a later wave, which records the failure where it matters.
-    for (_, got) in tgs_of_r {
-        if let Ok(groups) = got {
-            a.groups_of.extend(groups);
+    let listing = async {
+        if w.endpoint_services {
+            Some(ec2::describe_endpoint_services(&ctx.c.ec2).await)
+        } else {
+            None
         }
+    };
+    let (answers, endpoint_services) = futures::future::join(readings.collect(), listing).await;
+    WaveAnswers {
+        answers,
+        endpoint_services,
+        answered: w.answers,
     }
-    d.listeners.extend(l_r);
-    d.listener_rules.extend(r_r);
-    d.target_groups.extend(tg_r);
-    d.target_health.extend(h_r);
-    d.instances.extend(i_r);
-    for (_, m) in eni_r {
-        d.network_interfaces.extend(m);
-    }
-    d.subnets.extend(s_r);
-    d.security_groups.extend(sg_r);
-    d.network_acls.extend(acl_r);
-    d.prefix_lists.extend(pl_r);
-    d.endpoint_connections.extend(conn_r);
-    d.cloud_map_services.extend(cm_r);
-    a.endpoint_services = svc_r;
-    a
 }
 
 /// Merges a landed wave into the region data; returns every want it
 /// answered, endpoint services it let resolve included.
-fn apply(rd: &mut RegionData, memo: &mut Memo, a: Answers) -> BTreeSet<Want> {
-    let Answers {
-        data: d,
-        groups_of,
-        exports,
-        authorizers,
-        endpoint_services,
-        mut answered,
-    } = a;
-    for (api, v) in authorizers {
-        if let Some(rec) = rd.apis.iter_mut().find(|x| x.id == api) {
-            rec.authorizers = Some(v);
-        }
+fn apply(rd: &mut RegionData, memo: &mut Memo, w: WaveAnswers) -> BTreeSet<Want> {
+    for answer in w.answers {
+        apigw_audit_checks::resources::land(rd, answer);
     }
-    for (api, stage, routes) in exports {
-        if let Some(rec) = rd.apis.iter_mut().find(|x| x.id == api) {
-            rec.deployed_routes.insert(stage, routes);
-        }
+    if w.endpoint_services.is_some() {
+        memo.endpoint_services = w.endpoint_services;
     }
-    if d.domain_names.is_some() {
-        rd.domain_names = d.domain_names;
-    }
-    if d.distributions.is_some() {
-        rd.distributions = d.distributions;
-    }
-    rd.lambda_functions.extend(d.lambda_functions);
-    rd.listener_certificates.extend(d.listener_certificates);
-    rd.certificates.extend(d.certificates);
-    rd.listener_attributes.extend(d.listener_attributes);
-    rd.load_balancer_attributes
-        .extend(d.load_balancer_attributes);
-    rd.load_balancers.extend(d.load_balancers);
-    rd.listeners.extend(d.listeners);
-    rd.listener_rules.extend(d.listener_rules);
-    rd.target_groups.extend(d.target_groups);
-    for (arn, tg) in groups_of {
-        rd.target_groups.entry(arn).or_insert(Fetched::Ok(tg));
-    }
-    rd.target_health.extend(d.target_health);
-    rd.instances.extend(d.instances);
-    rd.network_interfaces.extend(d.network_interfaces);
-    rd.subnets.extend(d.subnets);
-    rd.security_groups.extend(d.security_groups);
-    rd.network_acls.extend(d.network_acls);
-    rd.prefix_lists.extend(d.prefix_lists);
-    rd.endpoint_connections.extend(d.endpoint_connections);
-    rd.cloud_map_services.extend(d.cloud_map_services);
-    if endpoint_services.is_some() {
-        memo.endpoint_services = endpoint_services;
-    }
+    let mut answered = w.answered;
     answered.extend(resolve_services(rd, memo));
     answered
 }
@@ -917,8 +695,8 @@ mod tests {
 
     #[test]
     fn a_landing_replans_only_the_apis_that_wanted_it() {
-        let lb = Want::LoadBalancer("arn:lb/one".into());
-        let sg = Want::SecurityGroup("sg-1".into());
+        let lb = Want::new(Kind::LoadBalancer, "arn:lb/one");
+        let sg = Want::new(Kind::SecurityGroup, "sg-1");
         let mut p = planner_with(&[("a", std::slice::from_ref(&lb)), ("b", &[sg]), ("c", &[])]);
         p.landed(&[lb].into_iter().collect());
         assert_eq!(p.dirty, ["a".to_string()].into_iter().collect());
@@ -965,32 +743,51 @@ mod tests {
     #[test]
     fn a_wave_counts_for_depth_when_it_reads_anything() {
         // Links resolved from the listings: answers, but no call.
+        let subnet = Want::new(Kind::Subnet, "subnet-0a1b2c3d");
         let bookkeeping = Wave {
-            implied: vec![Want::Subnet("subnet-0a1b2c3d".into())],
-            answers: [Want::Subnet("subnet-0a1b2c3d".into())].into(),
+            implied: vec![subnet.clone()],
+            answers: [subnet].into(),
             ..Wave::default()
         };
         assert!(bookkeeping.reads_nothing());
         let reads = [
-            Wave {
-                functions: vec!["arn:aws:lambda:eu-west-1:123456789012:function:auth".into()],
-                ..Wave::default()
-            },
-            Wave {
-                distributions: true,
-                ..Wave::default()
-            },
-            Wave {
-                ips: [(
-                    Some("vpc-0a1b2c3d".to_string()),
-                    vec!["10.0.1.17".to_string()],
-                )]
-                .into(),
-                ..Wave::default()
-            },
+            Want::new(
+                Kind::LambdaFunction,
+                "arn:aws:lambda:eu-west-1:123456789012:function:auth",
+            ),
+            Want::new(Kind::Distributions, ""),
+            Want::scoped(
+                Kind::NetworkInterface,
+                "10.0.1.17",
+                Some("vpc-0a1b2c3d".to_string()),
+            ),
         ];
-        for wave in reads {
+        for want in reads {
+            let mut wave = Wave::default();
+            wave.read(want);
             assert!(!wave.reads_nothing());
         }
+        let listing = Wave {
+            endpoint_services: true,
+            ..Wave::default()
+        };
+        assert!(!listing.reads_nothing());
+    }
+
+    #[test]
+    fn leaves_wait_for_everything_and_instances_for_other_waves() {
+        let sg = Want::new(Kind::SecurityGroup, "sg-1");
+        let inst = Want::new(Kind::Instance, "i-1");
+        let lb = Want::new(Kind::LoadBalancer, "arn:lb/one");
+        let all: BTreeSet<Want> = [sg.clone(), inst.clone(), lb.clone()].into();
+        let mut next = all.clone();
+        hold_back(&mut next, true);
+        assert_eq!(next, [lb.clone()].into());
+        let mut next = all.clone();
+        hold_back(&mut next, false);
+        assert_eq!(next, [inst, lb].into());
+        let mut next: BTreeSet<Want> = [sg.clone()].into();
+        hold_back(&mut next, false);
+        assert_eq!(next, [sg].into());
     }
 }

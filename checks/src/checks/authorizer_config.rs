@@ -18,6 +18,7 @@ use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Authorizer};
 use crate::policy::{covers_action, glob_match, parse_policy};
+use crate::resources as res;
 use crate::view::{StageView, Want, partition, substitute_stage_variables};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -129,9 +130,7 @@ fn run(view: &StageView, out: &mut Findings) {
     let region = &view.region.region;
     let all = match view.listing(
         &view.api.authorizers,
-        Want::Authorizers {
-            api: view.api.id.clone(),
-        },
+        Want::new(res::Kind::Authorizers, &view.api.id),
         &view.stage_arn,
         &format!("the authorizers of API {}", view.api.id),
     ) {
@@ -242,13 +241,8 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         .remediation("Make sure the authorizer's role allows lambda:InvokeFunction on the function and trusts apigateway.amazonaws.com.")
         .evidence(evidence);
     }
-    let fetched = view.lookup(
-        &view.region.lambda_functions,
-        &function,
-        Want::LambdaFunction(function.clone()),
-        arn,
-        &format!("Lambda function {function}"),
-    );
+    let fetched =
+        view.get::<res::LambdaFunction>(&function, arn, &format!("Lambda function {function}"));
     let func = match fetched {
         Err(b) => return blocked_finding(meta, &b).evidence(evidence),
         Ok(None) => {

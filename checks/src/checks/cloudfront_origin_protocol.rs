@@ -8,6 +8,7 @@ use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::DomainName;
+use crate::resources as res;
 use crate::view::{StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -55,13 +56,13 @@ fn run(view: &StageView, out: &mut Findings) {
     let meta = &CHECK.meta;
     let dists = view.listing(
         &view.region.distributions,
-        Want::Distributions,
+        Want::new(res::Kind::Distributions, ""),
         &view.stage_arn,
         "the CloudFront distributions of the account",
     );
     let domains = view.listing(
         &view.region.domain_names,
-        Want::DomainNames,
+        Want::new(res::Kind::DomainNames, ""),
         &view.stage_arn,
         "the custom domain names of the region",
     );

@@ -11,7 +11,8 @@ use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::privatelink_nlb;
-use crate::view::{StageView, Want};
+use crate::resources as res;
+use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -41,10 +42,8 @@ fn run(view: &StageView, out: &mut Findings) {
                 continue;
             }
         };
-        let svc = view.lookup(
-            &view.region.endpoint_services,
+        let svc = view.get::<res::EndpointService>(
             &lb.arn,
-            Want::EndpointService(lb.arn.clone()),
             &lb.arn,
             &format!("the endpoint service of {}", lb.arn),
         );
@@ -62,10 +61,7 @@ fn run(view: &StageView, out: &mut Findings) {
             .evidence(crate::evidence!({ "load_balancer_arn": lb.arn, "endpoint_service": null })),
             Ok(Some(svc)) => {
                 let svc_arn = view.ec2_arn("vpc-endpoint-service", &svc.service_id, None);
-                let conns = view.lookup(
-                    &view.region.endpoint_connections,
-                    &svc.service_id,
-                    Want::EndpointConnections(svc.service_id.clone()),
+                let conns = view.get::<res::EndpointConnections>(&svc.service_id,
                     &svc_arn,
                     &format!("the endpoint connections of {}", svc.service_id),
                 );

@@ -17,7 +17,8 @@ use crate::engine::Findings;
 use crate::finding::{CheckMeta, Severity, Status};
 use crate::hops::{Judgement, walk};
 use crate::model::{Listener, LoadBalancer};
-use crate::view::{Hop, StageView, Want};
+use crate::resources as res;
+use crate::view::{Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -49,10 +50,8 @@ fn nlb_idle(view: &StageView, listener: &Listener) -> Hop<(i64, &'static str)> {
     if listener.protocol.as_deref() == Some("TLS") {
         return Ok((NLB_DEFAULT_IDLE, "fixed for TLS listeners"));
     }
-    let attrs = view.lookup(
-        &view.region.listener_attributes,
+    let attrs = view.get::<res::ListenerAttributes>(
         &listener.arn,
-        Want::ListenerAttributes(listener.arn.clone()),
         &listener.arn,
         &format!("the attributes of listener {}", listener.arn),
     )?;
@@ -63,10 +62,8 @@ fn nlb_idle(view: &StageView, listener: &Listener) -> Hop<(i64, &'static str)> {
 }
 
 fn alb_idle(view: &StageView, alb: &LoadBalancer) -> Hop<(i64, &'static str)> {
-    let attrs = view.lookup(
-        &view.region.load_balancer_attributes,
+    let attrs = view.get::<res::LoadBalancerAttributes>(
         &alb.arn,
-        Want::LoadBalancerAttributes(alb.arn.clone()),
         &alb.arn,
         &format!("the attributes of {}", alb.arn),
     )?;

@@ -6,7 +6,8 @@
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::view::{Front, RouteTarget, StageView, Want};
+use crate::resources as res;
+use crate::view::{Front, RouteTarget, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -67,13 +68,7 @@ fn run(view: &StageView, out: &mut Findings) {
         };
         let arn = target.lb_arn.as_str();
         let v1 = matches!(target.front, Front::PrivateLink);
-        let found = view.lookup(
-            &view.region.load_balancers,
-            arn,
-            Want::LoadBalancer(arn.to_string()),
-            arn,
-            &format!("load balancer {arn}"),
-        );
+        let found = view.get::<res::LoadBalancer>(arn, arn, &format!("load balancer {arn}"));
         let f = match found {
             Err(b) => blocked_finding(meta, &b),
             Ok(None) => Finding::new(

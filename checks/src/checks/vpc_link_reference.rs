@@ -8,7 +8,8 @@
 use crate::catalogue::CheckDef;
 use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::view::{Hop, LinkVersion, StageView, Want};
+use crate::resources as res;
+use crate::view::{Hop, LinkVersion, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -64,22 +65,10 @@ fn run(view: &StageView, out: &mut Findings) {
         let what = format!("{generation} {id}");
         let found: Hop<Option<Option<String>>> = match link.version {
             LinkVersion::V1 => view
-                .lookup(
-                    &view.region.vpc_links,
-                    id,
-                    Want::VpcLink(id.clone()),
-                    &arn,
-                    &what,
-                )
+                .get::<res::VpcLink>(id, &arn, &what)
                 .map(|l| l.map(|l| l.name.clone())),
             LinkVersion::V2 => view
-                .lookup(
-                    &view.region.vpc_links_v2,
-                    id,
-                    Want::VpcLinkV2(id.clone()),
-                    &arn,
-                    &what,
-                )
+                .get::<res::VpcLinkV2>(id, &arn, &what)
                 .map(|l| l.map(|l| l.name.clone())),
         };
         let via = match &link.variable {
