@@ -2,30 +2,7 @@
 //! README table, SARIF rules and `--check` validation all read it, so a check
 //! cannot be documented in one place and missing in another.
 
-use crate::engine::Findings;
-use crate::finding::CheckMeta;
-use crate::view::StageView;
-
-/// A check: its metadata and its logic, declared side by side.
-pub struct CheckDef {
-    pub meta: CheckMeta,
-    pub run: fn(&StageView, &mut Findings),
-}
-
-impl std::fmt::Debug for CheckDef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CheckDef")
-            .field("id", &self.meta.id)
-            .finish()
-    }
-}
-
-impl CheckDef {
-    /// Whether `id` names this check, by id or by a former id.
-    pub fn is(&self, id: &str) -> bool {
-        self.meta.id == id || self.meta.aliases.contains(&id)
-    }
-}
+pub use crate::toolkit::CheckDef;
 
 /// Every check, in the contract's catalogue order.
 pub static CHECKS: &[&CheckDef] = &[

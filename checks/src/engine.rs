@@ -1,113 +1,11 @@
 //! Runs the catalogue over a snapshot: one [`StageResult`] per API stage,
 //! each holding exactly one finding per check and resource.
 
-use std::collections::BTreeMap;
-
-use crate::catalogue::{CHECKS, CheckDef};
+use crate::catalogue::CHECKS;
 use crate::finding::{Finding, Status};
 use crate::model::{ApiKind, ApiRecord, Failure, Fetched, RegionData, Snapshot};
-use crate::view::{Blocked, BlockedKind, Definition, RoutePath, StageView, Want, WantLog, api_arn};
-
-/// Collects one check's findings on one stage, merging by resource so the
-/// contract's "one finding per check and resource" holds whatever order the
-/// routes are walked in: the worse verdict wins, routes of equal verdicts
-/// are united.
-pub struct Findings {
-    def: &'static CheckDef,
-    by_resource: BTreeMap<String, Finding>,
-}
-
-impl Findings {
-    pub fn new(def: &'static CheckDef) -> Self {
-        Findings {
-            def,
-            by_resource: BTreeMap::new(),
-        }
-    }
-
-    pub fn meta(&self) -> &'static crate::finding::CheckMeta {
-        &self.def.meta
-    }
-
-    pub fn add(&mut self, f: Finding) {
-        let key = f.resource.clone().unwrap_or_default();
-        match self.by_resource.get_mut(&key) {
-            None => {
-                self.by_resource.insert(key, f);
-            }
-            Some(old) if f.status > old.status => *old = f,
-            Some(old) if f.status == old.status => {
-                old.routes.extend(f.routes);
-                old.routes.sort();
-                old.routes.dedup();
-            }
-            Some(_) => {}
-        }
-    }
-
-    /// Reports a walk that stopped before reaching what this check judges.
-    pub fn blocked<S: AsRef<str>>(&mut self, b: &Blocked, routes: &[S]) {
-        let f = blocked_finding(&self.def.meta, b);
-        self.add(f.routes(routes.iter().map(|r| r.as_ref().to_string())));
-    }
-
-    pub fn into_vec(self) -> Vec<Finding> {
-        self.by_resource.into_values().collect()
-    }
-}
-
-/// The finding for a walk that stopped at `b`: `skip` or `error`.
-pub fn blocked_finding(meta: &crate::finding::CheckMeta, b: &Blocked) -> Finding {
-    match &b.kind {
-        BlockedKind::Skip(reason) => {
-            Finding::new(meta, Status::Skip, &b.resource, skip_sentence(reason))
-        }
-        BlockedKind::Error { what, failure } => {
-            Finding::from_failure(meta, &b.resource, what, failure)
-        }
-    }
-}
-
-fn skip_sentence(reason: &str) -> String {
-    let mut s = String::from("Not applicable: ");
-    s.push_str(reason.trim_end_matches('.'));
-    s.push('.');
-    s
-}
-
-/// The routes a VPC-link check walks. When there is nothing to walk it
-/// records why (no VPC-link route: `skip`; routes unreadable: `error`) and
-/// returns `None`.
-pub fn private_routes<'v, 'a>(
-    view: &'v StageView<'a>,
-    out: &mut Findings,
-) -> Option<&'v [RoutePath<'a>]> {
-    let meta = out.meta();
-    match view.private_routes() {
-        Err(failure) => {
-            out.add(Finding::from_failure(
-                meta,
-                &view.stage_arn,
-                &format!("the routes of API {}", view.api.id),
-                failure,
-            ));
-            None
-        }
-        Ok([]) => {
-            out.add(Finding::new(
-                meta,
-                Status::Skip,
-                &view.stage_arn,
-                format!(
-                    "Not applicable: no route of stage {} integrates through a VPC link.",
-                    view.stage.name
-                ),
-            ));
-            None
-        }
-        Ok(routes) => Some(routes),
-    }
-}
+use crate::toolkit::{CheckDef, Findings};
+use crate::view::{Definition, StageView, Want, WantLog, api_arn};
 
 /// Which checks, APIs and stages to run.
 #[derive(Debug, Clone, Default)]
@@ -248,11 +146,10 @@ fn audit_api(
                     (def.run)(&view, &mut sink);
                     let mut got = sink.into_vec();
                     if let Definition::Current(why) = &view.definition {
-                        for f in got
-                            .iter_mut()
-                            .filter(|f| !f.routes.is_empty() && f.check != "deployment-drift")
-                        {
-                            note_current_definition(f, why);
+                        if !def.judges_definition_itself {
+                            for f in got.iter_mut().filter(|f| !f.routes.is_empty()) {
+                                note_current_definition(f, why);
+                            }
                         }
                     }
                     findings.extend(got);
@@ -267,21 +164,22 @@ fn audit_api(
     };
     let mut stages = stages;
     // A probe naming a stage the API lacks is judged here: no view exists
-    // for a stage that does not.
+    // for a stage that does not. The checks that judge it say how.
     if let (Some(p), Fetched::Ok(all)) = (probe.filter(|p| p.api_id == api.id), &api.stages)
         && !all.iter().any(|s| s.name == p.stage)
-        && checks.iter().any(|c| c.is("route-exists"))
     {
         let names: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
-        stages.push(StageResult {
-            name: Some(p.stage.clone()),
-            findings: vec![crate::checks::route_exists::missing_stage(
-                &region.region,
-                api,
-                p,
-                &names,
-            )],
-        });
+        let findings: Vec<Finding> = checks
+            .iter()
+            .filter_map(|c| c.on_missing_stage)
+            .map(|judge| judge(&region.region, api, p, &names))
+            .collect();
+        if !findings.is_empty() {
+            stages.push(StageResult {
+                name: Some(p.stage.clone()),
+                findings,
+            });
+        }
     }
     ApiResult {
         region: region.region.clone(),

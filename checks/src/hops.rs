@@ -16,16 +16,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
-use serde_json::{Value, json};
 
-use crate::engine::{Findings, private_routes};
-use crate::finding::{CheckMeta, Finding, Status, failure_remediation, failure_sentence};
 use crate::model::{
-    CloudMapService, Failure, Listener, LoadBalancer, SecurityGroup, TargetGroup, TargetHealth,
-    VpcLinkV2,
+    CloudMapService, Listener, LoadBalancer, SecurityGroup, TargetGroup, TargetHealth, VpcLinkV2,
 };
 use crate::net::AddrSet;
 use crate::resources as res;
+use crate::toolkit::{Findings, private_routes, skip};
 use crate::view::{Blocked, BlockedKind, Front, Hop, RouteTarget, StageView, TargetLocation};
 
 /// A listener a route's traffic reaches, and how it gets there.
@@ -90,15 +87,7 @@ impl Walk<'_> {
                     format!("target group {arn} does not exist (see target-health)"),
                 ),
             };
-            out.add(
-                Finding::new(
-                    out.meta(),
-                    Status::Skip,
-                    resource,
-                    format!("Not applicable: {reason}."),
-                )
-                .routes([route.clone()]),
-            );
+            out.add(skip(out.meta(), resource, reason).routes([route.clone()]));
         }
     }
 }
@@ -601,113 +590,4 @@ pub fn location_side<'a>(
         group_ids: loc.security_groups.clone(),
         groups: view.security_groups(&loc.security_groups, resource)?,
     })
-}
-
-/// Accumulates the verdicts of many flows into one finding for one
-/// resource: the worst verdict decides, and its sentence is the message.
-pub struct Judgement {
-    items: Vec<(Status, String, Option<String>)>,
-    evidence: Vec<Value>,
-}
-
-impl Judgement {
-    pub fn new() -> Self {
-        Judgement {
-            items: Vec::new(),
-            evidence: Vec::new(),
-        }
-    }
-
-    pub fn push(&mut self, status: Status, sentence: String, evidence: Value) {
-        self.items.push((status, sentence, None));
-        self.evidence.push(evidence);
-    }
-
-    /// Records a flow that could not be judged because `what` could not be
-    /// read; the finding then carries the failure's remediation.
-    pub fn push_failure(&mut self, what: &str, failure: &Failure) {
-        self.items.push((
-            Status::Error,
-            failure_sentence(what, failure),
-            Some(failure_remediation(failure)),
-        ));
-        self.evidence
-            .push(json!({ "what": what, "failure": failure }));
-    }
-
-    /// Records a hop walk that stopped: a skip is a flow this check cannot
-    /// see (`warn`: it might be blocked), an error a flow it cannot read.
-    pub fn push_blocked(&mut self, b: &Blocked, unseen_means: &str) {
-        match &b.kind {
-            BlockedKind::Skip(reason) => self.push(
-                Status::Warn,
-                format!(
-                    "{}, so {unseen_means} cannot be verified",
-                    capitalize(reason)
-                ),
-                json!({ "unverifiable": reason }),
-            ),
-            BlockedKind::Error { what, failure } => self.push_failure(what, failure),
-        }
-    }
-
-    pub fn worst(&self) -> Option<Status> {
-        self.items.iter().map(|(s, _, _)| *s).max()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// The finding, with `pass_message` when every flow passed. The
-    /// message is the first worst sentence, with a count of the others.
-    pub fn finding(
-        self,
-        meta: &CheckMeta,
-        resource: &str,
-        pass_message: String,
-        extra: Value,
-    ) -> Finding {
-        let worst = self.worst().unwrap_or(Status::Pass);
-        let message = if worst == Status::Pass || worst == Status::Skip {
-            pass_message
-        } else {
-            let same: Vec<&(Status, String, Option<String>)> =
-                self.items.iter().filter(|(s, _, _)| *s == worst).collect();
-            let first = same[0].1.trim_end_matches('.');
-            if same.len() > 1 {
-                format!("{first} ({} more like it in the evidence).", same.len() - 1)
-            } else {
-                format!("{first}.")
-            }
-        };
-        let remediation = self
-            .items
-            .iter()
-            .find(|(s, _, r)| *s == worst && r.is_some())
-            .and_then(|(_, _, r)| r.clone());
-        let mut evidence = crate::evidence!({ "flows": self.evidence });
-        if let (Value::Object(map), Value::Object(more)) = (&mut evidence, extra) {
-            map.extend(more);
-        }
-        let f = Finding::new(meta, worst, resource, message).evidence(evidence);
-        match remediation {
-            Some(r) => f.remediation(r),
-            None => f,
-        }
-    }
-}
-
-impl Default for Judgement {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }

@@ -20,6 +20,7 @@ pub mod policy;
 pub mod redact;
 pub mod resources;
 pub mod tls;
+pub mod toolkit;
 pub mod view;
 
 pub use catalogue::{CHECKS, CheckDef};

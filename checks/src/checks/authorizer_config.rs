@@ -13,12 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Authorizer};
 use crate::policy::{covers_action, glob_match, parse_policy};
 use crate::resources as res;
+use crate::toolkit::{CheckDef, Findings, blocked_finding, skip};
 use crate::view::{StageView, Want, partition, substitute_stage_variables};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -35,6 +34,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// The Lambda function ARN inside an authorizer URI
@@ -111,14 +112,10 @@ fn run(view: &StageView, out: &mut Findings) {
         }
     }
     if used.is_empty() {
-        out.add(Finding::new(
+        out.add(skip(
             meta,
-            Status::Skip,
             &view.stage_arn,
-            format!(
-                "Not applicable: no route of stage {} uses an authorizer.",
-                view.stage.name
-            ),
+            format!("no route of stage {} uses an authorizer", view.stage.name),
         ));
         return;
     }

@@ -4,11 +4,10 @@
 //! or `match-viewer` with a behavior that lets viewers use HTTP, answers 502
 //! or 503 "The request could not be satisfied".
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::DomainName;
 use crate::resources as res;
+use crate::toolkit::{CheckDef, Findings, blocked_finding, skip};
 use crate::view::{StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -24,6 +23,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// The host names under which this API (on this stage) can be an origin,
@@ -144,11 +145,13 @@ fn run(view: &StageView, out: &mut Findings) {
         }
     }
     if !found {
-        out.add(Finding::new(
+        out.add(skip(
             meta,
-            Status::Skip,
             &view.stage_arn,
-            format!("Not applicable: no CloudFront distribution of the account has stage {} of API {} as an origin.", view.stage.name, view.api.id),
+            format!(
+                "no CloudFront distribution of the account has stage {} of API {} as an origin",
+                view.stage.name, view.api.id
+            ),
         ));
     }
 }

@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding};
 use crate::export::differing_fields;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Fetched, Route};
+use crate::toolkit::{CheckDef, Findings, blocked_finding};
 use crate::view::{Blocked, BlockedKind, StageView, not_collected};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -28,6 +27,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: true,
+    on_missing_stage: None,
 };
 
 fn run(view: &StageView, out: &mut Findings) {

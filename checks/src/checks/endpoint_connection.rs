@@ -7,11 +7,10 @@
 //! someone deleted, breaks every route on the link while the link itself can
 //! still read AVAILABLE.
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::privatelink_nlb;
 use crate::resources as res;
+use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -27,6 +26,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 fn run(view: &StageView, out: &mut Findings) {

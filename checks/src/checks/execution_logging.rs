@@ -5,10 +5,9 @@
 //! check here is guesswork; with them the log line names the cause, which
 //! `apigw-audit explain` reads.
 
-use crate::catalogue::CheckDef;
-use crate::engine::Findings;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Fetched, Stage};
+use crate::toolkit::{CheckDef, Findings};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -24,6 +23,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// The effective logging level of `method path` on `stage`: the method's

@@ -12,12 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::Findings;
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{Judgement, walk};
+use crate::hops::walk;
 use crate::model::{Listener, LoadBalancer};
 use crate::resources as res;
+use crate::toolkit::{CheckDef, Findings, Judgement};
 use crate::view::{Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -33,6 +32,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// The NLB's default TCP idle timeout, and the fixed one of TLS listeners.

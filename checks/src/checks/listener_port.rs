@@ -10,11 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::walk;
 use crate::model::LoadBalancer;
+use crate::toolkit::{CheckDef, Findings, private_routes, skip};
 use crate::view::{ListenerSel, RouteTarget, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -31,6 +30,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// What one load balancer must serve: selector -> (routes, what asked).
@@ -57,12 +58,7 @@ fn run(view: &StageView, out: &mut Findings) {
             Ok(RouteTarget::Lb(t)) => t,
             Ok(RouteTarget::CloudMap { service_arn, .. }) => {
                 out.add(
-                    Finding::new(
-                        meta,
-                        Status::Skip,
-                        &service_arn,
-                        format!("Not applicable: {} integrates with Cloud Map service {service_arn}, which has no listener.", rp.label),
-                    )
+                    skip(meta, &service_arn, format!("{} integrates with Cloud Map service {service_arn}, which has no listener", rp.label))
                     .routes([rp.label.clone()]),
                 );
                 continue;

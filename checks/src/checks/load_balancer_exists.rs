@@ -3,10 +3,9 @@
 //! HTTP API's listener ARN) exists, is of a type that link accepts, and is
 //! active.
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::resources as res;
+use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes, skip};
 use crate::view::{Front, RouteTarget, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -23,6 +22,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 fn run(view: &StageView, out: &mut Findings) {
@@ -35,15 +36,9 @@ fn run(view: &StageView, out: &mut Findings) {
             Ok(RouteTarget::Lb(t)) => t,
             Ok(RouteTarget::CloudMap { service_arn, .. }) => {
                 out.add(
-                    Finding::new(
-                        meta,
-                        Status::Skip,
-                        &service_arn,
-                        format!(
-                            "Not applicable: {} integrates with Cloud Map service {service_arn}, not a load balancer.",
+                    skip(meta, &service_arn, format!("{} integrates with Cloud Map service {service_arn}, not a load balancer",
                             rp.label
-                        ),
-                    )
+                        ))
                     .routes([rp.label.clone()]),
                 );
                 continue;

@@ -13,13 +13,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{Judgement, Side, Zone, lb_side, link_side, location_side, target_ports, walk};
+use crate::hops::{Side, Zone, lb_side, link_side, location_side, target_ports, walk};
 use crate::model::{LoadBalancer, NetworkAcl, TargetGroup};
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
+use crate::toolkit::{CheckDef, Findings, Judgement, blocked_finding};
 use crate::view::{Front, Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -36,6 +35,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// One direction of one hop through one subnet's ACL.

@@ -12,13 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::privatelink_nlb;
 use crate::model::LoadBalancer;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
 use crate::net::{AddrSet, PortSet};
+use crate::toolkit::{CheckDef, Findings, private_routes, skip};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -35,6 +34,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 fn run(view: &StageView, out: &mut Findings) {
@@ -64,15 +65,9 @@ fn run(view: &StageView, out: &mut Findings) {
         let routes: Vec<String> = routes.into_iter().collect();
         if lb.security_groups.is_empty() {
             out.add(
-                Finding::new(
-                    meta,
-                    Status::Skip,
-                    &lb.arn,
-                    format!(
-                        "Not applicable: NLB {} has no security groups, so no inbound rule filters PrivateLink traffic.",
+                skip(meta, &lb.arn, format!("NLB {} has no security groups, so no inbound rule filters PrivateLink traffic",
                         lb.arn
-                    ),
-                )
+                    ))
                 .routes(routes),
             );
             continue;

@@ -11,11 +11,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::route_tls;
 use crate::model::TargetGroup;
+use crate::toolkit::{CheckDef, Findings, private_routes, skip};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -32,6 +31,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// What the target speaks, as its health check shows it.
@@ -222,11 +223,13 @@ fn run(view: &StageView, out: &mut Findings) {
             Ok(Some(rt)) => rt,
             Ok(None) => {
                 out.add(
-                    Finding::new(
+                    skip(
                         meta,
-                        Status::Skip,
                         &view.stage_arn,
-                        format!("Not applicable: {} integrates with Cloud Map instances directly, with no listener.", rp.label),
+                        format!(
+                            "{} integrates with Cloud Map instances directly, with no listener",
+                            rp.label
+                        ),
                     )
                     .routes([rp.label.clone()]),
                 );

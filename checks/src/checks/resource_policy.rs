@@ -5,11 +5,10 @@
 //! out, so it passes, but its text is what `explain` shows for a 403
 //! "explicit deny".
 
-use crate::catalogue::CheckDef;
-use crate::engine::Findings;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Fetched};
 use crate::policy::{Statement, covers_action, glob_match, parse_policy};
+use crate::toolkit::{CheckDef, Findings, skip};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -25,6 +24,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// The execute-api ARN of `METHOD path` on the stage, with `account` in
@@ -95,11 +96,10 @@ fn describe(s: &Statement) -> String {
 fn run(view: &StageView, out: &mut Findings) {
     let meta = &CHECK.meta;
     if view.api.kind == ApiKind::Http {
-        out.add(Finding::new(
+        out.add(skip(
             meta,
-            Status::Skip,
             &view.stage_arn,
-            "Not applicable: HTTP APIs have no resource policy.",
+            "HTTP APIs have no resource policy",
         ));
         return;
     }

@@ -4,10 +4,9 @@
 //! the closest existing paths are named: a URL missing its `/api` prefix is
 //! answered "Missing Authentication Token", not 404.
 
-use crate::catalogue::CheckDef;
-use crate::engine::Findings;
 use crate::explain::match_route;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::toolkit::{CheckDef, Findings, skip};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -22,16 +21,17 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: Some(missing_stage),
 };
 
 fn run(view: &StageView, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(probe) = view.probe else {
-        out.add(Finding::new(
+        out.add(skip(
             meta,
-            Status::Skip,
             &view.stage_arn,
-            "Not applicable: route-exists judges a URL given to apigw-audit explain --url.",
+            "route-exists judges a URL given to apigw-audit explain --url",
         ));
         return;
     };

@@ -22,13 +22,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding};
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{Judgement, Side, lb_side, link_side, location_side, target_ports, walk};
+use crate::hops::{Side, lb_side, link_side, location_side, target_ports, walk};
 use crate::model::Fetched;
 use crate::net::PortSet;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
+use crate::toolkit::{CheckDef, Findings, Judgement, blocked_finding, skip};
 use crate::view::{Front, Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -45,6 +44,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 #[derive(Default)]
@@ -151,28 +152,29 @@ fn run(view: &StageView, out: &mut Findings) {
     }
 
     for (resource, r) in acc {
+        if r.judgement.is_empty() {
+            let reason =
+                format!("nothing on the path behind {resource} carries security groups to check");
+            let evidence = crate::evidence!({ "flows": [], "ports": r.ports });
+            out.add(
+                skip(meta, &resource, reason)
+                    .evidence(evidence)
+                    .routes(r.routes),
+            );
+            continue;
+        }
         let ports: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
-        let pass = if r.judgement.is_empty() {
-            format!(
-                "Not applicable: nothing on the path behind {resource} carries security groups to check."
-            )
-        } else {
-            format!(
-                "Security groups on the path to {resource} allow TCP {} in both directions where they apply.",
-                if ports.is_empty() {
-                    "(no port)".to_string()
-                } else {
-                    ports.join(", ")
-                }
-            )
-        };
-        let empty = r.judgement.is_empty();
-        let mut f = r
+        let pass = format!(
+            "Security groups on the path to {resource} allow TCP {} in both directions where they apply.",
+            if ports.is_empty() {
+                "(no port)".to_string()
+            } else {
+                ports.join(", ")
+            }
+        );
+        let f = r
             .judgement
             .finding(meta, &resource, pass, json!({ "ports": r.ports }));
-        if empty {
-            f.status = Status::Skip;
-        }
         out.add(f.routes(r.routes));
     }
 }

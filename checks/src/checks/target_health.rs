@@ -7,11 +7,10 @@
 //! requests go to targets known to be failing); some targets not healthy
 //! warns, with the states and reason codes AWS gives.
 
-use crate::catalogue::CheckDef;
-use crate::engine::Findings;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::{DeadEnd, walk};
 use crate::model::{CloudMapService, TargetGroup, TargetHealth};
+use crate::toolkit::{CheckDef, Findings};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -29,6 +28,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 fn run(view: &StageView, out: &mut Findings) {

@@ -11,12 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
-use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::{Judgement, listener_certs, presented_cert, route_tls};
+use crate::finding::{CheckMeta, Severity, Status};
+use crate::hops::{listener_certs, presented_cert, route_tls};
 use crate::model::Listener;
 use crate::tls::matching_name;
+use crate::toolkit::{CheckDef, Findings, Judgement, private_routes, skip};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -32,6 +31,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// Routes of one TLS listener, by (host, where the host comes from).
@@ -42,15 +43,7 @@ struct PerListener<'a> {
 
 pub(crate) fn not_applicable(out: &mut Findings, resource: &str, route: &str, reason: String) {
     let meta = out.meta();
-    out.add(
-        Finding::new(
-            meta,
-            Status::Skip,
-            resource,
-            format!("Not applicable: {reason}."),
-        )
-        .routes([route.to_string()]),
-    );
+    out.add(skip(meta, resource, reason).routes([route.to_string()]));
 }
 
 fn run(view: &StageView, out: &mut Findings) {

@@ -13,12 +13,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::hops::{listener_certs, presented_cert, route_tls};
 use crate::model::Certificate;
 use crate::tls::{ChainVerdict, PrivateVerdict, verify_chain, verify_private};
+use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes};
 use crate::view::StageView;
 
 use super::tls_certificate_hostname::not_applicable;
@@ -36,6 +35,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 /// What a failing route without the setting could do instead.

@@ -5,10 +5,9 @@
 //! `prod` and fail on `beta`: this is the check that catches a variable
 //! naming another environment's link, or none at all.
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, blocked_finding, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::resources as res;
+use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes};
 use crate::view::{Hop, LinkVersion, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -24,6 +23,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 fn run(view: &StageView, out: &mut Findings) {

@@ -6,9 +6,8 @@
 
 use serde_json::json;
 
-use crate::catalogue::CheckDef;
-use crate::engine::{Findings, private_routes};
 use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::toolkit::{CheckDef, Findings, private_routes};
 use crate::view::{AnyLink, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -25,6 +24,8 @@ pub static CHECK: CheckDef = CheckDef {
         aliases: &[],
     },
     run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
 };
 
 fn run(view: &StageView, out: &mut Findings) {
