@@ -62,6 +62,21 @@ mod tests {
         }
     }
 
+    /// Tested here, not in `explain`: `explain` stays below the catalogue
+    /// (a check uses its route matcher), so only the catalogue may name it.
+    #[test]
+    fn every_signature_names_known_checks() {
+        for sig in crate::explain::SIGNATURES {
+            for check in sig.checks {
+                assert!(
+                    find(check).is_some(),
+                    "{} names unknown check {check}",
+                    sig.id
+                );
+            }
+        }
+    }
+
     /// The ids are part of the contract: this list changes only by adding.
     #[test]
     fn catalogue_order_is_the_contracts() {

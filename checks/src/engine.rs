@@ -145,11 +145,11 @@ fn audit_api(
                     let mut sink = Findings::new(def);
                     (def.run)(&view, &mut sink);
                     let mut got = sink.into_vec();
-                    if let Definition::Current(why) = &view.definition {
-                        if !def.judges_definition_itself {
-                            for f in got.iter_mut().filter(|f| !f.routes.is_empty()) {
-                                note_current_definition(f, why);
-                            }
+                    if let Definition::Current(why) = &view.definition
+                        && !def.judges_definition_itself
+                    {
+                        for f in got.iter_mut().filter(|f| !f.routes.is_empty()) {
+                            note_current_definition(f, why);
                         }
                     }
                     findings.extend(got);
