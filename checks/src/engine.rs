@@ -4,7 +4,7 @@
 use crate::catalogue::CHECKS;
 use crate::finding::{Finding, Status};
 use crate::model::{ApiKind, ApiRecord, Failure, Fetched, RegionData, Snapshot};
-use crate::toolkit::{CheckDef, Findings};
+use crate::toolkit::{CheckDef, Findings, StageCtx};
 use crate::view::{Definition, StageView, Want, WantLog, api_arn};
 
 /// Which checks, APIs and stages to run.
@@ -140,10 +140,11 @@ fn audit_api(
             .map(|stage| {
                 let mut view = StageView::new(snapshot, region, api, stage, wants);
                 view.probe = probe.filter(|p| p.api_id == api.id && p.stage == stage.name);
+                let stage_ctx = StageCtx::new(&view);
                 let mut findings = Vec::new();
                 for def in checks {
                     let mut sink = Findings::new(def);
-                    (def.run)(&view, &mut sink);
+                    (def.run)(&stage_ctx, &mut sink);
                     let mut got = sink.into_vec();
                     if let Definition::Current(why) = &view.definition
                         && !def.judges_definition_itself

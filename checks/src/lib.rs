@@ -13,15 +13,17 @@ pub mod engine;
 pub mod explain;
 pub mod export;
 pub mod finding;
-pub mod hops;
 pub mod model;
 pub mod net;
 pub mod policy;
 pub mod redact;
 pub mod resources;
+pub mod sides;
 pub mod tls;
+pub mod tls_path;
 pub mod toolkit;
 pub mod view;
+pub mod walk;
 
 pub use catalogue::{CHECKS, CheckDef};
 pub use engine::{ApiResult, Selection, StageResult, audit};

@@ -8,6 +8,7 @@
 //! nothing above them: the catalogue imports the checks, the engine the
 //! catalogue, and no arrow points back.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use crate::finding::{CheckMeta, Finding, Status, failure_remediation, failure_sentence};
 use crate::model::{ApiRecord, Failure};
 use crate::view::{Blocked, BlockedKind, Probe, RoutePath, StageView};
+use crate::walk::{DeadEnd, Walk, walk};
 
 /// Judges a probe naming a stage the API does not have: the API's region,
 /// the API, the probe and the names of the stages it does have.
@@ -25,7 +27,7 @@ pub type MissingStageFn = fn(&str, &ApiRecord, &Probe, &[String]) -> Finding;
 /// naming it.
 pub struct CheckDef {
     pub meta: CheckMeta,
-    pub run: fn(&StageView, &mut Findings),
+    pub run: fn(&StageCtx, &mut Findings),
     /// Whether the check judges the stage's deployed definition against
     /// the current one itself: the engine then does not note, on its
     /// findings, that they were judged on the current definition.
@@ -47,6 +49,39 @@ impl CheckDef {
     /// Whether `id` names this check, by id or by a former id.
     pub fn is(&self, id: &str) -> bool {
         self.meta.id == id || self.meta.aliases.contains(&id)
+    }
+}
+
+/// What a check sees of one stage: its [`StageView`] (through `Deref`),
+/// and what is derived from the view once per stage, however many checks
+/// use it. It lives here rather than on the view because the walk is built
+/// from the view: the view holding it would make each import the other.
+pub struct StageCtx<'v, 'a> {
+    view: &'v StageView<'a>,
+    walk: OnceCell<Walk<'a>>,
+}
+
+impl<'v, 'a> StageCtx<'v, 'a> {
+    pub fn new(view: &'v StageView<'a>) -> Self {
+        StageCtx {
+            view,
+            walk: OnceCell::new(),
+        }
+    }
+
+    /// The stage's topology walk, made by the first check that asks. Its
+    /// lookups are recorded in the view's want log then, once: the log is
+    /// a set, so planning sees the same wants as when each check walked.
+    pub fn walk(&self) -> &Walk<'a> {
+        self.walk.get_or_init(|| walk(self.view))
+    }
+}
+
+impl<'a> std::ops::Deref for StageCtx<'_, 'a> {
+    type Target = StageView<'a>;
+
+    fn deref(&self) -> &StageView<'a> {
+        self.view
     }
 }
 
@@ -91,6 +126,41 @@ impl Findings {
     pub fn blocked<S: AsRef<str>>(&mut self, b: &Blocked, routes: &[S]) {
         let f = blocked_finding(&self.def.meta, b);
         self.add(f.routes(routes.iter().map(|r| r.as_ref().to_string())));
+    }
+
+    /// The stage's walk, after reporting, as this check's findings, why
+    /// there is nothing to walk or where routes stopped on the way.
+    pub fn walked<'w, 'a>(&mut self, stage: &'w StageCtx<'_, 'a>) -> &'w Walk<'a> {
+        let w = stage.walk();
+        if private_routes(stage, self).is_some() {
+            for s in &w.stopped {
+                self.blocked(&s.blocked, &s.routes);
+            }
+        }
+        w
+    }
+
+    /// Reports the walk's dead ends as not applicable: `target-health`
+    /// judges them, the checks behind a target group cannot.
+    pub fn skip_dead_ends(&mut self, w: &Walk) {
+        for d in &w.dead_ends {
+            let (resource, route, reason) = match d {
+                DeadEnd::NoForward { listener, route } => (
+                    listener.arn.as_str(),
+                    route,
+                    format!(
+                        "listener {} forwards to no target group (see target-health)",
+                        listener.arn
+                    ),
+                ),
+                DeadEnd::MissingGroup { arn, route } => (
+                    *arn,
+                    route,
+                    format!("target group {arn} does not exist (see target-health)"),
+                ),
+            };
+            self.add(skip(self.meta(), resource, reason).routes([route.clone()]));
+        }
     }
 
     pub fn into_vec(self) -> Vec<Finding> {

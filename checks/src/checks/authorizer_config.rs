@@ -17,7 +17,7 @@ use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Authorizer};
 use crate::policy::{covers_action, glob_match, parse_policy};
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, blocked_finding, skip};
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want, partition, substitute_stage_variables};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -82,7 +82,7 @@ pub fn describe_sources(sources: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let routes = match view.all_routes() {
         Ok(r) => r,

@@ -7,7 +7,7 @@
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::DomainName;
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, blocked_finding, skip};
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -53,7 +53,7 @@ fn api_hosts(view: &StageView, domains: &[DomainName]) -> Vec<(String, Option<St
     out
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let dists = view.listing(
         &view.region.distributions,

@@ -11,8 +11,8 @@ use serde_json::json;
 use crate::export::differing_fields;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Fetched, Route};
-use crate::toolkit::{CheckDef, Findings, blocked_finding};
-use crate::view::{Blocked, BlockedKind, StageView, not_collected};
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding};
+use crate::view::{Blocked, BlockedKind, not_collected};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -31,7 +31,7 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: None,
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let stage = &view.stage.name;
     let deployed = match view.api.deployed_routes.get(stage) {

@@ -8,10 +8,9 @@
 //! still read AVAILABLE.
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::privatelink_nlb;
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes};
-use crate::view::StageView;
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
+use crate::walk::privatelink_nlb;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -30,7 +29,7 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: None,
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;

@@ -7,7 +7,7 @@
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Fetched, Stage};
-use crate::toolkit::{CheckDef, Findings};
+use crate::toolkit::{CheckDef, Findings, StageCtx};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -52,7 +52,7 @@ pub fn effective_level<'a>(stage: &'a Stage, method: &str, path: &str) -> &'a st
         .unwrap_or("OFF")
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let stage = view.stage;
     if view.api.kind == ApiKind::Http {

@@ -13,10 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::walk;
 use crate::model::{Listener, LoadBalancer};
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, Judgement};
+use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx};
 use crate::view::{Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -74,10 +73,10 @@ fn alb_idle(view: &StageView, alb: &LoadBalancer) -> Hop<(i64, &'static str)> {
     })
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let w = walk(view, out);
-    w.skip_dead_ends(out);
+    let w = out.walked(view);
+    out.skip_dead_ends(w);
     // Listener ARN -> (judgement, routes).
     let mut acc: BTreeMap<String, (Judgement, BTreeSet<String>, String)> = BTreeMap::new();
     for hop in &w.target_groups {

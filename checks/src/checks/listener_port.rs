@@ -11,10 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::walk;
 use crate::model::LoadBalancer;
-use crate::toolkit::{CheckDef, Findings, private_routes, skip};
-use crate::view::{ListenerSel, RouteTarget, StageView};
+use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
+use crate::view::{ListenerSel, RouteTarget};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -47,7 +46,7 @@ fn sel_key(sel: &ListenerSel) -> String {
     }
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;
@@ -116,7 +115,9 @@ fn run(view: &StageView, out: &mut Findings) {
     }
 
     // An NLB forwarding to an ALB needs the ALB to listen on that port.
-    let w = walk(view, &mut Findings::new(&CHECK));
+    // Where the walk stops is reported above, route by route, by this
+    // check's own lookups; only the target groups it reaches matter here.
+    let w = view.walk();
     for hop in &w.target_groups {
         if hop.tg.target_type.as_deref() != Some("alb") {
             continue;

@@ -5,8 +5,8 @@
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes, skip};
-use crate::view::{Front, RouteTarget, StageView};
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes, skip};
+use crate::view::{Front, RouteTarget};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -26,7 +26,7 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: None,
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;

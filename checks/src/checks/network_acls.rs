@@ -14,11 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{Side, Zone, lb_side, link_side, location_side, target_ports, walk};
 use crate::model::{LoadBalancer, NetworkAcl, TargetGroup};
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
-use crate::toolkit::{CheckDef, Findings, Judgement, blocked_finding};
+use crate::sides::{Side, Zone, lb_side, link_side, location_side, target_ports};
+use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding};
 use crate::view::{Front, Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -63,9 +63,9 @@ struct PerAcl {
     subnets: BTreeSet<String>,
 }
 
-fn run(view: &StageView, out: &mut Findings) {
-    let w = walk(view, out);
-    w.skip_dead_ends(out);
+fn run(view: &StageCtx, out: &mut Findings) {
+    let w = out.walked(view);
+    out.skip_dead_ends(w);
     let mut acls: BTreeMap<String, PerAcl> = BTreeMap::new();
     let mut judge_all = |flows: Vec<Flow>, routes: &BTreeSet<String>, out: &mut Findings| {
         let routes: Vec<String> = routes.iter().cloned().collect();

@@ -13,12 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::privatelink_nlb;
 use crate::model::LoadBalancer;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
 use crate::net::{AddrSet, PortSet};
-use crate::toolkit::{CheckDef, Findings, private_routes, skip};
-use crate::view::StageView;
+use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
+use crate::walk::privatelink_nlb;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -38,7 +37,7 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: None,
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;

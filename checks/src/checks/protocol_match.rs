@@ -12,10 +12,9 @@
 use std::collections::BTreeMap;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::route_tls;
 use crate::model::TargetGroup;
-use crate::toolkit::{CheckDef, Findings, private_routes, skip};
-use crate::view::StageView;
+use crate::tls_path::route_tls;
+use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -211,7 +210,7 @@ pub fn table_markdown() -> String {
     s
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;

@@ -8,7 +8,7 @@
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Fetched};
 use crate::policy::{Statement, covers_action, glob_match, parse_policy};
-use crate::toolkit::{CheckDef, Findings, skip};
+use crate::toolkit::{CheckDef, Findings, StageCtx, skip};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -93,7 +93,7 @@ fn describe(s: &Statement) -> String {
     )
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     if view.api.kind == ApiKind::Http {
         out.add(skip(

@@ -6,8 +6,7 @@
 
 use crate::explain::match_route;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::toolkit::{CheckDef, Findings, skip};
-use crate::view::StageView;
+use crate::toolkit::{CheckDef, Findings, StageCtx, skip};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -25,7 +24,7 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: Some(missing_stage),
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(probe) = view.probe else {
         out.add(skip(

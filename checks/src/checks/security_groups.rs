@@ -23,11 +23,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{Side, lb_side, link_side, location_side, target_ports, walk};
 use crate::model::Fetched;
 use crate::net::PortSet;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
-use crate::toolkit::{CheckDef, Findings, Judgement, blocked_finding, skip};
+use crate::sides::{Side, lb_side, link_side, location_side, target_ports};
+use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
 use crate::view::{Front, Hop, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -55,10 +55,10 @@ struct PerResource {
     ports: BTreeSet<u16>,
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let w = walk(view, out);
-    w.skip_dead_ends(out);
+    let w = out.walked(view);
+    out.skip_dead_ends(w);
     let mut acc: BTreeMap<String, PerResource> = BTreeMap::new();
 
     // VPC link v2 -> load balancer.

@@ -8,10 +8,9 @@
 //! warns, with the states and reason codes AWS gives.
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::{DeadEnd, walk};
 use crate::model::{CloudMapService, TargetGroup, TargetHealth};
-use crate::toolkit::{CheckDef, Findings};
-use crate::view::StageView;
+use crate::toolkit::{CheckDef, Findings, StageCtx};
+use crate::walk::DeadEnd;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -32,9 +31,9 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: None,
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let w = walk(view, out);
+    let w = out.walked(view);
     for dead in &w.dead_ends {
         let f = match dead {
             DeadEnd::NoForward { listener, route } => Finding::new(

@@ -12,11 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::hops::{listener_certs, presented_cert, route_tls};
 use crate::model::Listener;
 use crate::tls::matching_name;
-use crate::toolkit::{CheckDef, Findings, Judgement, private_routes, skip};
-use crate::view::StageView;
+use crate::tls_path::{listener_certs, presented_cert, route_tls};
+use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, private_routes, skip};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -46,7 +45,7 @@ pub(crate) fn not_applicable(out: &mut Findings, resource: &str, route: &str, re
     out.add(skip(meta, resource, reason).routes([route.to_string()]));
 }
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;

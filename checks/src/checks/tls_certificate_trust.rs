@@ -14,10 +14,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::hops::{listener_certs, presented_cert, route_tls};
 use crate::model::Certificate;
 use crate::tls::{ChainVerdict, PrivateVerdict, verify_chain, verify_private};
-use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes};
+use crate::tls_path::{listener_certs, presented_cert, route_tls};
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
 use crate::view::StageView;
 
 use super::tls_certificate_hostname::not_applicable;
@@ -42,7 +42,7 @@ pub static CHECK: CheckDef = CheckDef {
 /// What a failing route without the setting could do instead.
 const SKIP_HINT: &str = "a REST integration can accept it only with insecureSkipVerification and a chain ending in a root CA certificate";
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let Some(routes) = private_routes(view, out) else {
         return;
     };

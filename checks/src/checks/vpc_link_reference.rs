@@ -7,8 +7,8 @@
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, blocked_finding, private_routes};
-use crate::view::{Hop, LinkVersion, StageView};
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
+use crate::view::{Hop, LinkVersion};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -27,7 +27,7 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: None,
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;

@@ -7,8 +7,8 @@
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::toolkit::{CheckDef, Findings, private_routes};
-use crate::view::{AnyLink, StageView};
+use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes};
+use crate::view::AnyLink;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -28,7 +28,7 @@ pub static CHECK: CheckDef = CheckDef {
     on_missing_stage: None,
 };
 
-fn run(view: &StageView, out: &mut Findings) {
+fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;

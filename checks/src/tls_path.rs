@@ -1,0 +1,183 @@
+//! What API Gateway's TLS client meets on a route: the scheme it speaks,
+//! the name it verifies, the listener where TLS ends and the certificate
+//! presented there. Certificate logic itself (names, chains, trust) is in
+//! [`crate::tls`]; this module finds which certificate a route meets.
+
+use crate::model::{Listener, LoadBalancer};
+use crate::resources as res;
+use crate::view::{Blocked, BlockedKind, Hop, RouteTarget, StageView};
+
+/// What API Gateway's TLS client meets on one route: the scheme it speaks,
+/// the host it verifies, and the listener where TLS ends.
+pub struct RouteTls<'a> {
+    /// `http` or `https`. HTTP APIs speak what the listener speaks.
+    pub scheme: String,
+    /// The name verified, and where it comes from ("the URI host",
+    /// "serverNameToVerify"); `None` when no name is verified.
+    pub host: Option<(String, &'static str)>,
+    pub lb: &'a LoadBalancer,
+    pub listener: &'a Listener,
+    /// The listener that terminates TLS: the first one when it speaks TLS
+    /// or HTTPS, or the ALB listener behind an NLB's TCP listener.
+    pub tls_end: Option<(&'a LoadBalancer, &'a Listener)>,
+    pub skip_verification: bool,
+}
+
+pub fn is_tls(protocol: Option<&str>) -> bool {
+    matches!(protocol, Some("TLS") | Some("HTTPS"))
+}
+
+/// The TLS view of a route that reaches a load balancer.
+pub fn route_tls<'a>(
+    view: &StageView<'a>,
+    rp: &crate::view::RoutePath,
+) -> Hop<Option<RouteTls<'a>>> {
+    let RouteTarget::Lb(t) = view.route_target(rp)? else {
+        return Ok(None);
+    };
+    let lb = view.load_balancer(&t.lb_arn)?;
+    let listener = view.select_listener(lb, &t.listener)?;
+    let tls = rp.integration.tls_config.as_ref();
+    let server_name = tls
+        .and_then(|t| t.server_name_to_verify.clone())
+        .filter(|s| !s.is_empty());
+    let skip_verification = tls
+        .and_then(|t| t.insecure_skip_verification)
+        .unwrap_or(false);
+    let mut tls_end = if is_tls(listener.protocol.as_deref()) {
+        Some((lb, listener))
+    } else {
+        None
+    };
+    if tls_end.is_none() && listener.protocol.as_deref() == Some("TCP") {
+        // An NLB passing TCP to an ALB: TLS ends at the ALB's listener.
+        for arn in view.forward_target_groups(lb, listener)? {
+            let tg = view.target_group(arn)?;
+            if tg.target_type.as_deref() != Some("alb") {
+                continue;
+            }
+            if let Some(target) = view.target_health(tg)?.first()
+                && let Some(port) = target.port.or(tg.port)
+            {
+                let alb = view.load_balancer(&target.target_id)?;
+                let l = view.select_listener(alb, &crate::view::ListenerSel::Port(port))?;
+                if is_tls(l.protocol.as_deref()) {
+                    tls_end = Some((alb, l));
+                }
+            }
+            break;
+        }
+    }
+    let (scheme, host) = match rp.endpoint() {
+        Some(e) => (
+            e.scheme.clone(),
+            Some(match server_name {
+                Some(n) => (n, "serverNameToVerify"),
+                None => (e.host.clone(), "the integration URI's host"),
+            }),
+        ),
+        None => (
+            if tls_end.is_some() {
+                "https".to_string()
+            } else {
+                "http".to_string()
+            },
+            server_name.map(|n| (n, "serverNameToVerify")),
+        ),
+    };
+    Ok(Some(RouteTls {
+        scheme,
+        host,
+        lb,
+        listener,
+        tls_end,
+        skip_verification,
+    }))
+}
+
+/// A certificate a listener can present.
+pub struct ListenerCert<'a> {
+    pub arn: String,
+    pub is_default: bool,
+    pub cert: Hop<&'a crate::model::Certificate>,
+}
+
+/// Every certificate a TLS listener can present (the default first, then
+/// SNI certificates), each looked up in ACM.
+pub fn listener_certs<'a>(
+    view: &StageView<'a>,
+    listener: &'a Listener,
+) -> Hop<Vec<ListenerCert<'a>>> {
+    let listed = view.get::<res::ListenerCertificates>(
+        &listener.arn,
+        &listener.arn,
+        &format!("the certificates of listener {}", listener.arn),
+    )?;
+    let mut arns: Vec<(String, bool)> = match listed {
+        Some(list) => list.iter().map(|c| (c.arn.clone(), c.is_default)).collect(),
+        None => listener
+            .certificate_arns
+            .iter()
+            .map(|a| (a.clone(), true))
+            .collect(),
+    };
+    if !arns.iter().any(|(_, d)| *d)
+        && let Some(first) = listener.certificate_arns.first()
+    {
+        arns.push((first.clone(), true));
+    }
+    arns.sort_by_key(|(_, d)| !d);
+    arns.dedup_by(|a, b| a.0 == b.0);
+    Ok(arns
+        .into_iter()
+        .map(|(arn, is_default)| {
+            let cert = if arn.contains(":iam::") {
+                Err(Blocked {
+                    resource: arn.clone(),
+                    kind: BlockedKind::Error {
+                        what: format!("IAM server certificate {arn}"),
+                        failure: Box::new(crate::view::not_collected("iam:GetServerCertificate")),
+                    },
+                })
+            } else {
+                view.get::<res::Certificate>(&arn, &arn, &format!("certificate {arn}"))
+                    .and_then(|c| match c {
+                        Some(c) => Ok(c),
+                        None => crate::view::skip(
+                            &arn,
+                            format!("certificate {arn} does not exist in ACM"),
+                        ),
+                    })
+            };
+            ListenerCert {
+                arn,
+                is_default,
+                cert,
+            }
+        })
+        .collect())
+}
+
+/// The certificate a listener presents for `host`: one whose names cover
+/// it (SNI), else the default. Every certificate must be readable to
+/// decide: one that is not might be the one that covers the host.
+pub fn presented_cert<'a, 'c>(
+    certs: &'c [ListenerCert<'a>],
+    host: Option<&str>,
+) -> Hop<Option<&'c ListenerCert<'a>>> {
+    for c in certs {
+        if let Err(b) = &c.cert {
+            return Err(b.clone());
+        }
+    }
+    if let Some(h) = host
+        && let Some(m) = certs.iter().find(|c| {
+            c.cert
+                .as_ref()
+                .is_ok_and(|cert| crate::tls::matching_name(&cert.names(), h).is_some())
+        })
+    {
+        return Ok(Some(m));
+    }
+    Ok(certs.iter().find(|c| c.is_default).or(certs.first()))
+}
