@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{ApiKind, Authorizer};
-use crate::policy::{covers_action, glob_match, parse_policy};
+use crate::model::{ApiKind, Authorizer, Route};
+use crate::policy::{Statement, covers_action, glob_match, parse_policy};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want, partition, substitute_stage_variables};
@@ -82,6 +82,25 @@ pub fn describe_sources(sources: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Each authorizer the routes use (by id, or by name where an export gave
+/// only that), with the routes using it.
+fn used_authorizers(routes: &[Route]) -> BTreeMap<(Option<&str>, Option<&str>), BTreeSet<String>> {
+    let mut used: BTreeMap<(Option<&str>, Option<&str>), BTreeSet<String>> = BTreeMap::new();
+    for r in routes {
+        let custom = r.authorization_type.as_deref().is_some_and(|t| {
+            matches!(
+                t.to_ascii_uppercase().as_str(),
+                "CUSTOM" | "COGNITO_USER_POOLS" | "JWT"
+            )
+        });
+        let key = (r.authorizer_id.as_deref(), r.authorizer_name.as_deref());
+        if custom && (key.0.is_some() || key.1.is_some()) {
+            used.entry(key).or_default().insert(r.label());
+        }
+    }
+    used
+}
+
 fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let routes = match view.all_routes() {
@@ -96,21 +115,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
             return;
         }
     };
-    // Authorizer (by id, or by name where an export gave only that) ->
-    // routes using it.
-    let mut used: BTreeMap<(Option<&str>, Option<&str>), BTreeSet<String>> = BTreeMap::new();
-    for r in routes {
-        let custom = r.authorization_type.as_deref().is_some_and(|t| {
-            matches!(
-                t.to_ascii_uppercase().as_str(),
-                "CUSTOM" | "COGNITO_USER_POOLS" | "JWT"
-            )
-        });
-        let key = (r.authorizer_id.as_deref(), r.authorizer_name.as_deref());
-        if custom && (key.0.is_some() || key.1.is_some()) {
-            used.entry(key).or_default().insert(r.label());
-        }
-    }
+    let used = used_authorizers(routes);
     if used.is_empty() {
         out.add(skip(
             meta,
@@ -199,33 +204,9 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         )
         .evidence(evidence);
     }
-    let uri = match a
-        .authorizer_uri
-        .as_deref()
-        .map(|u| substitute_stage_variables(u, view.stage))
-    {
-        Some(Ok(u)) => u,
-        Some(Err(why)) => {
-            return Finding::new(meta, Status::Fail, arn, format!("Authorizer {name}'s function cannot be resolved: {why}; it needs an existing function.")).evidence(evidence);
-        }
-        None => {
-            return Finding::new(
-                meta,
-                Status::Fail,
-                arn,
-                format!("Lambda authorizer {name} names no function; it needs the ARN of one."),
-            )
-            .evidence(evidence);
-        }
-    };
-    let Some(function) = function_arn(&uri).map(str::to_string) else {
-        return Finding::new(
-            meta,
-            Status::Fail,
-            arn,
-            format!("Authorizer {name}'s URI `{uri}` names no Lambda function; it needs arn:...:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations."),
-        )
-        .evidence(evidence);
+    let function = match lambda_function(view, a, arn, name, &evidence) {
+        Ok(f) => f,
+        Err(f) => return *f,
     };
     evidence["function"] = json!(function);
     if let Some(role) = &a.credentials {
@@ -253,6 +234,84 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         }
         Ok(Some(f)) => f,
     };
+    let said = Said {
+        arn,
+        name,
+        sends_text: &sends_text,
+        function: &function,
+    };
+    judge_invoke_policy(view, a, &said, func.policy.as_deref(), evidence)
+}
+
+/// How an authorizer's finding names it, the function it invokes and what
+/// callers must send.
+struct Said<'s> {
+    arn: &'s str,
+    name: &'s str,
+    sends_text: &'s str,
+    function: &'s str,
+}
+
+/// The Lambda function a TOKEN or REQUEST authorizer invokes, or the
+/// `fail` saying why its URI names none.
+fn lambda_function(
+    view: &StageView,
+    a: &Authorizer,
+    arn: &str,
+    name: &str,
+    evidence: &Value,
+) -> Result<String, Box<Finding>> {
+    let meta = &CHECK.meta;
+    let evidence = || evidence.clone();
+    let uri = match a
+        .authorizer_uri
+        .as_deref()
+        .map(|u| substitute_stage_variables(u, view.stage))
+    {
+        Some(Ok(u)) => u,
+        Some(Err(why)) => {
+            return Err(Box::new(Finding::new(meta, Status::Fail, arn, format!("Authorizer {name}'s function cannot be resolved: {why}; it needs an existing function.")).evidence(evidence())));
+        }
+        None => {
+            return Err(Box::new(
+                Finding::new(
+                    meta,
+                    Status::Fail,
+                    arn,
+                    format!("Lambda authorizer {name} names no function; it needs the ARN of one."),
+                )
+                .evidence(evidence()),
+            ));
+        }
+    };
+    function_arn(&uri).map(str::to_string).ok_or_else(|| {
+        Box::new(Finding::new(
+            meta,
+            Status::Fail,
+            arn,
+            format!("Authorizer {name}'s URI `{uri}` names no Lambda function; it needs arn:...:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations."),
+        )
+        .evidence(evidence()))
+    })
+}
+
+/// Whether the function's resource-based policy lets API Gateway invoke
+/// it for this authorizer: a Deny covering it fails, an Allow passes, an
+/// Allow under a condition not evaluable here warns.
+fn judge_invoke_policy(
+    view: &StageView,
+    a: &Authorizer,
+    said: &Said,
+    policy: Option<&str>,
+    mut evidence: Value,
+) -> Finding {
+    let meta = &CHECK.meta;
+    let Said {
+        arn,
+        name,
+        function,
+        ..
+    } = *said;
     let caller = Caller {
         partition: view.partition(),
         region: &view.region.region,
@@ -262,8 +321,8 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
     };
     let source = caller.source_arn(caller.account.unwrap_or("ACCOUNT"));
     evidence["source_arn_needed"] = json!(source);
-    evidence["policy"] = json!(func.policy);
-    let Some(policy) = &func.policy else {
+    evidence["policy"] = json!(policy);
+    let Some(policy) = policy else {
         return Finding::new(
             meta,
             Status::Fail,
@@ -278,36 +337,30 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
             return Finding::new(meta, Status::Error, arn, format!("The policy of {function} could not be read ({why}), so this check cannot decide.")).evidence(evidence);
         }
     };
-    let (mut allow, mut unsure, mut deny) = (None, None, None);
-    let mut needs_account: Option<String> = None;
-    for st in &stmts {
-        let applies = st.principals.iter().any(|p| {
-            matches!(
-                p.as_str(),
-                "*" | "AWS:*" | "Service:apigateway.amazonaws.com"
-            )
-        }) && covers_action(&st.actions, "lambda:InvokeFunction");
-        if !applies {
-            continue;
-        }
-        let label = st.sid.clone().unwrap_or_else(|| "(no Sid)".to_string());
-        match (
-            st.effect.as_str(),
-            condition_covers(st.condition.as_ref(), &caller),
-        ) {
-            ("Deny", Cover::Yes) => deny = Some(label),
-            ("Allow", Cover::Yes) => allow = Some(label),
-            ("Allow", Cover::NeedsAccount) => {
-                needs_account = Some(label.clone());
-                unsure = Some((
-                    label,
-                    "it depends on the account, which is unknown".to_string(),
-                ));
-            }
-            ("Allow", Cover::Unsure(why)) => unsure = Some((label, why)),
-            _ => {}
-        }
-    }
+    invoke_verdict(view, said, &source, scan(&stmts, &caller), evidence)
+}
+
+/// The finding for what the function's policy says about this caller.
+fn invoke_verdict(
+    view: &StageView,
+    said: &Said,
+    source: &str,
+    scan: Scan,
+    evidence: Value,
+) -> Finding {
+    let meta = &CHECK.meta;
+    let Said {
+        arn,
+        name,
+        sends_text,
+        function,
+    } = *said;
+    let Scan {
+        allow,
+        unsure,
+        deny,
+        needs_account,
+    } = scan;
     if let Some(sid) = deny {
         return Finding::new(
             meta,
@@ -351,6 +404,54 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
             format!("Lambda authorizer {name} invokes {function}, whose policy has no statement letting apigateway.amazonaws.com invoke it from {source}, so requests get 500 instead of 401; it needs that permission."),
         )
         .evidence(evidence),
+    }
+}
+
+/// What the statements granting or denying API Gateway lambda:InvokeFunction
+/// say about this caller (the last statement of each kind is named).
+struct Scan {
+    allow: Option<String>,
+    unsure: Option<(String, String)>,
+    deny: Option<String>,
+    needs_account: Option<String>,
+}
+
+fn scan(stmts: &[Statement], caller: &Caller) -> Scan {
+    let (mut allow, mut unsure, mut deny) = (None, None, None);
+    let mut needs_account: Option<String> = None;
+    for st in stmts {
+        let applies = st.principals.iter().any(|p| {
+            matches!(
+                p.as_str(),
+                "*" | "AWS:*" | "Service:apigateway.amazonaws.com"
+            )
+        }) && covers_action(&st.actions, "lambda:InvokeFunction");
+        if !applies {
+            continue;
+        }
+        let label = st.sid.clone().unwrap_or_else(|| "(no Sid)".to_string());
+        match (
+            st.effect.as_str(),
+            condition_covers(st.condition.as_ref(), caller),
+        ) {
+            ("Deny", Cover::Yes) => deny = Some(label),
+            ("Allow", Cover::Yes) => allow = Some(label),
+            ("Allow", Cover::NeedsAccount) => {
+                needs_account = Some(label.clone());
+                unsure = Some((
+                    label,
+                    "it depends on the account, which is unknown".to_string(),
+                ));
+            }
+            ("Allow", Cover::Unsure(why)) => unsure = Some((label, why)),
+            _ => {}
+        }
+    }
+    Scan {
+        allow,
+        unsure,
+        deny,
+        needs_account,
     }
 }
 

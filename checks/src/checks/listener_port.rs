@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::LoadBalancer;
+use crate::model::{Listener, LoadBalancer};
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
-use crate::view::{ListenerSel, RouteTarget};
+use crate::view::{ListenerSel, RoutePath, RouteTarget, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -47,10 +47,24 @@ fn sel_key(sel: &ListenerSel) -> String {
 }
 
 fn run(view: &StageCtx, out: &mut Findings) {
-    let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;
     };
+    let mut needs = route_needs(view, routes, out);
+    alb_needs(view, &mut needs, out);
+    for need in needs.values() {
+        judge(view, need, out);
+    }
+}
+
+/// What each load balancer must listen on for the routes that name it
+/// (grouped by load balancer so each gets one finding).
+fn route_needs<'a>(
+    view: &StageCtx<'_, 'a>,
+    routes: &[RoutePath<'a>],
+    out: &mut Findings,
+) -> BTreeMap<String, Need<'a>> {
+    let meta = &CHECK.meta;
     let mut needs: BTreeMap<String, Need> = BTreeMap::new();
     for rp in routes {
         let target = match view.route_target(rp) {
@@ -113,10 +127,19 @@ fn run(view: &StageCtx, out: &mut Findings) {
             .1
             .insert(rp.label.clone());
     }
+    needs
+}
 
-    // An NLB forwarding to an ALB needs the ALB to listen on that port.
-    // Where the walk stops is reported above, route by route, by this
-    // check's own lookups; only the target groups it reaches matter here.
+/// An NLB forwarding to an ALB needs the ALB to listen on the port the
+/// NLB's target group sends to.
+fn alb_needs<'a>(
+    view: &StageCtx<'_, 'a>,
+    needs: &mut BTreeMap<String, Need<'a>>,
+    out: &mut Findings,
+) {
+    // Where the walk stops is reported by `route_needs`, route by route,
+    // through this check's own lookups; only the target groups it reaches
+    // matter here.
     let w = view.walk();
     for hop in &w.target_groups {
         if hop.tg.target_type.as_deref() != Some("alb") {
@@ -164,105 +187,122 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 .extend(hop.routes.iter().cloned());
         }
     }
+}
 
-    for need in needs.values() {
-        let lb = need.lb;
-        let all_routes: Vec<String> = need
-            .wanted
-            .values()
-            .flat_map(|(_, r, _)| r.iter().cloned())
-            .collect();
-        let listeners = match view.listeners(lb) {
-            Ok(l) => l,
-            Err(b) => {
-                out.blocked(&b, &all_routes);
-                continue;
-            }
-        };
-        let listening: Vec<String> = listeners
-            .iter()
-            .map(|l| {
-                format!(
-                    "{} {}",
-                    l.protocol.as_deref().unwrap_or("?"),
-                    l.port.map_or_else(|| "?".to_string(), |p| p.to_string())
-                )
-            })
-            .collect();
-        let missing: Vec<&(ListenerSel, BTreeSet<String>, String)> = need
-            .wanted
-            .values()
-            .filter(|(sel, _, _)| match sel {
-                ListenerSel::Port(p) => !listeners.iter().any(|l| l.port == Some(*p)),
-                ListenerSel::Arn(a) => !listeners.iter().any(|l| &l.arn == a),
-            })
-            .collect();
-        let evidence = crate::evidence!({
-            "load_balancer_arn": lb.arn,
-            "listeners": listeners.iter().map(|l| json!({"arn": l.arn, "port": l.port, "protocol": l.protocol})).collect::<Vec<_>>(),
-            "needed": need.wanted.values().map(|(sel, r, asked)| match sel {
-                ListenerSel::Port(p) => json!({"port": p, "routes": r, "asked_by": asked}),
-                ListenerSel::Arn(a) => json!({"listener_arn": a, "routes": r}),
-            }).collect::<Vec<_>>(),
-        });
-        let found = if listening.is_empty() {
-            "no listener at all".to_string()
-        } else {
-            format!("listeners on {}", listening.join(", "))
-        };
-        if missing.is_empty() {
-            let what: Vec<String> = need
-                .wanted
-                .values()
-                .map(|(sel, _, _)| match sel {
-                    ListenerSel::Port(p) => format!("port {p}"),
-                    ListenerSel::Arn(a) => format!("listener {a}"),
-                })
-                .collect();
-            out.add(
-                Finding::new(
-                    meta,
-                    Status::Pass,
-                    &lb.arn,
-                    format!(
-                        "Load balancer {} has {} as the integrations need.",
-                        lb.arn,
-                        what.join(", ")
-                    ),
-                )
-                .routes(all_routes)
-                .evidence(evidence),
-            );
-            continue;
+/// One load balancer's finding: `pass` when it listens on everything its
+/// routes need, else `fail` naming the first listener missing.
+fn judge(view: &StageView, need: &Need, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let lb = need.lb;
+    let all_routes: Vec<String> = need
+        .wanted
+        .values()
+        .flat_map(|(_, r, _)| r.iter().cloned())
+        .collect();
+    let listeners = match view.listeners(lb) {
+        Ok(l) => l,
+        Err(b) => {
+            out.blocked(&b, &all_routes);
+            return;
         }
-        let failing: Vec<String> = missing
-            .iter()
-            .flat_map(|(_, r, _)| r.iter().cloned())
-            .collect();
-        let (sel, _, asked) = missing[0];
-        let message = match sel {
-            ListenerSel::Port(p) => format!(
-                "Load balancer {} has {found}, but {asked} connects to port {p}; it needs a listener on port {p}.",
-                lb.arn
-            ),
-            ListenerSel::Arn(a) => format!(
-                "The integration names listener {a}, which load balancer {} does not have ({found}); it needs an existing listener ARN.",
-                lb.arn
-            ),
-        };
-        let message = if missing.len() > 1 {
+    };
+    let listening: Vec<String> = listeners
+        .iter()
+        .map(|l| {
             format!(
-                "{} ({} more missing, see the evidence).",
-                message.trim_end_matches('.'),
-                missing.len() - 1
+                "{} {}",
+                l.protocol.as_deref().unwrap_or("?"),
+                l.port.map_or_else(|| "?".to_string(), |p| p.to_string())
             )
-        } else {
-            message
-        };
+        })
+        .collect();
+    let missing: Vec<&(ListenerSel, BTreeSet<String>, String)> = need
+        .wanted
+        .values()
+        .filter(|(sel, _, _)| match sel {
+            ListenerSel::Port(p) => !listeners.iter().any(|l| l.port == Some(*p)),
+            ListenerSel::Arn(a) => !listeners.iter().any(|l| &l.arn == a),
+        })
+        .collect();
+    let evidence = evidence(lb, listeners, need);
+    let found = if listening.is_empty() {
+        "no listener at all".to_string()
+    } else {
+        format!("listeners on {}", listening.join(", "))
+    };
+    if missing.is_empty() {
+        let what: Vec<String> = need
+            .wanted
+            .values()
+            .map(|(sel, _, _)| match sel {
+                ListenerSel::Port(p) => format!("port {p}"),
+                ListenerSel::Arn(a) => format!("listener {a}"),
+            })
+            .collect();
         out.add(
-            Finding::new(meta, Status::Fail, &lb.arn, message)
-                .routes(failing)
-                .evidence(evidence),
+            Finding::new(
+                meta,
+                Status::Pass,
+                &lb.arn,
+                format!(
+                    "Load balancer {} has {} as the integrations need.",
+                    lb.arn,
+                    what.join(", ")
+                ),
+            )
+            .routes(all_routes)
+            .evidence(evidence),
         );
+        return;
+    }
+    let failing: Vec<String> = missing
+        .iter()
+        .flat_map(|(_, r, _)| r.iter().cloned())
+        .collect();
+    let message = missing_message(lb, &found, &missing);
+    out.add(
+        Finding::new(meta, Status::Fail, &lb.arn, message)
+            .routes(failing)
+            .evidence(evidence),
+    );
+}
+
+/// What the load balancer listens on, and what each route needs of it.
+fn evidence(lb: &LoadBalancer, listeners: &[Listener], need: &Need) -> serde_json::Value {
+    crate::evidence!({
+        "load_balancer_arn": lb.arn,
+        "listeners": listeners.iter().map(|l| json!({"arn": l.arn, "port": l.port, "protocol": l.protocol})).collect::<Vec<_>>(),
+        "needed": need.wanted.values().map(|(sel, r, asked)| match sel {
+            ListenerSel::Port(p) => json!({"port": p, "routes": r, "asked_by": asked}),
+            ListenerSel::Arn(a) => json!({"listener_arn": a, "routes": r}),
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// Names the first missing listener, and counts the others.
+fn missing_message(
+    lb: &LoadBalancer,
+    found: &str,
+    missing: &[&(ListenerSel, BTreeSet<String>, String)],
+) -> String {
+    let (sel, _, asked) = missing[0];
+    let message = match sel {
+        ListenerSel::Port(p) => format!(
+            "Load balancer {} has {found}, but {asked} connects to port {p}; it needs a listener on port {p}.",
+            lb.arn
+        ),
+        ListenerSel::Arn(a) => format!(
+            "The integration names listener {a}, which load balancer {} does not have ({found}); it needs an existing listener ARN.",
+            lb.arn
+        ),
+    };
+    if missing.len() > 1 {
+        format!(
+            "{} ({} more missing, see the evidence).",
+            message.trim_end_matches('.'),
+            missing.len() - 1
+        )
+    } else {
+        message
     }
 }

@@ -120,28 +120,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
         .iter()
         .any(|t| t.eq_ignore_ascii_case("PRIVATE"));
     let Some(text) = info.policy.as_deref().filter(|p| !p.trim().is_empty()) else {
-        let f = if private {
-            Finding::new(
-                meta,
-                Status::Fail,
-                &view.stage_arn,
-                format!(
-                    "Private API {} has no resource policy, so API Gateway denies every call; it needs a policy allowing execute-api:Invoke from its VPC endpoints.",
-                    view.api.id
-                ),
-            )
-        } else {
-            Finding::new(
-                meta,
-                Status::Pass,
-                &view.stage_arn,
-                format!(
-                    "API {} has no resource policy, so none denies callers.",
-                    view.api.id
-                ),
-            )
-        };
-        out.add(f.evidence(crate::evidence!({ "policy": null, "private": private })));
+        out.add(no_policy(view, private));
         return;
     };
     let stmts = match parse_policy(text) {
@@ -156,19 +135,41 @@ fn run(view: &StageCtx, out: &mut Findings) {
             return;
         }
     };
-    let invoke = |s: &&Statement| covers_action(&s.actions, "execute-api:Invoke");
-    let denies: Vec<&Statement> = stmts
-        .iter()
-        .filter(|s| s.effect == "Deny")
-        .filter(invoke)
-        .collect();
-    let allows: Vec<&Statement> = stmts
-        .iter()
-        .filter(|s| s.effect == "Allow")
-        .filter(invoke)
-        .collect();
-    // (label, method, path, signed with IAM)
-    let routes: Vec<(String, String, String, bool)> = match view.all_routes() {
+    out.add(judge(view, private, text, &stmts));
+}
+
+/// Without a resource policy a private API denies every call; a regional
+/// or edge one denies none.
+fn no_policy(view: &StageView, private: bool) -> Finding {
+    let meta = &CHECK.meta;
+    let f = if private {
+        Finding::new(
+            meta,
+            Status::Fail,
+            &view.stage_arn,
+            format!(
+                "Private API {} has no resource policy, so API Gateway denies every call; it needs a policy allowing execute-api:Invoke from its VPC endpoints.",
+                view.api.id
+            ),
+        )
+    } else {
+        Finding::new(
+            meta,
+            Status::Pass,
+            &view.stage_arn,
+            format!(
+                "API {} has no resource policy, so none denies callers.",
+                view.api.id
+            ),
+        )
+    };
+    f.evidence(crate::evidence!({ "policy": null, "private": private }))
+}
+
+/// Every route of the stage as (label, method, path, signed with IAM);
+/// unreadable routes are judged as one route covering them all.
+fn policy_routes(view: &StageView) -> Vec<(String, String, String, bool)> {
+    match view.all_routes() {
         Ok(r) => r
             .iter()
             .map(|r| {
@@ -185,7 +186,24 @@ fn run(view: &StageCtx, out: &mut Findings) {
             "/*".to_string(),
             false,
         )],
-    };
+    }
+}
+
+/// The policy's verdict on the stage's routes: the Invoke statements that
+/// deny everyone outright, or allow no one, decide.
+fn judge(view: &StageView, private: bool, text: &str, stmts: &[Statement]) -> Finding {
+    let invoke = |s: &&Statement| covers_action(&s.actions, "execute-api:Invoke");
+    let denies: Vec<&Statement> = stmts
+        .iter()
+        .filter(|s| s.effect == "Deny")
+        .filter(invoke)
+        .collect();
+    let allows: Vec<&Statement> = stmts
+        .iter()
+        .filter(|s| s.effect == "Allow")
+        .filter(invoke)
+        .collect();
+    let routes = policy_routes(view);
     let evidence = crate::evidence!({
         "private": private,
         "deny_statements": denies.iter().map(|s| describe(s)).collect::<Vec<_>>(),
@@ -212,7 +230,29 @@ fn run(view: &StageCtx, out: &mut Findings) {
         })
         .map(|(l, ..)| l.clone())
         .collect();
-    let f = if !blocked.is_empty() {
+    let f = verdict(
+        view,
+        private,
+        (&blanket, &denies, &allows),
+        &routes,
+        blocked,
+        unallowed,
+    );
+    f.evidence(evidence)
+}
+
+/// The finding for what [`judge`] found, worst first: routes denied
+/// outright, a private API allowing no one, routes no Allow covers.
+fn verdict(
+    view: &StageView,
+    private: bool,
+    (blanket, denies, allows): (&[&&Statement], &[&Statement], &[&Statement]),
+    routes: &[(String, String, String, bool)],
+    blocked: Vec<String>,
+    unallowed: Vec<String>,
+) -> Finding {
+    let meta = &CHECK.meta;
+    if !blocked.is_empty() {
         let s = blanket
             .iter()
             .find(|s| routes.iter().any(|(_, m, p, _)| covers(view, s, m, p)))
@@ -279,6 +319,5 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 view.api.id, view.stage.name
             ),
         )
-    };
-    out.add(f.evidence(evidence));
+    }
 }
