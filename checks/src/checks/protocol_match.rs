@@ -12,9 +12,10 @@
 use std::collections::BTreeMap;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::TargetGroup;
+use crate::model::{Listener, LoadBalancer, TargetGroup};
 use crate::tls_path::route_tls;
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
+use crate::view::{Hop, RoutePath, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -248,28 +249,13 @@ fn run(view: &StageCtx, out: &mut Findings) {
         let protocol = listener.protocol.as_deref().unwrap_or("unknown");
         // Through a TCP listener, the single target group behind it decides
         // what answers; several must all agree, so judge the worst.
-        let mut tg_rows: Vec<(Option<&TargetGroup>, TargetSpeaks)> =
-            vec![(None, TargetSpeaks::Unknown)];
-        if protocol == "TCP" {
-            match view.forward_target_groups(lb, listener) {
-                Ok(arns) => {
-                    let tgs: Vec<&TargetGroup> = arns
-                        .iter()
-                        .filter_map(|a| view.target_group(a).ok())
-                        .collect();
-                    if !tgs.is_empty() {
-                        tg_rows = tgs
-                            .into_iter()
-                            .map(|tg| (Some(tg), target_speaks(tg)))
-                            .collect();
-                    }
-                }
-                Err(b) => {
-                    out.blocked(&b, &[&rp.label]);
-                    continue;
-                }
+        let tg_rows = match tg_rows(view, lb, listener) {
+            Ok(rows) => rows,
+            Err(b) => {
+                out.blocked(&b, &[&rp.label]);
+                continue;
             }
-        }
+        };
         for (tg, speaks) in tg_rows {
             let tg_proto = tg.and_then(|t| t.protocol.as_deref());
             let ev = crate::evidence!({
@@ -278,67 +264,115 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 "target_port": tg.and_then(|t| t.port), "health_check": tg.map(|t| &t.health_check),
                 "uri": rp.integration.uri,
             });
-            let (status, message) = match decide(&rt.scheme, protocol, tg_proto, speaks) {
-                Some(row) => {
-                    let sentence = format!(
-                        "{} ({}) reaches {} listener {} ({} {}){}: {}",
-                        rp.label,
-                        rt.scheme,
-                        if lb.lb_type.as_deref() == Some("application") {
-                            "ALB"
-                        } else {
-                            "NLB"
-                        },
-                        listener.arn,
-                        protocol,
-                        listener.port.map(|p| p.to_string()).unwrap_or_default(),
-                        tg.map(|t| format!(
-                            " and target group {} ({} {})",
-                            t.name.as_deref().unwrap_or(&t.arn),
-                            tg_proto.unwrap_or("?"),
-                            t.port.map(|p| p.to_string()).unwrap_or_default()
-                        ))
-                        .unwrap_or_default(),
-                        row.why
-                    );
-                    let sentence = match row.status {
-                        Status::Fail => {
-                            format!("{sentence}; the scheme and the listener need to agree.")
-                        }
-                        Status::Warn => {
-                            format!("{sentence}; make sure the target terminates TLS there.")
-                        }
-                        _ => format!("{sentence}."),
-                    };
-                    (row.status, sentence)
-                }
-                None => (
-                    Status::Fail,
-                    format!(
-                        "{} reaches listener {} on protocol {protocol}, which API Gateway cannot speak to; it needs a TCP, TLS, HTTP or HTTPS listener.",
-                        rp.label, listener.arn
-                    ),
-                ),
-            };
+            let (status, message) = verdict(rp, &rt.scheme, lb, listener, tg, speaks);
             let f = Finding::new(meta, status, &listener.arn, message)
                 .routes([rp.label.clone()])
                 .evidence(ev);
-            match per_listener.get_mut(&listener.arn) {
-                Some(old) if f.status > old.status => *old = f,
-                Some(old) if f.status == old.status => {
-                    old.routes.extend(f.routes);
-                    old.routes.sort();
-                    old.routes.dedup();
-                }
-                Some(_) => {}
-                None => {
-                    per_listener.insert(listener.arn.clone(), f);
-                }
-            }
+            merge(&mut per_listener, f);
         }
     }
     for f in per_listener.into_values() {
         out.add(f);
+    }
+}
+
+/// Keeps the worst finding of each listener, uniting the routes of equal
+/// ones (a route judged twice, through two target groups, keeps its worst).
+fn merge(per_listener: &mut BTreeMap<String, Finding>, f: Finding) {
+    let arn = f.resource.clone().unwrap_or_default();
+    match per_listener.get_mut(&arn) {
+        Some(old) if f.status > old.status => *old = f,
+        Some(old) if f.status == old.status => {
+            old.routes.extend(f.routes);
+            old.routes.sort();
+            old.routes.dedup();
+        }
+        Some(_) => {}
+        None => {
+            per_listener.insert(arn, f);
+        }
+    }
+}
+
+/// Through a TCP listener the target groups behind it decide what answers
+/// (several must all agree, so each is judged); otherwise the listener
+/// alone decides, as one row with no target group.
+fn tg_rows<'a>(
+    view: &StageView<'a>,
+    lb: &'a LoadBalancer,
+    listener: &'a Listener,
+) -> Hop<Vec<(Option<&'a TargetGroup>, TargetSpeaks)>> {
+    let unknown = vec![(None, TargetSpeaks::Unknown)];
+    if listener.protocol.as_deref() != Some("TCP") {
+        return Ok(unknown);
+    }
+    let tgs: Vec<&TargetGroup> = view
+        .forward_target_groups(lb, listener)?
+        .iter()
+        .filter_map(|a| view.target_group(a).ok())
+        .collect();
+    if tgs.is_empty() {
+        return Ok(unknown);
+    }
+    Ok(tgs
+        .into_iter()
+        .map(|tg| (Some(tg), target_speaks(tg)))
+        .collect())
+}
+
+/// The verdict on one route through one listener (and target group), and
+/// the sentence saying what meets what.
+fn verdict(
+    rp: &RoutePath,
+    scheme: &str,
+    lb: &LoadBalancer,
+    listener: &Listener,
+    tg: Option<&TargetGroup>,
+    speaks: TargetSpeaks,
+) -> (Status, String) {
+    let protocol = listener.protocol.as_deref().unwrap_or("unknown");
+    let tg_proto = tg.and_then(|t| t.protocol.as_deref());
+    match decide(scheme, protocol, tg_proto, speaks) {
+        Some(row) => {
+            let sentence = format!(
+                "{} ({}) reaches {} listener {} ({} {}){}: {}",
+                rp.label,
+                scheme,
+                if lb.lb_type.as_deref() == Some("application") {
+                    "ALB"
+                } else {
+                    "NLB"
+                },
+                listener.arn,
+                protocol,
+                listener.port.map(|p| p.to_string()).unwrap_or_default(),
+                tg.map(|t| format!(
+                    " and target group {} ({} {})",
+                    t.name.as_deref().unwrap_or(&t.arn),
+                    tg_proto.unwrap_or("?"),
+                    t.port.map(|p| p.to_string()).unwrap_or_default()
+                ))
+                .unwrap_or_default(),
+                row.why
+            );
+            let sentence = match row.status {
+                Status::Fail => {
+                    format!("{sentence}; the scheme and the listener need to agree.")
+                }
+                Status::Warn => {
+                    format!("{sentence}; make sure the target terminates TLS there.")
+                }
+                _ => format!("{sentence}."),
+            };
+            (row.status, sentence)
+        }
+        None => (
+            Status::Fail,
+            format!(
+                "{} reaches listener {} on protocol {protocol}, which API Gateway cannot speak to; it needs a TCP, TLS, HTTP or HTTPS listener.",
+                rp.label, listener.arn
+            ),
+        ),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::model::Listener;
 use crate::tls::matching_name;
 use crate::tls_path::{listener_certs, presented_cert, route_tls};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, private_routes, skip};
+use crate::view::{RoutePath, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -46,10 +47,21 @@ pub(crate) fn not_applicable(out: &mut Findings, resource: &str, route: &str, re
 }
 
 fn run(view: &StageCtx, out: &mut Findings) {
-    let meta = &CHECK.meta;
     let Some(routes) = private_routes(view, out) else {
         return;
     };
+    for (arn, group) in tls_listeners(view, routes, out) {
+        judge_listener(view, &arn, group, out);
+    }
+}
+
+/// The TLS listeners whose certificate the routes verify, each with the
+/// host names verified there; routes verifying nothing are skipped here.
+fn tls_listeners<'a>(
+    view: &StageView<'a>,
+    routes: &[RoutePath<'a>],
+    out: &mut Findings,
+) -> BTreeMap<String, PerListener<'a>> {
     let mut groups: BTreeMap<String, PerListener> = BTreeMap::new();
     for rp in routes {
         let rt = match route_tls(view, rp) {
@@ -121,80 +133,84 @@ fn run(view: &StageCtx, out: &mut Findings) {
             .or_default()
             .insert(rp.label.clone());
     }
+    groups
+}
 
-    for (arn, group) in groups {
-        let all_routes: Vec<String> = group.hosts.values().flatten().cloned().collect();
-        let certs = match listener_certs(view, group.listener) {
-            Ok(c) => c,
+/// One TLS listener's finding: every host verified there must be covered
+/// by the certificate the listener presents for it.
+fn judge_listener(view: &StageView, arn: &str, group: PerListener, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let all_routes: Vec<String> = group.hosts.values().flatten().cloned().collect();
+    let certs = match listener_certs(view, group.listener) {
+        Ok(c) => c,
+        Err(b) => {
+            out.blocked(&b, &all_routes);
+            return;
+        }
+    };
+    let mut j = Judgement::new();
+    let mut passes: Vec<String> = Vec::new();
+    let mut failing: BTreeSet<String> = BTreeSet::new();
+    for ((host, source), routes) in &group.hosts {
+        let presented = match presented_cert(&certs, Some(host)) {
+            Ok(p) => p,
             Err(b) => {
-                out.blocked(&b, &all_routes);
-                continue;
-            }
-        };
-        let mut j = Judgement::new();
-        let mut passes: Vec<String> = Vec::new();
-        let mut failing: BTreeSet<String> = BTreeSet::new();
-        for ((host, source), routes) in &group.hosts {
-            let presented = match presented_cert(&certs, Some(host)) {
-                Ok(p) => p,
-                Err(b) => {
-                    j.push_blocked(&b, &format!("the certificate for {host}"));
-                    failing.extend(routes.iter().cloned());
-                    continue;
-                }
-            };
-            let Some(c) = presented else {
-                j.push(
-                    Status::Fail,
-                    format!("TLS listener {arn} holds no certificate at all, so it can present none for {host}"),
-                    json!({ "host": host }),
-                );
+                j.push_blocked(&b, &format!("the certificate for {host}"));
                 failing.extend(routes.iter().cloned());
                 continue;
-            };
-            let Ok(cert) = &c.cert else { continue };
-            let names = cert.verified_names();
-            let ev = crate::evidence!({
-                "host": host, "host_source": source, "certificate_arn": c.arn, "default": c.is_default,
-                "names": names, "listener_certificates": certs.iter().map(|c| &c.arn).collect::<Vec<_>>(),
-            });
-            match matching_name(&names, host) {
-                Some(n) => {
-                    passes.push(format!(
-                        "{host} ({source}) by name {n} of certificate {}",
-                        c.arn
-                    ));
-                    j.push(Status::Pass, String::new(), ev);
-                }
-                None => {
-                    failing.extend(routes.iter().cloned());
-                    j.push(
-                        Status::Fail,
-                        format!(
-                            "TLS listener {arn} presents certificate {} (names {}) for {host}, {source}, and none of those names covers it; it needs a certificate for {host} or a wildcard for its parent domain",
-                            c.arn,
-                            names.join(", ")
-                        ),
-                        ev,
-                    );
-                }
+            }
+        };
+        let Some(c) = presented else {
+            j.push(
+                Status::Fail,
+                format!("TLS listener {arn} holds no certificate at all, so it can present none for {host}"),
+                json!({ "host": host }),
+            );
+            failing.extend(routes.iter().cloned());
+            continue;
+        };
+        let Ok(cert) = &c.cert else { continue };
+        let names = cert.verified_names();
+        let ev = crate::evidence!({
+            "host": host, "host_source": source, "certificate_arn": c.arn, "default": c.is_default,
+            "names": names, "listener_certificates": certs.iter().map(|c| &c.arn).collect::<Vec<_>>(),
+        });
+        match matching_name(&names, host) {
+            Some(n) => {
+                passes.push(format!(
+                    "{host} ({source}) by name {n} of certificate {}",
+                    c.arn
+                ));
+                j.push(Status::Pass, String::new(), ev);
+            }
+            None => {
+                failing.extend(routes.iter().cloned());
+                j.push(
+                    Status::Fail,
+                    format!(
+                        "TLS listener {arn} presents certificate {} (names {}) for {host}, {source}, and none of those names covers it; it needs a certificate for {host} or a wildcard for its parent domain",
+                        c.arn,
+                        names.join(", ")
+                    ),
+                    ev,
+                );
             }
         }
-        let worst = j.worst().unwrap_or(Status::Pass);
-        let f = j.finding(
-            meta,
-            &arn,
-            format!(
-                "TLS listener {arn} presents a certificate covering {}.",
-                passes.join("; ")
-            ),
-            json!({ "listener_arn": arn }),
-        );
-        let routes: Vec<String> = if worst == Status::Pass {
-            all_routes
-        } else {
-            failing.into_iter().collect()
-        };
-        out.add(f.routes(routes));
     }
+    let worst = j.worst().unwrap_or(Status::Pass);
+    let f = j.finding(
+        meta,
+        arn,
+        format!(
+            "TLS listener {arn} presents a certificate covering {}.",
+            passes.join("; ")
+        ),
+        json!({ "listener_arn": arn }),
+    );
+    let routes: Vec<String> = if worst == Status::Pass {
+        all_routes
+    } else {
+        failing.into_iter().collect()
+    };
+    out.add(f.routes(routes));
 }
