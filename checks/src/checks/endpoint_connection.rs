@@ -8,8 +8,10 @@
 //! still read AVAILABLE.
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::model::{EndpointConnection, EndpointService, LoadBalancer};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
+use crate::view::StageView;
 use crate::walk::privatelink_nlb;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -59,100 +61,119 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 ),
             )
             .evidence(crate::evidence!({ "load_balancer_arn": lb.arn, "endpoint_service": null })),
-            Ok(Some(svc)) => {
-                let svc_arn = view.ec2_arn("vpc-endpoint-service", &svc.service_id, None);
-                let conns = view.get::<res::EndpointConnections>(&svc.service_id,
-                    &svc_arn,
-                    &format!("the endpoint connections of {}", svc.service_id),
-                );
-                match conns {
-                    Err(b) => blocked_finding(meta, &b),
-                    // A service AWS says has no connection list: none.
-                    Ok(None) => Finding::new(
-                        meta,
-                        Status::Fail,
-                        &svc_arn,
-                        format!(
-                            "Endpoint service {} of NLB {} has no endpoint connection, so API Gateway is not connected; it needs an available connection.",
-                            svc.service_id, lb.arn
-                        ),
-                    ),
-                    Ok(Some(conns)) => {
-                        let states: Vec<String> = conns
-                            .iter()
-                            .map(|c| {
-                                format!(
-                                    "{} {}",
-                                    c.vpc_endpoint_id.as_deref().unwrap_or("(unnamed endpoint)"),
-                                    c.state.as_deref().unwrap_or("unknown")
-                                )
-                            })
-                            .collect();
-                        let available = conns
-                            .iter()
-                            .filter(|c| c.state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("available")))
-                            .count();
-                        let evidence = crate::evidence!({
-                            "load_balancer_arn": lb.arn,
-                            "service_id": svc.service_id,
-                            "service_name": svc.service_name,
-                            "service_state": svc.state,
-                            "acceptance_required": svc.acceptance_required,
-                            "connections": conns,
-                        });
-                        let svc_state = svc.state.as_deref().unwrap_or("unknown");
-                        let (status, message) = if !svc_state.eq_ignore_ascii_case("available") {
-                            (
-                                Status::Fail,
-                                format!(
-                                    "Endpoint service {} of NLB {} is {svc_state}; it needs to be Available for API Gateway to connect.",
-                                    svc.service_id, lb.arn
-                                ),
-                            )
-                        } else if conns.is_empty() {
-                            (
-                                Status::Fail,
-                                format!(
-                                    "Endpoint service {} of NLB {} has no endpoint connection, so API Gateway is not connected; it needs an available connection.",
-                                    svc.service_id, lb.arn
-                                ),
-                            )
-                        } else if available == 0 {
-                            (
-                                Status::Fail,
-                                format!(
-                                    "Endpoint service {} of NLB {} has no available endpoint connection (found: {}); API Gateway's connection needs to be available.",
-                                    svc.service_id,
-                                    lb.arn,
-                                    states.join(", ")
-                                ),
-                            )
-                        } else if available < conns.len() {
-                            (
-                                Status::Warn,
-                                format!(
-                                    "Endpoint service {} of NLB {} has {available} available connection(s) but also others not available (found: {}); if one of those is API Gateway's, its requests fail.",
-                                    svc.service_id,
-                                    lb.arn,
-                                    states.join(", ")
-                                ),
-                            )
-                        } else {
-                            (
-                                Status::Pass,
-                                format!(
-                                    "Endpoint service {} of NLB {} is Available and its endpoint connection(s) are available ({}).",
-                                    svc.service_id,
-                                    lb.arn,
-                                    states.join(", ")
-                                ),
-                            )
-                        };
-                        Finding::new(meta, status, svc_arn, message).evidence(evidence)
-                    }
-                }
-            }
+            Ok(Some(svc)) => judge_service(view, lb, svc),
         };
         out.add(f.routes([rp.label.clone()]));
+    }
+}
+
+/// The finding on the endpoint service fronting the NLB: API Gateway's
+/// endpoint connects through it, so it and a connection must be available.
+fn judge_service(view: &StageView, lb: &LoadBalancer, svc: &EndpointService) -> Finding {
+    let meta = &CHECK.meta;
+    let svc_arn = view.ec2_arn("vpc-endpoint-service", &svc.service_id, None);
+    let conns = view.get::<res::EndpointConnections>(
+        &svc.service_id,
+        &svc_arn,
+        &format!("the endpoint connections of {}", svc.service_id),
+    );
+    match conns {
+        Err(b) => blocked_finding(meta, &b),
+        // A service AWS says has no connection list: none.
+        Ok(None) => Finding::new(
+            meta,
+            Status::Fail,
+            &svc_arn,
+            format!(
+                "Endpoint service {} of NLB {} has no endpoint connection, so API Gateway is not connected; it needs an available connection.",
+                svc.service_id, lb.arn
+            ),
+        ),
+        Ok(Some(conns)) => {
+            let evidence = crate::evidence!({
+                "load_balancer_arn": lb.arn,
+                "service_id": svc.service_id,
+                "service_name": svc.service_name,
+                "service_state": svc.state,
+                "acceptance_required": svc.acceptance_required,
+                "connections": conns,
+            });
+            let (status, message) = connections_verdict(lb, svc, conns);
+            Finding::new(meta, status, svc_arn, message).evidence(evidence)
+        }
+    }
+}
+
+/// The service's state and its connections' states, worst first.
+fn connections_verdict(
+    lb: &LoadBalancer,
+    svc: &EndpointService,
+    conns: &[EndpointConnection],
+) -> (Status, String) {
+    let states: Vec<String> = conns
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c.vpc_endpoint_id.as_deref().unwrap_or("(unnamed endpoint)"),
+                c.state.as_deref().unwrap_or("unknown")
+            )
+        })
+        .collect();
+    let available = conns
+        .iter()
+        .filter(|c| {
+            c.state
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("available"))
+        })
+        .count();
+    let svc_state = svc.state.as_deref().unwrap_or("unknown");
+    if !svc_state.eq_ignore_ascii_case("available") {
+        (
+            Status::Fail,
+            format!(
+                "Endpoint service {} of NLB {} is {svc_state}; it needs to be Available for API Gateway to connect.",
+                svc.service_id, lb.arn
+            ),
+        )
+    } else if conns.is_empty() {
+        (
+            Status::Fail,
+            format!(
+                "Endpoint service {} of NLB {} has no endpoint connection, so API Gateway is not connected; it needs an available connection.",
+                svc.service_id, lb.arn
+            ),
+        )
+    } else if available == 0 {
+        (
+            Status::Fail,
+            format!(
+                "Endpoint service {} of NLB {} has no available endpoint connection (found: {}); API Gateway's connection needs to be available.",
+                svc.service_id,
+                lb.arn,
+                states.join(", ")
+            ),
+        )
+    } else if available < conns.len() {
+        (
+            Status::Warn,
+            format!(
+                "Endpoint service {} of NLB {} has {available} available connection(s) but also others not available (found: {}); if one of those is API Gateway's, its requests fail.",
+                svc.service_id,
+                lb.arn,
+                states.join(", ")
+            ),
+        )
+    } else {
+        (
+            Status::Pass,
+            format!(
+                "Endpoint service {} of NLB {} is Available and its endpoint connection(s) are available ({}).",
+                svc.service_id,
+                lb.arn,
+                states.join(", ")
+            ),
+        )
     }
 }
