@@ -19,7 +19,8 @@ use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
 use crate::sides::{Side, Zone, lb_side, link_side, location_side, target_ports};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding};
-use crate::view::{Front, Hop, StageView};
+use crate::view::{Blocked, Front, Hop, StageView};
+use crate::walk::{CloudMapHop, ListenerHop};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -67,99 +68,26 @@ fn run(view: &StageCtx, out: &mut Findings) {
     let w = out.walked(view);
     out.skip_dead_ends(w);
     let mut acls: BTreeMap<String, PerAcl> = BTreeMap::new();
-    let mut judge_all = |flows: Vec<Flow>, routes: &BTreeSet<String>, out: &mut Findings| {
-        let routes: Vec<String> = routes.iter().cloned().collect();
-        for flow in flows {
-            let subnet_arn = view.ec2_arn("subnet", &flow.subnet, None);
-            let acl = match view.network_acl(&flow.subnet, &subnet_arn) {
-                Ok(a) => a,
-                Err(b) => {
-                    out.add(blocked_finding(&CHECK.meta, &b).routes(routes.clone()));
-                    continue;
-                }
-            };
-            let entry = acls.entry(view.nacl_arn(acl)).or_default();
-            entry.acl_id = acl.id.clone();
-            entry.subnets.insert(flow.subnet.clone());
-            entry.routes.extend(routes.iter().cloned());
-            let key = (
-                flow.subnet.clone(),
-                flow.egress,
-                flow.peer.to_string(),
-                flow.ports.to_string(),
-            );
-            if entry.seen.insert(key) {
-                judge_flow(&mut entry.judgement, acl, &flow);
-            }
-        }
+    let blocked = |b: &Blocked, routes: &BTreeSet<String>| {
+        blocked_finding(&CHECK.meta, b).routes(routes.iter().cloned())
     };
     for hop in &w.listeners {
-        let resource = hop.lb.arn.as_str();
-        for sid in hop.lb.zones.iter().filter_map(|z| z.subnet_id.as_deref()) {
-            touch_acl(view, sid);
-        }
-        if let Front::Link(link) = hop.front {
-            for sid in &link.subnet_ids {
-                touch_acl(view, sid);
-            }
-        }
-        let flows = match hop.front {
-            Front::PrivateLink => lb_side(view, hop.lb, resource)
-                .map(|nlb| privatelink_flows(&nlb, hop.listener.port)),
-            Front::Link(link) => link_side(view, link, resource).and_then(|src| {
-                let dst = lb_side(view, hop.lb, resource)?;
-                let ports = PortSet::of(hop.listener.port);
-                Ok(hop_flows(
-                    &src,
-                    &dst,
-                    &ports,
-                    "the link's request to the load balancer",
-                ))
-            }),
-            // The NLB -> ALB hop is the NLB's target group hop below.
-            Front::Nlb { .. } => Ok(Vec::new()),
-        };
-        match flows {
-            Ok(f) => judge_all(f, &hop.routes, out),
-            Err(b) => out.add(blocked_finding(&CHECK.meta, &b).routes(hop.routes.iter().cloned())),
+        match listener_flows(view, hop) {
+            Ok(f) => judge_all(view, &mut acls, f, &hop.routes, out),
+            Err(b) => out.add(blocked(&b, &hop.routes)),
         }
     }
     for hop in &w.target_groups {
         match target_flows(view, hop.lb, hop.tg) {
-            Ok(f) => judge_all(f, &hop.routes, out),
-            Err(b) => out.add(blocked_finding(&CHECK.meta, &b).routes(hop.routes.iter().cloned())),
+            Ok(f) => judge_all(view, &mut acls, f, &hop.routes, out),
+            Err(b) => out.add(blocked(&b, &hop.routes)),
         }
     }
     for hop in &w.cloud_map {
-        let resource = hop.service.arn.as_str();
-        let src = match link_side(view, hop.link, resource) {
-            Ok(s) => s,
-            Err(b) => {
-                out.add(blocked_finding(&CHECK.meta, &b).routes(hop.routes.iter().cloned()));
-                continue;
-            }
-        };
-        let mut flows = Vec::new();
-        for inst in &hop.service.instances {
-            let (Some(ip), Some(port)) = (&inst.ipv4, inst.port) else {
-                continue;
-            };
-            // An instance whose interface is not visible: security-groups
-            // reports it; no subnet, so no ACL to judge.
-            let Ok(loc) = view.ip_location(ip, None, resource) else {
-                continue;
-            };
-            let Ok(dst) = location_side(view, &loc, resource) else {
-                continue;
-            };
-            flows.extend(hop_flows(
-                &src,
-                &dst,
-                &PortSet::single(port),
-                "the link's request to the instance",
-            ));
+        match cloud_map_flows(view, hop) {
+            Ok(f) => judge_all(view, &mut acls, f, &hop.routes, out),
+            Err(b) => out.add(blocked(&b, &hop.routes)),
         }
-        judge_all(flows, &hop.routes, out);
     }
     for (arn, per) in acls {
         let subnets: Vec<String> = per.subnets.iter().cloned().collect();
@@ -175,6 +103,99 @@ fn run(view: &StageCtx, out: &mut Findings) {
         );
         out.add(f.routes(per.routes));
     }
+}
+
+/// Judges each flow against the ACL of its subnet, once per ACL and flow
+/// however many routes cross it.
+fn judge_all(
+    view: &StageView,
+    acls: &mut BTreeMap<String, PerAcl>,
+    flows: Vec<Flow>,
+    routes: &BTreeSet<String>,
+    out: &mut Findings,
+) {
+    let routes: Vec<String> = routes.iter().cloned().collect();
+    for flow in flows {
+        let subnet_arn = view.ec2_arn("subnet", &flow.subnet, None);
+        let acl = match view.network_acl(&flow.subnet, &subnet_arn) {
+            Ok(a) => a,
+            Err(b) => {
+                out.add(blocked_finding(&CHECK.meta, &b).routes(routes.clone()));
+                continue;
+            }
+        };
+        let entry = acls.entry(view.nacl_arn(acl)).or_default();
+        entry.acl_id = acl.id.clone();
+        entry.subnets.insert(flow.subnet.clone());
+        entry.routes.extend(routes.iter().cloned());
+        let key = (
+            flow.subnet.clone(),
+            flow.egress,
+            flow.peer.to_string(),
+            flow.ports.to_string(),
+        );
+        if entry.seen.insert(key) {
+            judge_flow(&mut entry.judgement, acl, &flow);
+        }
+    }
+}
+
+/// The flows into a listener: from the link's subnets (v2) or, through
+/// PrivateLink, from anywhere into the NLB's subnets (v1).
+fn listener_flows(view: &StageView, hop: &ListenerHop) -> Hop<Vec<Flow>> {
+    let resource = hop.lb.arn.as_str();
+    for sid in hop.lb.zones.iter().filter_map(|z| z.subnet_id.as_deref()) {
+        touch_acl(view, sid);
+    }
+    if let Front::Link(link) = hop.front {
+        for sid in &link.subnet_ids {
+            touch_acl(view, sid);
+        }
+    }
+    match hop.front {
+        Front::PrivateLink => {
+            lb_side(view, hop.lb, resource).map(|nlb| privatelink_flows(&nlb, hop.listener.port))
+        }
+        Front::Link(link) => link_side(view, link, resource).and_then(|src| {
+            let dst = lb_side(view, hop.lb, resource)?;
+            let ports = PortSet::of(hop.listener.port);
+            Ok(hop_flows(
+                &src,
+                &dst,
+                &ports,
+                "the link's request to the load balancer",
+            ))
+        }),
+        // The NLB -> ALB hop is the NLB's target group hop.
+        Front::Nlb { .. } => Ok(Vec::new()),
+    }
+}
+
+/// The flows from a VPC link v2 to the Cloud Map instances it reaches.
+fn cloud_map_flows(view: &StageView, hop: &CloudMapHop) -> Hop<Vec<Flow>> {
+    let resource = hop.service.arn.as_str();
+    let src = link_side(view, hop.link, resource)?;
+    let mut flows = Vec::new();
+    for inst in &hop.service.instances {
+        let (Some(ip), Some(port)) = (&inst.ipv4, inst.port) else {
+            continue;
+        };
+        // An instance whose interface is not visible: security-groups
+        // reports it; no subnet, so no ACL to judge.
+        let Ok(loc) = view.ip_location(ip, None, resource) else {
+            continue;
+        };
+        let Ok(dst) = location_side(view, &loc, resource) else {
+            continue;
+        };
+        flows.extend(hop_flows(
+            &src,
+            &dst,
+            &PortSet::single(port),
+            "the link's request to the instance",
+        ));
+    }
+    Ok(flows)
 }
 
 fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {

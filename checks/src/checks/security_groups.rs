@@ -22,13 +22,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::finding::{CheckMeta, Severity, Status};
+use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::Fetched;
 use crate::net::PortSet;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
 use crate::sides::{Side, lb_side, link_side, location_side, target_ports};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
 use crate::view::{Front, Hop, StageView};
+use crate::walk::Walk;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -60,8 +61,26 @@ fn run(view: &StageCtx, out: &mut Findings) {
     let w = out.walked(view);
     out.skip_dead_ends(w);
     let mut acc: BTreeMap<String, PerResource> = BTreeMap::new();
+    link_to_load_balancers(view, w, &mut acc);
+    // Load balancer -> targets (an ALB behind an NLB included).
+    for hop in &w.target_groups {
+        let resource = hop.tg.arn.as_str();
+        let r = acc.entry(resource.to_string()).or_default();
+        r.routes.extend(hop.routes.iter().cloned());
+        if let Err(b) = judge_targets(view, hop.lb, hop.tg, resource, r) {
+            let routes: Vec<String> = r.routes.iter().cloned().collect();
+            acc.remove(resource);
+            out.add(blocked_finding(meta, &b).routes(routes));
+        }
+    }
+    link_to_cloud_map(view, w, &mut acc);
+    for (resource, r) in acc {
+        out.add(finding(&resource, r));
+    }
+}
 
-    // VPC link v2 -> load balancer.
+/// VPC link v2 -> load balancer: the link's interfaces reach the listener.
+fn link_to_load_balancers(view: &StageView, w: &Walk, acc: &mut BTreeMap<String, PerResource>) {
     for hop in &w.listeners {
         let Front::Link(link) = hop.front else {
             continue;
@@ -91,20 +110,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 .push_blocked(&b, "the path to the load balancer"),
         }
     }
+}
 
-    // Load balancer -> targets (an ALB behind an NLB included).
-    for hop in &w.target_groups {
-        let resource = hop.tg.arn.as_str();
-        let r = acc.entry(resource.to_string()).or_default();
-        r.routes.extend(hop.routes.iter().cloned());
-        if let Err(b) = judge_targets(view, hop.lb, hop.tg, resource, r) {
-            let routes: Vec<String> = r.routes.iter().cloned().collect();
-            acc.remove(resource);
-            out.add(blocked_finding(meta, &b).routes(routes));
-        }
-    }
-
-    // VPC link v2 -> Cloud Map instances.
+/// VPC link v2 -> Cloud Map instances, at the addresses they register.
+fn link_to_cloud_map(view: &StageView, w: &Walk, acc: &mut BTreeMap<String, PerResource>) {
     for hop in &w.cloud_map {
         let resource = hop.service.arn.as_str();
         let r = acc.entry(resource.to_string()).or_default();
@@ -150,33 +159,33 @@ fn run(view: &StageCtx, out: &mut Findings) {
             }
         }
     }
+}
 
-    for (resource, r) in acc {
-        if r.judgement.is_empty() {
-            let reason =
-                format!("nothing on the path behind {resource} carries security groups to check");
-            let evidence = crate::evidence!({ "flows": [], "ports": r.ports });
-            out.add(
-                skip(meta, &resource, reason)
-                    .evidence(evidence)
-                    .routes(r.routes),
-            );
-            continue;
-        }
-        let ports: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
-        let pass = format!(
-            "Security groups on the path to {resource} allow TCP {} in both directions where they apply.",
-            if ports.is_empty() {
-                "(no port)".to_string()
-            } else {
-                ports.join(", ")
-            }
-        );
-        let f = r
-            .judgement
-            .finding(meta, &resource, pass, json!({ "ports": r.ports }));
-        out.add(f.routes(r.routes));
+/// One resource's finding: `skip` when nothing on its path carries
+/// security groups, else the worst of its flows.
+fn finding(resource: &str, r: PerResource) -> Finding {
+    let meta = &CHECK.meta;
+    if r.judgement.is_empty() {
+        let reason =
+            format!("nothing on the path behind {resource} carries security groups to check");
+        let evidence = crate::evidence!({ "flows": [], "ports": r.ports });
+        return skip(meta, resource, reason)
+            .evidence(evidence)
+            .routes(r.routes);
     }
+    let ports: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
+    let pass = format!(
+        "Security groups on the path to {resource} allow TCP {} in both directions where they apply.",
+        if ports.is_empty() {
+            "(no port)".to_string()
+        } else {
+            ports.join(", ")
+        }
+    );
+    let f = r
+        .judgement
+        .finding(meta, resource, pass, json!({ "ports": r.ports }));
+    f.routes(r.routes)
 }
 
 fn judge_targets(
