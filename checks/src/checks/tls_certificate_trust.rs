@@ -162,25 +162,64 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
         .evidence(evidence);
     }
     let Some(pem) = &cert.pem else {
-        let b = crate::view::Blocked {
-            resource: arn.to_string(),
-            kind: crate::view::BlockedKind::Error {
-                what: format!("the PEM of certificate {arn}"),
-                failure: Box::new(
-                    cert.pem_failure
-                        .clone()
-                        .unwrap_or_else(|| crate::view::not_collected("acm:GetCertificate")),
-                ),
-            },
-        };
-        return blocked_finding(meta, &b);
+        return blocked_finding(meta, &no_pem(arn, cert));
     };
     let verdict = if private {
         ChainVerdict::Untrusted("it was issued by a private CA".to_string())
     } else {
         verify_chain(pem, cert.chain_pem.as_deref(), at)
     };
-    let (status, message) = match verdict {
+    let said = Said {
+        arn,
+        names: &names,
+        until: &until,
+        skip_note,
+    };
+    let chain = cert.chain_pem.as_deref();
+    let (status, message) = chain_verdict(&said, verdict, skip_verification, pem, chain, at);
+    Finding::new(meta, status, arn, message).evidence(evidence)
+}
+
+/// Why a certificate's chain cannot be verified: its PEM was not read.
+fn no_pem(arn: &str, cert: &Certificate) -> crate::view::Blocked {
+    crate::view::Blocked {
+        resource: arn.to_string(),
+        kind: crate::view::BlockedKind::Error {
+            what: format!("the PEM of certificate {arn}"),
+            failure: Box::new(
+                cert.pem_failure
+                    .clone()
+                    .unwrap_or_else(|| crate::view::not_collected("acm:GetCertificate")),
+            ),
+        },
+    }
+}
+
+/// How a certificate's findings name it.
+struct Said<'s> {
+    arn: &'s str,
+    names: &'s str,
+    until: &'s str,
+    /// Appended where insecureSkipVerification might seem to help.
+    skip_note: &'s str,
+}
+
+/// What the chain check found, as a verdict and its sentence.
+fn chain_verdict(
+    said: &Said,
+    verdict: ChainVerdict,
+    skip_verification: bool,
+    pem: &str,
+    chain: Option<&str>,
+    at: time::OffsetDateTime,
+) -> (Status, String) {
+    let Said {
+        arn,
+        names,
+        until,
+        skip_note,
+    } = *said;
+    match verdict {
         ChainVerdict::Trusted => (
             Status::Pass,
             format!(
@@ -205,15 +244,9 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
                 "Certificate {arn} ({names}) is not valid yet; it needs a certificate valid now{skip_note}."
             ),
         ),
-        ChainVerdict::Untrusted(why) if skip_verification => judge_private(
-            arn,
-            &names,
-            &until,
-            pem,
-            cert.chain_pem.as_deref(),
-            at,
-            &why,
-        ),
+        ChainVerdict::Untrusted(why) if skip_verification => {
+            judge_private(arn, names, until, pem, chain, at, &why)
+        }
         ChainVerdict::Untrusted(why) => (
             Status::Fail,
             format!(
@@ -226,8 +259,7 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
                 "Certificate {arn} could not be verified because {why}, so this check cannot decide."
             ),
         ),
-    };
-    Finding::new(meta, status, arn, message).evidence(evidence)
+    }
 }
 
 /// A certificate no public root vouches for, on a route that skips CA
