@@ -5,7 +5,7 @@
 //! or 503 "The request could not be satisfied".
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::DomainName;
+use crate::model::{Distribution, DomainName, Origin};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want};
@@ -93,55 +93,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 continue;
             }
             found = true;
-            let behaviors: Vec<_> = d
-                .behaviors
-                .iter()
-                .filter(|b| b.target_origin_id == o.id)
-                .collect();
-            let http_viewers: Vec<&str> = behaviors
-                .iter()
-                .filter(|b| b.viewer_protocol_policy.as_deref() == Some("allow-all"))
-                .map(|b| b.path_pattern.as_str())
-                .collect();
-            let evidence = crate::evidence!({
-                "distribution": d.id, "origin_id": o.id, "origin_domain": o.domain_name, "origin_path": o.origin_path,
-                "origin_protocol_policy": o.protocol_policy, "behaviors": behaviors,
-            });
-            let policy = o.protocol_policy.as_deref().unwrap_or("none");
-            let (status, message) = match policy {
-                "https-only" => (
-                    Status::Pass,
-                    format!(
-                        "CloudFront distribution {} reaches this API through origin {} over HTTPS only.",
-                        d.id, o.id
-                    ),
-                ),
-                "match-viewer" if http_viewers.is_empty() => (
-                    Status::Pass,
-                    format!(
-                        "CloudFront distribution {} forwards the viewer's protocol to origin {}, and every behavior using it redirects or requires HTTPS.",
-                        d.id, o.id
-                    ),
-                ),
-                "match-viewer" => (
-                    Status::Fail,
-                    format!(
-                        "CloudFront distribution {} forwards plain HTTP to origin {} ({}) for behaviors {} (viewer protocol allow-all), which API Gateway refuses, so viewers get 502/503; it needs https-only.",
-                        d.id,
-                        o.id,
-                        o.domain_name,
-                        http_viewers.join(", ")
-                    ),
-                ),
-                other => (
-                    Status::Fail,
-                    format!(
-                        "CloudFront distribution {} reaches origin {} ({}) with protocol policy {other}, but API Gateway accepts only HTTPS, so viewers get 502/503; it needs https-only.",
-                        d.id, o.id, o.domain_name
-                    ),
-                ),
-            };
-            out.add(Finding::new(meta, status, &d.arn, message).evidence(evidence));
+            out.add(judge(d, o));
         }
     }
     if !found {
@@ -154,4 +106,59 @@ fn run(view: &StageCtx, out: &mut Findings) {
             ),
         ));
     }
+}
+
+/// One origin serving this stage: its protocol policy must keep plain HTTP
+/// away from API Gateway for every behavior using it.
+fn judge(d: &Distribution, o: &Origin) -> Finding {
+    let meta = &CHECK.meta;
+    let behaviors: Vec<_> = d
+        .behaviors
+        .iter()
+        .filter(|b| b.target_origin_id == o.id)
+        .collect();
+    let http_viewers: Vec<&str> = behaviors
+        .iter()
+        .filter(|b| b.viewer_protocol_policy.as_deref() == Some("allow-all"))
+        .map(|b| b.path_pattern.as_str())
+        .collect();
+    let evidence = crate::evidence!({
+        "distribution": d.id, "origin_id": o.id, "origin_domain": o.domain_name, "origin_path": o.origin_path,
+        "origin_protocol_policy": o.protocol_policy, "behaviors": behaviors,
+    });
+    let policy = o.protocol_policy.as_deref().unwrap_or("none");
+    let (status, message) = match policy {
+        "https-only" => (
+            Status::Pass,
+            format!(
+                "CloudFront distribution {} reaches this API through origin {} over HTTPS only.",
+                d.id, o.id
+            ),
+        ),
+        "match-viewer" if http_viewers.is_empty() => (
+            Status::Pass,
+            format!(
+                "CloudFront distribution {} forwards the viewer's protocol to origin {}, and every behavior using it redirects or requires HTTPS.",
+                d.id, o.id
+            ),
+        ),
+        "match-viewer" => (
+            Status::Fail,
+            format!(
+                "CloudFront distribution {} forwards plain HTTP to origin {} ({}) for behaviors {} (viewer protocol allow-all), which API Gateway refuses, so viewers get 502/503; it needs https-only.",
+                d.id,
+                o.id,
+                o.domain_name,
+                http_viewers.join(", ")
+            ),
+        ),
+        other => (
+            Status::Fail,
+            format!(
+                "CloudFront distribution {} reaches origin {} ({}) with protocol policy {other}, but API Gateway accepts only HTTPS, so viewers get 502/503; it needs https-only.",
+                d.id, o.id, o.domain_name
+            ),
+        ),
+    };
+    Finding::new(meta, status, &d.arn, message).evidence(evidence)
 }

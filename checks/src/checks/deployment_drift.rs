@@ -10,9 +10,9 @@ use serde_json::json;
 
 use crate::export::differing_fields;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{Fetched, Route};
+use crate::model::{Fetched, Integration, Route};
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding};
-use crate::view::{Blocked, BlockedKind, not_collected};
+use crate::view::{Blocked, BlockedKind, StageView, not_collected};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -34,26 +34,10 @@ pub static CHECK: CheckDef = CheckDef {
 fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let stage = &view.stage.name;
-    let deployed = match view.api.deployed_routes.get(stage) {
-        Some(Fetched::Ok(r)) => r,
-        Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => {
-            out.add(Finding::from_failure(
-                meta,
-                &view.stage_arn,
-                &format!("the deployment stage {stage} serves"),
-                f,
-            ));
-            return;
-        }
-        None => {
-            let b = Blocked {
-                resource: view.stage_arn.clone(),
-                kind: BlockedKind::Error {
-                    what: format!("the deployment stage {stage} serves"),
-                    failure: Box::new(not_collected("apigateway:GetExport")),
-                },
-            };
-            out.add(blocked_finding(meta, &b));
+    let deployed = match deployed_routes(view) {
+        Ok(r) => r,
+        Err(f) => {
+            out.add(*f);
             return;
         }
     };
@@ -69,29 +53,8 @@ fn run(view: &StageCtx, out: &mut Findings) {
             return;
         }
     };
-    let index = |routes: &'_ [Route]| -> BTreeMap<String, Option<crate::model::Integration>> {
-        routes
-            .iter()
-            .map(|r| (r.label(), r.integration.clone()))
-            .collect()
-    };
     let (cur, dep) = (index(current), index(deployed));
-    let mut diffs: Vec<(String, Vec<&'static str>)> = Vec::new();
-    for label in cur
-        .keys()
-        .chain(dep.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let fields = match (cur.get(label), dep.get(label)) {
-            (Some(_), None) => vec!["added after the deployment"],
-            (None, Some(_)) => vec!["removed after the deployment"],
-            (Some(c), Some(d)) => differing_fields(c.as_ref(), d.as_ref()),
-            (None, None) => Vec::new(),
-        };
-        if !fields.is_empty() {
-            diffs.push((label.clone(), fields));
-        }
-    }
+    let diffs = differences(&cur, &dep);
     let deployment = view.stage.deployment_id.as_deref().unwrap_or("(unknown)");
     let evidence = crate::evidence!({
         "deployment_id": deployment,
@@ -134,4 +97,65 @@ fn run(view: &StageCtx, out: &mut Findings) {
         .routes(diffs.iter().map(|(r, _)| r.clone()))
     };
     out.add(f.evidence(evidence));
+}
+
+/// The routes the stage's deployment serves, or the finding saying why
+/// they are unknown.
+fn deployed_routes<'a>(view: &StageView<'a>) -> Result<&'a [Route], Box<Finding>> {
+    let meta = &CHECK.meta;
+    let stage = &view.stage.name;
+    match view.api.deployed_routes.get(stage) {
+        Some(Fetched::Ok(r)) => Ok(r),
+        Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => {
+            Err(Box::new(Finding::from_failure(
+                meta,
+                &view.stage_arn,
+                &format!("the deployment stage {stage} serves"),
+                f,
+            )))
+        }
+        None => {
+            let b = Blocked {
+                resource: view.stage_arn.clone(),
+                kind: BlockedKind::Error {
+                    what: format!("the deployment stage {stage} serves"),
+                    failure: Box::new(not_collected("apigateway:GetExport")),
+                },
+            };
+            Err(Box::new(blocked_finding(meta, &b)))
+        }
+    }
+}
+
+/// Each route's integration, by label.
+fn index(routes: &[Route]) -> BTreeMap<String, Option<Integration>> {
+    routes
+        .iter()
+        .map(|r| (r.label(), r.integration.clone()))
+        .collect()
+}
+
+/// The routes whose integrations differ between the current definition and
+/// the deployed one, with the fields that differ.
+fn differences(
+    cur: &BTreeMap<String, Option<Integration>>,
+    dep: &BTreeMap<String, Option<Integration>>,
+) -> Vec<(String, Vec<&'static str>)> {
+    let mut diffs: Vec<(String, Vec<&'static str>)> = Vec::new();
+    for label in cur
+        .keys()
+        .chain(dep.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let fields = match (cur.get(label), dep.get(label)) {
+            (Some(_), None) => vec!["added after the deployment"],
+            (None, Some(_)) => vec!["removed after the deployment"],
+            (Some(c), Some(d)) => differing_fields(c.as_ref(), d.as_ref()),
+            (None, None) => Vec::new(),
+        };
+        if !fields.is_empty() {
+            diffs.push((label.clone(), fields));
+        }
+    }
+    diffs
 }

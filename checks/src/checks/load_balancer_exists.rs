@@ -4,6 +4,7 @@
 //! active.
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::model::LoadBalancer;
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes, skip};
 use crate::view::{Front, RouteTarget};
@@ -76,51 +77,66 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 ),
             )
             .evidence(crate::evidence!({ "load_balancer_arn": arn, "exists": false, "via": target.via })),
-            Ok(Some(lb)) => {
-                let lb_type = lb.lb_type.as_deref().unwrap_or("unknown");
-                let evidence = crate::evidence!({
-                    "load_balancer_arn": lb.arn,
-                    "type": lb.lb_type,
-                    "state": lb.state,
-                    "state_reason": lb.state_reason,
-                    "via": target.via,
-                });
-                let (status, message) = if v1 && lb_type != "network" {
-                    (
-                        Status::Fail,
-                        format!(
-                            "{} targets {arn}, a load balancer of type {lb_type}; a VPC link (v1) needs a network load balancer.",
-                            target.via
-                        ),
-                    )
-                } else if !v1 && lb_type != "network" && lb_type != "application" {
-                    (
-                        Status::Fail,
-                        format!("{} reaches {arn}, a load balancer of type {lb_type}; a VPC link v2 needs an application or network load balancer.", target.via),
-                    )
-                } else {
-                    match lb.state.as_deref() {
-                        Some("active") => (Status::Pass, format!("Load balancer {arn} exists and is active.")),
-                        Some(s @ ("provisioning" | "active_impaired")) => (
-                            Status::Warn,
-                            format!("Load balancer {arn} is {s}; it serves reliably only when active."),
-                        ),
-                        Some(s) => (
-                            Status::Fail,
-                            format!(
-                                "Load balancer {arn} is {s}{}; it needs to be active.",
-                                lb.state_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-                            ),
-                        ),
-                        None => (
-                            Status::Error,
-                            format!("Load balancer {arn} was read without a state, so this check cannot decide."),
-                        ),
-                    }
-                };
-                Finding::new(meta, status, arn, message).evidence(evidence)
-            }
+            Ok(Some(lb)) => judge(lb, arn, v1, &target.via),
         };
         out.add(f.routes([rp.label.clone()]));
     }
+}
+
+/// A load balancer that exists: of a type the link can reach, and active.
+fn judge(lb: &LoadBalancer, arn: &str, v1: bool, via: &str) -> Finding {
+    let meta = &CHECK.meta;
+    let lb_type = lb.lb_type.as_deref().unwrap_or("unknown");
+    let evidence = crate::evidence!({
+        "load_balancer_arn": lb.arn,
+        "type": lb.lb_type,
+        "state": lb.state,
+        "state_reason": lb.state_reason,
+        "via": via,
+    });
+    let (status, message) = if v1 && lb_type != "network" {
+        (
+            Status::Fail,
+            format!(
+                "{} targets {arn}, a load balancer of type {lb_type}; a VPC link (v1) needs a network load balancer.",
+                via
+            ),
+        )
+    } else if !v1 && lb_type != "network" && lb_type != "application" {
+        (
+            Status::Fail,
+            format!(
+                "{} reaches {arn}, a load balancer of type {lb_type}; a VPC link v2 needs an application or network load balancer.",
+                via
+            ),
+        )
+    } else {
+        match lb.state.as_deref() {
+            Some("active") => (
+                Status::Pass,
+                format!("Load balancer {arn} exists and is active."),
+            ),
+            Some(s @ ("provisioning" | "active_impaired")) => (
+                Status::Warn,
+                format!("Load balancer {arn} is {s}; it serves reliably only when active."),
+            ),
+            Some(s) => (
+                Status::Fail,
+                format!(
+                    "Load balancer {arn} is {s}{}; it needs to be active.",
+                    lb.state_reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ),
+            ),
+            None => (
+                Status::Error,
+                format!(
+                    "Load balancer {arn} was read without a state, so this check cannot decide."
+                ),
+            ),
+        }
+    };
+    Finding::new(meta, status, arn, message).evidence(evidence)
 }
