@@ -53,7 +53,6 @@ pub fn effective_level<'a>(stage: &'a Stage, method: &str, path: &str) -> &'a st
 }
 
 fn run(view: &StageCtx, out: &mut Findings) {
-    let meta = &CHECK.meta;
     let stage = view.stage;
     if view.api.kind == ApiKind::Http {
         http_access_logging(view, out);
@@ -76,24 +75,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
         // Without the routes only the stage default can be judged.
         _ => (Vec::new(), Vec::new()),
     };
-    let role = match &view.region.apigateway_account {
-        Some(Fetched::Ok(acct)) => acct.cloudwatch_role_arn.clone().filter(|r| !r.is_empty()),
-        Some(Fetched::Error(f)) | Some(Fetched::NotFound(f)) => {
-            out.add(Finding::from_failure(
-                meta,
-                &view.stage_arn,
-                "API Gateway's account settings (the CloudWatch Logs role)",
-                f,
-            ));
-            return;
-        }
-        None => {
-            out.add(Finding::from_failure(
-                meta,
-                &view.stage_arn,
-                "API Gateway's account settings (the CloudWatch Logs role)",
-                &crate::view::not_collected("apigateway:GetAccount"),
-            ));
+    let role = match logs_role(view) {
+        Ok(r) => r,
+        Err(f) => {
+            out.add(*f);
             return;
         }
     };
@@ -103,8 +88,52 @@ fn run(view: &StageCtx, out: &mut Findings) {
         "cloudwatch_role_arn": role,
         "routes_without_logging": off_routes,
     });
+    let f = verdict(
+        view,
+        role.is_some(),
+        default_level,
+        &off_routes,
+        all_routes.len(),
+    );
+    out.add(f.evidence(evidence));
+}
+
+/// API Gateway's CloudWatch Logs role (`None` when unset), or the finding
+/// saying the account settings could not be read.
+fn logs_role(view: &StageView) -> Result<Option<String>, Box<Finding>> {
+    let meta = &CHECK.meta;
+    match &view.region.apigateway_account {
+        Some(Fetched::Ok(acct)) => Ok(acct.cloudwatch_role_arn.clone().filter(|r| !r.is_empty())),
+        Some(Fetched::Error(f)) | Some(Fetched::NotFound(f)) => {
+            Err(Box::new(Finding::from_failure(
+                meta,
+                &view.stage_arn,
+                "API Gateway's account settings (the CloudWatch Logs role)",
+                f,
+            )))
+        }
+        None => Err(Box::new(Finding::from_failure(
+            meta,
+            &view.stage_arn,
+            "API Gateway's account settings (the CloudWatch Logs role)",
+            &crate::view::not_collected("apigateway:GetAccount"),
+        ))),
+    }
+}
+
+/// Logs need the account's role and a level other than OFF, on the stage
+/// and on every route.
+fn verdict(
+    view: &StageView,
+    has_role: bool,
+    default_level: &str,
+    off_routes: &[String],
+    all_routes: usize,
+) -> Finding {
+    let meta = &CHECK.meta;
+    let stage = view.stage;
     let stage_off = default_level.eq_ignore_ascii_case("OFF");
-    let f = if role.is_none() {
+    if !has_role {
         Finding::new(
             meta,
             Status::Fail,
@@ -114,7 +143,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 view.region.region, stage.name
             ),
         )
-    } else if stage_off && (off_routes.len() == all_routes.len() || all_routes.is_empty()) {
+    } else if stage_off && (off_routes.len() == all_routes || all_routes == 0) {
         Finding::new(
             meta,
             Status::Fail,
@@ -133,10 +162,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 "Stage {} has execution logging OFF for {} of its {} route(s); they need logging at ERROR or INFO.",
                 stage.name,
                 off_routes.len(),
-                all_routes.len()
+                all_routes
             ),
         )
-        .routes(off_routes.clone())
+        .routes(off_routes.iter().cloned())
     } else {
         Finding::new(
             meta,
@@ -147,8 +176,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 stage.name
             ),
         )
-    };
-    out.add(f.evidence(evidence));
+    }
 }
 
 fn http_access_logging(view: &StageView, out: &mut Findings) {

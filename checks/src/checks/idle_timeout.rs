@@ -17,6 +17,7 @@ use crate::model::{Listener, LoadBalancer};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx};
 use crate::view::{Hop, StageView};
+use crate::walk::TargetGroupHop;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -77,84 +78,15 @@ fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let w = out.walked(view);
     out.skip_dead_ends(w);
-    // Listener ARN -> (judgement, routes).
+    // Listener ARN -> (judgement, routes, what the pass message says).
     let mut acc: BTreeMap<String, (Judgement, BTreeSet<String>, String)> = BTreeMap::new();
     for hop in &w.target_groups {
-        let lb = hop.lb;
         for listener in &hop.listeners {
             let entry = acc
                 .entry(listener.arn.clone())
                 .or_insert_with(|| (Judgement::new(), BTreeSet::new(), String::new()));
             entry.1.extend(hop.routes.iter().cloned());
-            if lb.lb_type.as_deref() != Some("network") {
-                // The first hop is an ALB: what its targets keep is not visible.
-                match alb_idle(view, lb) {
-                    Ok((secs, src)) => {
-                        entry.2 = format!(
-                            "ALB {} closes idle connections after {secs} s ({src})",
-                            lb.arn
-                        );
-                        entry.0.push(Status::Pass, String::new(), crate::evidence!({"load_balancer": lb.arn, "idle_timeout_seconds": secs, "source": src}));
-                    }
-                    Err(b) => entry.0.push_blocked(&b, "the ALB's idle timeout"),
-                }
-                continue;
-            }
-            let (nlb_secs, nlb_src) = match nlb_idle(view, listener) {
-                Ok(v) => v,
-                Err(b) => {
-                    entry.0.push_blocked(&b, "the NLB's idle timeout");
-                    continue;
-                }
-            };
-            entry.2 = format!(
-                "NLB listener {} keeps idle flows for {nlb_secs} s ({nlb_src})",
-                listener.arn
-            );
-            if hop.tg.target_type.as_deref() != Some("alb") {
-                entry.0.push(
-                    Status::Pass,
-                    String::new(),
-                    json!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "source": nlb_src,
-                           "next_hop": hop.tg.target_type, "next_hop_idle_timeout": "not visible to AWS"}),
-                );
-                continue;
-            }
-            let targets = match view.target_health(hop.tg) {
-                Ok(t) => t,
-                Err(b) => {
-                    entry.0.push_blocked(&b, "the ALB behind the NLB");
-                    continue;
-                }
-            };
-            for t in targets {
-                let alb = match view.load_balancer(&t.target_id) {
-                    Ok(a) => a,
-                    Err(b) => {
-                        entry.0.push_blocked(&b, "the ALB's idle timeout");
-                        continue;
-                    }
-                };
-                match alb_idle(view, alb) {
-                    Ok((alb_secs, alb_src)) => {
-                        let ev = crate::evidence!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "nlb_source": nlb_src,
-                                        "alb": alb.arn, "alb_idle_timeout_seconds": alb_secs, "alb_source": alb_src});
-                        if alb_secs < nlb_secs {
-                            entry.0.push(
-                                Status::Fail,
-                                format!(
-                                    "ALB {} closes idle connections after {alb_secs} s ({alb_src}), before NLB listener {} forgets them after {nlb_secs} s ({nlb_src}), so requests on a reused flow fail; the ALB's idle timeout needs to exceed {nlb_secs} s",
-                                    alb.arn, listener.arn
-                                ),
-                                ev,
-                            );
-                        } else {
-                            entry.0.push(Status::Pass, String::new(), ev);
-                        }
-                    }
-                    Err(b) => entry.0.push_blocked(&b, "the ALB's idle timeout"),
-                }
-            }
+            judge_listener(view, hop, listener, entry);
         }
     }
     for (arn, (j, routes, summary)) in acc {
@@ -167,5 +99,97 @@ fn run(view: &StageCtx, out: &mut Findings) {
             f = f.remediation("Keep every target's keep-alive timeout longer than the load balancer's idle timeout, since AWS cannot see it.");
         }
         out.add(f.routes(routes));
+    }
+}
+
+/// One listener a target group is reached through: an ALB's own idle
+/// timeout is all AWS shows; an NLB's must not outlast the ALB behind it.
+fn judge_listener(
+    view: &StageView,
+    hop: &TargetGroupHop,
+    listener: &Listener,
+    entry: &mut (Judgement, BTreeSet<String>, String),
+) {
+    let lb = hop.lb;
+    if lb.lb_type.as_deref() != Some("network") {
+        // The first hop is an ALB: what its targets keep is not visible.
+        match alb_idle(view, lb) {
+            Ok((secs, src)) => {
+                entry.2 = format!(
+                    "ALB {} closes idle connections after {secs} s ({src})",
+                    lb.arn
+                );
+                entry.0.push(Status::Pass, String::new(), crate::evidence!({"load_balancer": lb.arn, "idle_timeout_seconds": secs, "source": src}));
+            }
+            Err(b) => entry.0.push_blocked(&b, "the ALB's idle timeout"),
+        }
+        return;
+    }
+    let (nlb_secs, nlb_src) = match nlb_idle(view, listener) {
+        Ok(v) => v,
+        Err(b) => {
+            entry.0.push_blocked(&b, "the NLB's idle timeout");
+            return;
+        }
+    };
+    entry.2 = format!(
+        "NLB listener {} keeps idle flows for {nlb_secs} s ({nlb_src})",
+        listener.arn
+    );
+    if hop.tg.target_type.as_deref() != Some("alb") {
+        entry.0.push(
+            Status::Pass,
+            String::new(),
+            json!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "source": nlb_src,
+                   "next_hop": hop.tg.target_type, "next_hop_idle_timeout": "not visible to AWS"}),
+        );
+        return;
+    }
+    judge_albs_behind(view, hop, listener, (nlb_secs, nlb_src), &mut entry.0);
+}
+
+/// The ALBs an NLB's target group holds must keep idle connections at
+/// least as long as the NLB keeps idle flows.
+fn judge_albs_behind(
+    view: &StageView,
+    hop: &TargetGroupHop,
+    listener: &Listener,
+    (nlb_secs, nlb_src): (i64, &str),
+    j: &mut Judgement,
+) {
+    let targets = match view.target_health(hop.tg) {
+        Ok(t) => t,
+        Err(b) => {
+            j.push_blocked(&b, "the ALB behind the NLB");
+            return;
+        }
+    };
+    for t in targets {
+        let alb = match view.load_balancer(&t.target_id) {
+            Ok(a) => a,
+            Err(b) => {
+                j.push_blocked(&b, "the ALB's idle timeout");
+                continue;
+            }
+        };
+        match alb_idle(view, alb) {
+            Ok((alb_secs, alb_src)) => {
+                let ev = crate::evidence!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "nlb_source": nlb_src,
+                                "alb": alb.arn, "alb_idle_timeout_seconds": alb_secs, "alb_source": alb_src});
+                if alb_secs < nlb_secs {
+                    j.push(
+                        Status::Fail,
+                        format!(
+                            "ALB {} closes idle connections after {alb_secs} s ({alb_src}), before NLB listener {} forgets them after {nlb_secs} s ({nlb_src}), so requests on a reused flow fail; the ALB's idle timeout needs to exceed {nlb_secs} s",
+                            alb.arn, listener.arn
+                        ),
+                        ev,
+                    );
+                } else {
+                    j.push(Status::Pass, String::new(), ev);
+                }
+            }
+            Err(b) => j.push_blocked(&b, "the ALB's idle timeout"),
+        }
     }
 }
