@@ -8,7 +8,7 @@
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
-use crate::view::{Hop, LinkVersion};
+use crate::view::{Hop, LinkVersion, RoutePath, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -58,58 +58,64 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 continue;
             }
         };
-        let arn = view.vpc_link_arn(id);
-        let generation = match link.version {
-            LinkVersion::V1 => "VPC link (v1)",
-            LinkVersion::V2 => "VPC link v2",
-        };
-        let what = format!("{generation} {id}");
-        let found: Hop<Option<Option<String>>> = match link.version {
-            LinkVersion::V1 => view
-                .get::<res::VpcLink>(id, &arn, &what)
-                .map(|l| l.map(|l| l.name.clone())),
-            LinkVersion::V2 => view
-                .get::<res::VpcLinkV2>(id, &arn, &what)
-                .map(|l| l.map(|l| l.name.clone())),
-        };
-        let via = match &link.variable {
-            Some(v) => format!("stage variable {v} = {id}"),
-            None => format!("connection id {id}"),
-        };
-        let evidence = crate::evidence!({
-            "connection_id": link.raw,
-            "stage_variable": link.variable,
-            "resolved_id": id,
-            "link_version": match link.version { LinkVersion::V1 => "v1", LinkVersion::V2 => "v2" },
-        });
-        let f = match found {
-            Ok(Some(name)) => Finding::new(
-                meta,
-                Status::Pass,
-                &arn,
-                format!(
-                    "On stage {}, {via} resolves to {generation} {id}{}.",
-                    view.stage.name,
-                    name.map(|n| format!(" ({n})")).unwrap_or_default()
-                ),
+        out.add(judge(view, rp, id));
+    }
+}
+
+/// A route whose link id resolved: the link must exist in the region.
+fn judge(view: &StageView, rp: &RoutePath, id: &str) -> Finding {
+    let meta = &CHECK.meta;
+    let link = &rp.link;
+    let arn = view.vpc_link_arn(id);
+    let generation = match link.version {
+        LinkVersion::V1 => "VPC link (v1)",
+        LinkVersion::V2 => "VPC link v2",
+    };
+    let what = format!("{generation} {id}");
+    let found: Hop<Option<Option<String>>> = match link.version {
+        LinkVersion::V1 => view
+            .get::<res::VpcLink>(id, &arn, &what)
+            .map(|l| l.map(|l| l.name.clone())),
+        LinkVersion::V2 => view
+            .get::<res::VpcLinkV2>(id, &arn, &what)
+            .map(|l| l.map(|l| l.name.clone())),
+    };
+    let via = match &link.variable {
+        Some(v) => format!("stage variable {v} = {id}"),
+        None => format!("connection id {id}"),
+    };
+    let evidence = crate::evidence!({
+        "connection_id": link.raw,
+        "stage_variable": link.variable,
+        "resolved_id": id,
+        "link_version": match link.version { LinkVersion::V1 => "v1", LinkVersion::V2 => "v2" },
+    });
+    let f = match found {
+        Ok(Some(name)) => Finding::new(
+            meta,
+            Status::Pass,
+            &arn,
+            format!(
+                "On stage {}, {via} resolves to {generation} {id}{}.",
+                view.stage.name,
+                name.map(|n| format!(" ({n})")).unwrap_or_default()
             ),
-            Ok(None) => Finding::new(
-                meta,
-                Status::Fail,
-                &arn,
-                format!(
-                    "On stage {}, {via} names {generation} {id}, which does not exist in {}; it needs the id of an existing {generation}.",
-                    view.stage.name, view.region.region
-                ),
+        ),
+        Ok(None) => Finding::new(
+            meta,
+            Status::Fail,
+            &arn,
+            format!(
+                "On stage {}, {via} names {generation} {id}, which does not exist in {}; it needs the id of an existing {generation}.",
+                view.stage.name, view.region.region
             ),
-            Err(b) => blocked_finding(meta, &b),
-        };
-        let f = if f.status == Status::Error {
-            f.routes([rp.label.clone()])
-        } else {
-            f.routes([rp.label.clone()]).evidence(evidence)
-        };
-        out.add(f);
+        ),
+        Err(b) => blocked_finding(meta, &b),
+    };
+    if f.status == Status::Error {
+        f.routes([rp.label.clone()])
+    } else {
+        f.routes([rp.label.clone()]).evidence(evidence)
     }
 }
 

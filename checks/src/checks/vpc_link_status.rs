@@ -72,46 +72,41 @@ fn run(view: &StageCtx, out: &mut Findings) {
             .filter(|m| !m.is_empty())
             .map(|m| format!(" with message \"{}\"", m.trim_end_matches('.')))
             .unwrap_or_default();
-        let (status, message) = match status {
-            Some("AVAILABLE") => (
-                Status::Pass,
-                format!("{generation} {id}{name} is AVAILABLE."),
-            ),
-            Some("PENDING") => (
-                Status::Warn,
-                format!(
-                    "{generation} {id}{name} is PENDING{why}; requests fail until it is AVAILABLE."
-                ),
-            ),
-            Some("INACTIVE") => (
-                Status::Fail,
-                format!(
-                    "{generation} {id}{name} is INACTIVE{why}: a link with no traffic for 60 days loses its network interfaces until traffic resumes, so requests fail until it is AVAILABLE again."
-                ),
-            ),
-            Some(s @ ("FAILED" | "DELETING")) => (
-                Status::Fail,
-                format!(
-                    "{generation} {id}{name} is {s}{why}; requests through it fail until it is AVAILABLE."
-                ),
-            ),
-            Some(other) => (
-                Status::Fail,
-                format!(
-                    "{generation} {id}{name} is in state {other}{why}; it needs to be AVAILABLE."
-                ),
-            ),
-            None => (
-                Status::Error,
-                format!(
-                    "{generation} {id}{name} was read without a status, so this check cannot decide."
-                ),
-            ),
-        };
+        let (status, message) = verdict(&format!("{generation} {id}{name}"), status, &why);
         out.add(
             Finding::new(meta, status, arn, message)
                 .routes([rp.label.clone()])
                 .evidence(evidence),
         );
+    }
+}
+
+/// What the link's status means for requests through it; `who` names the
+/// link, `why` is AWS's status message, if any.
+fn verdict(who: &str, status: Option<&str>, why: &str) -> (Status, String) {
+    match status {
+        Some("AVAILABLE") => (Status::Pass, format!("{who} is AVAILABLE.")),
+        Some("PENDING") => (
+            Status::Warn,
+            format!("{who} is PENDING{why}; requests fail until it is AVAILABLE."),
+        ),
+        Some("INACTIVE") => (
+            Status::Fail,
+            format!(
+                "{who} is INACTIVE{why}: a link with no traffic for 60 days loses its network interfaces until traffic resumes, so requests fail until it is AVAILABLE again."
+            ),
+        ),
+        Some(s @ ("FAILED" | "DELETING")) => (
+            Status::Fail,
+            format!("{who} is {s}{why}; requests through it fail until it is AVAILABLE."),
+        ),
+        Some(other) => (
+            Status::Fail,
+            format!("{who} is in state {other}{why}; it needs to be AVAILABLE."),
+        ),
+        None => (
+            Status::Error,
+            format!("{who} was read without a status, so this check cannot decide."),
+        ),
     }
 }
