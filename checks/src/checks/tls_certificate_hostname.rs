@@ -41,11 +41,6 @@ struct PerListener<'a> {
     hosts: BTreeMap<(String, &'static str), BTreeSet<String>>,
 }
 
-pub(crate) fn not_applicable(out: &mut Findings, resource: &str, route: &str, reason: String) {
-    let meta = out.meta();
-    out.add(skip(meta, resource, reason).routes([route.to_string()]));
-}
-
 fn run(view: &StageCtx, out: &mut Findings) {
     let Some(routes) = private_routes(view, out) else {
         return;
@@ -67,15 +62,10 @@ fn tls_listeners<'a>(
         let rt = match route_tls(view, rp) {
             Ok(Some(rt)) => rt,
             Ok(None) => {
-                not_applicable(
-                    out,
-                    &view.stage_arn,
-                    &rp.label,
-                    format!(
+                out.add(skip(&CHECK.meta, &view.stage_arn, format!(
                         "{} integrates with Cloud Map instances directly, with no listener certificate",
                         rp.label
-                    ),
-                );
+                    )).routes([rp.label.clone()]));
                 continue;
             }
             Err(b) => {
@@ -84,14 +74,16 @@ fn tls_listeners<'a>(
             }
         };
         if rt.scheme != "https" {
-            not_applicable(
-                out,
-                &rt.listener.arn,
-                &rp.label,
-                format!(
-                    "{} speaks plain HTTP, so no certificate is verified",
-                    rp.label
-                ),
+            out.add(
+                skip(
+                    &CHECK.meta,
+                    &rt.listener.arn,
+                    format!(
+                        "{} speaks plain HTTP, so no certificate is verified",
+                        rp.label
+                    ),
+                )
+                .routes([rp.label.clone()]),
             );
             continue;
         }
@@ -107,19 +99,14 @@ fn tls_listeners<'a>(
                     rt.listener.arn
                 )
             };
-            not_applicable(out, &rt.listener.arn, &rp.label, reason);
+            out.add(skip(&CHECK.meta, &rt.listener.arn, reason).routes([rp.label.clone()]));
             continue;
         };
         let Some(host) = rt.host else {
-            not_applicable(
-                out,
-                &tls_listener.arn,
-                &rp.label,
-                format!(
+            out.add(skip(&CHECK.meta, &tls_listener.arn, format!(
                     "the integration of {} sets no serverNameToVerify, so no host name is verified",
                     rp.label
-                ),
-            );
+                )).routes([rp.label.clone()]));
             continue;
         };
         groups

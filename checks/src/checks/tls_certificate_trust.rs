@@ -17,10 +17,8 @@ use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::Certificate;
 use crate::tls::{ChainVerdict, PrivateVerdict, verify_chain, verify_private};
 use crate::tls_path::{listener_certs, presented_cert, route_tls};
-use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
+use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes, skip};
 use crate::view::StageView;
-
-use super::tls_certificate_hostname::not_applicable;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -52,15 +50,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
         let rt = match route_tls(view, rp) {
             Ok(Some(rt)) => rt,
             Ok(None) => {
-                not_applicable(
-                    out,
-                    &view.stage_arn,
-                    &rp.label,
-                    format!(
+                out.add(skip(&CHECK.meta, &view.stage_arn, format!(
                         "{} integrates with Cloud Map instances directly, with no listener certificate",
                         rp.label
-                    ),
-                );
+                    )).routes([rp.label.clone()]));
                 continue;
             }
             Err(b) => {
@@ -69,24 +62,21 @@ fn run(view: &StageCtx, out: &mut Findings) {
             }
         };
         if rt.scheme != "https" {
-            not_applicable(
-                out,
-                &rt.listener.arn,
-                &rp.label,
-                format!("{} speaks plain HTTP", rp.label),
+            out.add(
+                skip(
+                    &CHECK.meta,
+                    &rt.listener.arn,
+                    format!("{} speaks plain HTTP", rp.label),
+                )
+                .routes([rp.label.clone()]),
             );
             continue;
         }
         let Some((_, tls_listener)) = rt.tls_end else {
-            not_applicable(
-                out,
-                &rt.listener.arn,
-                &rp.label,
-                format!(
+            out.add(skip(&CHECK.meta, &rt.listener.arn, format!(
                     "TLS passes through listener {} to the targets, whose certificate is not visible to AWS",
                     rt.listener.arn
-                ),
-            );
+                )).routes([rp.label.clone()]));
             continue;
         };
         let chosen = listener_certs(view, tls_listener).and_then(|certs| {
