@@ -96,19 +96,6 @@ pub fn without_evidence<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `json!`, evaluated only when the evidence will be shown
-/// ([`evidence_wanted`]); `null` otherwise.
-#[macro_export]
-macro_rules! evidence {
-    ($($json:tt)+) => {
-        if $crate::finding::evidence_wanted() {
-            ::serde_json::json!($($json)+)
-        } else {
-            ::serde_json::Value::Null
-        }
-    };
-}
-
 /// A finding's evidence: the raw values that decided it, kept as compact
 /// JSON text. An account-wide report holds thousands of findings, and a
 /// parsed tree of small objects takes several times the memory of its
@@ -224,7 +211,7 @@ impl Finding {
             failure_sentence(what, failure),
         );
         f.remediation = Some(failure_remediation(failure));
-        f.evidence(crate::evidence!({ "failure": failure }))
+        f.evidence(|| serde_json::json!({ "failure": failure }))
     }
 
     pub fn routes<I, S>(mut self, routes: I) -> Self
@@ -244,9 +231,12 @@ impl Finding {
         self
     }
 
-    pub fn evidence(mut self, evidence: Value) -> Self {
+    /// Attaches the evidence `build` makes, calling it only when the
+    /// evidence will be shown ([`evidence_wanted`]): a plan skips building
+    /// it by construction, not by every check remembering to.
+    pub fn evidence(mut self, build: impl FnOnce() -> Value) -> Self {
         if evidence_wanted() {
-            self.evidence = Evidence::new(&evidence);
+            self.evidence = Evidence::new(&build());
         }
         self
     }

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::finding::{CheckMeta, Finding, Status, failure_remediation, failure_sentence};
+use crate::finding::{
+    CheckMeta, Finding, Status, evidence_wanted, failure_remediation, failure_sentence,
+};
 use crate::model::{ApiRecord, Failure};
 use crate::view::{Blocked, BlockedKind, Probe, RoutePath, StageView};
 use crate::walk::{DeadEnd, Walk, walk};
@@ -235,9 +237,15 @@ impl Judgement {
         }
     }
 
-    pub fn push(&mut self, status: Status, sentence: String, evidence: Value) {
+    /// Records one flow's verdict; `evidence` is built only when the
+    /// finding's evidence will be shown.
+    pub fn push(&mut self, status: Status, sentence: String, evidence: impl FnOnce() -> Value) {
         self.items.push((status, sentence, None));
-        self.evidence.push(evidence);
+        self.evidence.push(if evidence_wanted() {
+            evidence()
+        } else {
+            Value::Null
+        });
     }
 
     /// Records a flow that could not be judged because `what` could not be
@@ -248,8 +256,12 @@ impl Judgement {
             failure_sentence(what, failure),
             Some(failure_remediation(failure)),
         ));
-        self.evidence
-            .push(json!({ "what": what, "failure": failure }));
+        if evidence_wanted() {
+            self.evidence
+                .push(json!({ "what": what, "failure": failure }));
+        } else {
+            self.evidence.push(Value::Null);
+        }
     }
 
     /// Records a hop walk that stopped: a skip is a flow this check cannot
@@ -262,7 +274,7 @@ impl Judgement {
                     "{}, so {unseen_means} cannot be verified",
                     capitalize(reason)
                 ),
-                json!({ "unverifiable": reason }),
+                || json!({ "unverifiable": reason }),
             ),
             BlockedKind::Error { what, failure } => self.push_failure(what, failure),
         }
@@ -303,11 +315,14 @@ impl Judgement {
             .iter()
             .find(|(s, _, r)| *s == worst && r.is_some())
             .and_then(|(_, _, r)| r.clone());
-        let mut evidence = crate::evidence!({ "flows": self.evidence });
-        if let (Value::Object(map), Value::Object(more)) = (&mut evidence, extra) {
-            map.extend(more);
-        }
-        let f = Finding::new(meta, worst, resource, message).evidence(evidence);
+        let flows = self.evidence;
+        let f = Finding::new(meta, worst, resource, message).evidence(move || {
+            let mut evidence = json!({ "flows": flows });
+            if let (Value::Object(map), Value::Object(more)) = (&mut evidence, extra) {
+                map.extend(more);
+            }
+            evidence
+        });
         match remediation {
             Some(r) => f.remediation(r),
             None => f,

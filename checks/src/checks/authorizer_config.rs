@@ -180,11 +180,13 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
     } else {
         sends.join(" and ")
     };
-    let mut evidence = crate::evidence!({
+    let base = || {
+        json!({
         "authorizer_id": a.id, "name": a.name, "type": kind, "identity_sources": a.identity_sources,
         "callers_must_send": sends, "authorizer_uri": a.authorizer_uri, "credentials": a.credentials,
         "provider": a.provider,
-    });
+        })
+    };
     if kind == "TOKEN" && a.identity_sources.is_empty() {
         return Finding::new(
             meta,
@@ -192,7 +194,7 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
             arn,
             format!("TOKEN authorizer {name} names no identity source, so no request carries its token; it needs one such as method.request.header.Authorization."),
         )
-        .evidence(evidence);
+        .evidence(base);
     }
     let lambda = matches!(kind, "TOKEN" | "REQUEST");
     if !lambda {
@@ -202,13 +204,17 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
             arn,
             format!("{kind} authorizer {name} is configured; callers must send {sends_text}, or get 401 Unauthorized."),
         )
-        .evidence(evidence);
+        .evidence(base);
     }
-    let function = match lambda_function(view, a, arn, name, &evidence) {
+    let function = match lambda_function(view, a, arn, name, &base) {
         Ok(f) => f,
         Err(f) => return *f,
     };
-    evidence["function"] = json!(function);
+    let evidence = || {
+        let mut evidence = base();
+        evidence["function"] = json!(function);
+        evidence
+    };
     if let Some(role) = &a.credentials {
         return Finding::new(
             meta,
@@ -240,7 +246,7 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         sends_text: &sends_text,
         function: &function,
     };
-    judge_invoke_policy(view, a, &said, func.policy.as_deref(), evidence)
+    judge_invoke_policy(view, a, &said, func.policy.as_deref(), &evidence)
 }
 
 /// How an authorizer's finding names it, the function it invokes and what
@@ -259,10 +265,9 @@ fn lambda_function(
     a: &Authorizer,
     arn: &str,
     name: &str,
-    evidence: &Value,
+    evidence: &dyn Fn() -> Value,
 ) -> Result<String, Box<Finding>> {
     let meta = &CHECK.meta;
-    let evidence = || evidence.clone();
     let uri = match a
         .authorizer_uri
         .as_deref()
@@ -270,7 +275,7 @@ fn lambda_function(
     {
         Some(Ok(u)) => u,
         Some(Err(why)) => {
-            return Err(Box::new(Finding::new(meta, Status::Fail, arn, format!("Authorizer {name}'s function cannot be resolved: {why}; it needs an existing function.")).evidence(evidence())));
+            return Err(Box::new(Finding::new(meta, Status::Fail, arn, format!("Authorizer {name}'s function cannot be resolved: {why}; it needs an existing function.")).evidence(evidence)));
         }
         None => {
             return Err(Box::new(
@@ -280,7 +285,7 @@ fn lambda_function(
                     arn,
                     format!("Lambda authorizer {name} names no function; it needs the ARN of one."),
                 )
-                .evidence(evidence()),
+                .evidence(evidence),
             ));
         }
     };
@@ -291,7 +296,7 @@ fn lambda_function(
             arn,
             format!("Authorizer {name}'s URI `{uri}` names no Lambda function; it needs arn:...:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations."),
         )
-        .evidence(evidence()))
+        .evidence(evidence))
     })
 }
 
@@ -303,7 +308,7 @@ fn judge_invoke_policy(
     a: &Authorizer,
     said: &Said,
     policy: Option<&str>,
-    mut evidence: Value,
+    with_function: &dyn Fn() -> Value,
 ) -> Finding {
     let meta = &CHECK.meta;
     let Said {
@@ -320,8 +325,12 @@ fn judge_invoke_policy(
         authorizer: &a.id,
     };
     let source = caller.source_arn(caller.account.unwrap_or("ACCOUNT"));
-    evidence["source_arn_needed"] = json!(source);
-    evidence["policy"] = json!(policy);
+    let evidence = || {
+        let mut evidence = with_function();
+        evidence["source_arn_needed"] = json!(source);
+        evidence["policy"] = json!(policy);
+        evidence
+    };
     let Some(policy) = policy else {
         return Finding::new(
             meta,
@@ -337,7 +346,7 @@ fn judge_invoke_policy(
             return Finding::new(meta, Status::Error, arn, format!("The policy of {function} could not be read ({why}), so this check cannot decide.")).evidence(evidence);
         }
     };
-    invoke_verdict(view, said, &source, scan(&stmts, &caller), evidence)
+    invoke_verdict(view, said, &source, scan(&stmts, &caller), &evidence)
 }
 
 /// The finding for what the function's policy says about this caller.
@@ -346,7 +355,7 @@ fn invoke_verdict(
     said: &Said,
     source: &str,
     scan: Scan,
-    evidence: Value,
+    evidence: &dyn Fn() -> Value,
 ) -> Finding {
     let meta = &CHECK.meta;
     let Said {

@@ -4,6 +4,8 @@
 //! or `match-viewer` with a behavior that lets viewers use HTTP, answers 502
 //! or 503 "The request could not be satisfied".
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Distribution, DomainName, Origin};
 use crate::resources as res;
@@ -122,10 +124,12 @@ fn judge(d: &Distribution, o: &Origin) -> Finding {
         .filter(|b| b.viewer_protocol_policy.as_deref() == Some("allow-all"))
         .map(|b| b.path_pattern.as_str())
         .collect();
-    let evidence = crate::evidence!({
-        "distribution": d.id, "origin_id": o.id, "origin_domain": o.domain_name, "origin_path": o.origin_path,
-        "origin_protocol_policy": o.protocol_policy, "behaviors": behaviors,
-    });
+    let evidence = || {
+        json!({
+            "distribution": d.id, "origin_id": o.id, "origin_domain": o.domain_name, "origin_path": o.origin_path,
+            "origin_protocol_policy": o.protocol_policy, "behaviors": behaviors,
+        })
+    };
     let policy = o.protocol_policy.as_deref().unwrap_or("none");
     let (status, message) = match policy {
         "https-only" => (

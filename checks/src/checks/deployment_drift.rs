@@ -56,13 +56,15 @@ fn run(view: &StageCtx, out: &mut Findings) {
     let (cur, dep) = (index(current), index(deployed));
     let diffs = differences(&cur, &dep);
     let deployment = view.stage.deployment_id.as_deref().unwrap_or("(unknown)");
-    let evidence = crate::evidence!({
-        "deployment_id": deployment,
-        "differences": diffs.iter().map(|(r, f)| json!({
-            "route": r, "fields": f,
-            "current": cur.get(r), "deployed": dep.get(r),
-        })).collect::<Vec<_>>(),
-    });
+    let evidence = || {
+        json!({
+            "deployment_id": deployment,
+            "differences": diffs.iter().map(|(r, f)| json!({
+                "route": r, "fields": f,
+                "current": cur.get(r), "deployed": dep.get(r),
+            })).collect::<Vec<_>>(),
+        })
+    };
     let f = if diffs.is_empty() {
         Finding::new(
             meta,

@@ -7,6 +7,8 @@
 //! someone deleted, breaks every route on the link while the link itself can
 //! still read AVAILABLE.
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{EndpointConnection, EndpointService, LoadBalancer};
 use crate::resources as res;
@@ -60,7 +62,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                     lb.arn
                 ),
             )
-            .evidence(crate::evidence!({ "load_balancer_arn": lb.arn, "endpoint_service": null })),
+            .evidence(|| json!({ "load_balancer_arn": lb.arn, "endpoint_service": null })),
             Ok(Some(svc)) => judge_service(view, lb, svc),
         };
         out.add(f.routes([rp.label.clone()]));
@@ -90,14 +92,16 @@ fn judge_service(view: &StageView, lb: &LoadBalancer, svc: &EndpointService) -> 
             ),
         ),
         Ok(Some(conns)) => {
-            let evidence = crate::evidence!({
-                "load_balancer_arn": lb.arn,
-                "service_id": svc.service_id,
-                "service_name": svc.service_name,
-                "service_state": svc.state,
-                "acceptance_required": svc.acceptance_required,
-                "connections": conns,
-            });
+            let evidence = || {
+                json!({
+                    "load_balancer_arn": lb.arn,
+                    "service_id": svc.service_id,
+                    "service_name": svc.service_name,
+                    "service_state": svc.state,
+                    "acceptance_required": svc.acceptance_required,
+                    "connections": conns,
+                })
+            };
             let (status, message) = connections_verdict(lb, svc, conns);
             Finding::new(meta, status, svc_arn, message).evidence(evidence)
         }

@@ -5,6 +5,8 @@
 //! check here is guesswork; with them the log line names the cause, which
 //! `apigw-audit explain` reads.
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Fetched, Stage};
 use crate::toolkit::{CheckDef, Findings, StageCtx};
@@ -82,12 +84,14 @@ fn run(view: &StageCtx, out: &mut Findings) {
             return;
         }
     };
-    let evidence = crate::evidence!({
-        "default_logging_level": default_level,
-        "method_settings": stage.method_settings,
-        "cloudwatch_role_arn": role,
-        "routes_without_logging": off_routes,
-    });
+    let evidence = || {
+        json!({
+            "default_logging_level": default_level,
+            "method_settings": stage.method_settings,
+            "cloudwatch_role_arn": role,
+            "routes_without_logging": off_routes,
+        })
+    };
     let f = verdict(
         view,
         role.is_some(),
@@ -187,7 +191,7 @@ fn http_access_logging(view: &StageView, out: &mut Findings) {
         .as_ref()
         .and_then(|a| a.destination_arn.clone())
         .filter(|d| !d.is_empty());
-    let evidence = crate::evidence!({ "access_log": stage.access_log });
+    let evidence = || json!({ "access_log": stage.access_log });
     let f = match dest {
         Some(d) => Finding::new(
             meta,

@@ -119,7 +119,11 @@ fn judge_listener(
                     "ALB {} closes idle connections after {secs} s ({src})",
                     lb.arn
                 );
-                entry.0.push(Status::Pass, String::new(), crate::evidence!({"load_balancer": lb.arn, "idle_timeout_seconds": secs, "source": src}));
+                entry.0.push(
+                    Status::Pass,
+                    String::new(),
+                    || json!({"load_balancer": lb.arn, "idle_timeout_seconds": secs, "source": src}),
+                );
             }
             Err(b) => entry.0.push_blocked(&b, "the ALB's idle timeout"),
         }
@@ -140,7 +144,7 @@ fn judge_listener(
         entry.0.push(
             Status::Pass,
             String::new(),
-            json!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "source": nlb_src,
+            || json!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "source": nlb_src,
                    "next_hop": hop.tg.target_type, "next_hop_idle_timeout": "not visible to AWS"}),
         );
         return;
@@ -174,8 +178,10 @@ fn judge_albs_behind(
         };
         match alb_idle(view, alb) {
             Ok((alb_secs, alb_src)) => {
-                let ev = crate::evidence!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "nlb_source": nlb_src,
-                                "alb": alb.arn, "alb_idle_timeout_seconds": alb_secs, "alb_source": alb_src});
+                let ev = || {
+                    json!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "nlb_source": nlb_src,
+                                "alb": alb.arn, "alb_idle_timeout_seconds": alb_secs, "alb_source": alb_src})
+                };
                 if alb_secs < nlb_secs {
                     j.push(
                         Status::Fail,

@@ -95,7 +95,7 @@ fn route_needs<'a>(
                             ),
                         )
                         .routes([rp.label.clone()])
-                        .evidence(crate::evidence!({ "uri": rp.integration.uri, "stage_variables": view.stage.variables })),
+                        .evidence(|| json!({ "uri": rp.integration.uri, "stage_variables": view.stage.variables })),
                     );
                 } else {
                     out.blocked(&b, &[&rp.label]);
@@ -224,7 +224,7 @@ fn judge(view: &StageView, need: &Need, out: &mut Findings) {
             ListenerSel::Arn(a) => !listeners.iter().any(|l| &l.arn == a),
         })
         .collect();
-    let evidence = evidence(lb, listeners, need);
+    let evidence = || listener_evidence(lb, listeners, need);
     let found = if listening.is_empty() {
         "no listener at all".to_string()
     } else {
@@ -268,8 +268,8 @@ fn judge(view: &StageView, need: &Need, out: &mut Findings) {
 }
 
 /// What the load balancer listens on, and what each route needs of it.
-fn evidence(lb: &LoadBalancer, listeners: &[Listener], need: &Need) -> serde_json::Value {
-    crate::evidence!({
+fn listener_evidence(lb: &LoadBalancer, listeners: &[Listener], need: &Need) -> serde_json::Value {
+    json!({
         "load_balancer_arn": lb.arn,
         "listeners": listeners.iter().map(|l| json!({"arn": l.arn, "port": l.port, "protocol": l.protocol})).collect::<Vec<_>>(),
         "needed": need.wanted.values().map(|(sel, r, asked)| match sel {

@@ -3,6 +3,8 @@
 //! HTTP API's listener ARN) exists, is of a type that link accepts, and is
 //! active.
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::LoadBalancer;
 use crate::resources as res;
@@ -76,7 +78,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                     target.via
                 ),
             )
-            .evidence(crate::evidence!({ "load_balancer_arn": arn, "exists": false, "via": target.via })),
+            .evidence(|| json!({ "load_balancer_arn": arn, "exists": false, "via": target.via })),
             Ok(Some(lb)) => judge(lb, arn, v1, &target.via),
         };
         out.add(f.routes([rp.label.clone()]));
@@ -87,13 +89,15 @@ fn run(view: &StageCtx, out: &mut Findings) {
 fn judge(lb: &LoadBalancer, arn: &str, v1: bool, via: &str) -> Finding {
     let meta = &CHECK.meta;
     let lb_type = lb.lb_type.as_deref().unwrap_or("unknown");
-    let evidence = crate::evidence!({
-        "load_balancer_arn": lb.arn,
-        "type": lb.lb_type,
-        "state": lb.state,
-        "state_reason": lb.state_reason,
-        "via": via,
-    });
+    let evidence = || {
+        json!({
+            "load_balancer_arn": lb.arn,
+            "type": lb.lb_type,
+            "state": lb.state,
+            "state_reason": lb.state_reason,
+            "via": via,
+        })
+    };
     let (status, message) = if v1 && lb_type != "network" {
         (
             Status::Fail,

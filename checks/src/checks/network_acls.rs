@@ -205,16 +205,18 @@ fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
     } else {
         ("inbound", "from")
     };
-    let ev = crate::evidence!({
-        "network_acl_id": acl.id,
-        "subnet": flow.subnet,
-        "direction": dir,
-        "peer": flow.peer_desc,
-        "peer_addresses": flow.peer.to_string(),
-        "ports": flow.ports.to_string(),
-        "role": flow.role,
-        "evaluation": e,
-    });
+    let ev = || {
+        json!({
+            "network_acl_id": acl.id,
+            "subnet": flow.subnet,
+            "direction": dir,
+            "peer": flow.peer_desc,
+            "peer_addresses": flow.peer.to_string(),
+            "ports": flow.ports.to_string(),
+            "role": flow.role,
+            "evaluation": e,
+        })
+    };
     let subject = format!("Network ACL {} of subnet {}", acl.id, flow.subnet);
     let traffic = format!("{dir} TCP {} {prep} {}", flow.ports, flow.peer_desc);
     match e.coverage {

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Failure, Fetched, LoadBalancer};
@@ -98,12 +98,7 @@ fn judge(
         return;
     }
     let enforcement = lb.enforce_privatelink_inbound_rules.as_deref();
-    let evidence_base = crate::evidence!({
-        "load_balancer_arn": lb.arn,
-        "security_groups": lb.security_groups,
-        "enforce_security_group_inbound_rules_on_private_link_traffic": enforcement,
-        "listener_ports": ports,
-    });
+    let evidence_base = || base_evidence(lb, enforcement, ports);
     if enforcement.is_some_and(|e| e.eq_ignore_ascii_case("off")) {
         out.add(
             Finding::new(
@@ -134,10 +129,13 @@ fn judge(
     let pl = |id: &str| view.prefix_list_cidrs(id);
     let port_set = PortSet::of(ports.iter().copied());
     let e = sg::evaluate(&groups, Direction::Ingress, &peer, &port_set, &pl);
-    let mut evidence = evidence_base;
-    evidence["verdict"] = json!(e.verdict);
-    evidence["matched_rules"] = json!(e.matched);
-    evidence["rules"] = json!(sg::summarize_rules(&groups, Direction::Ingress));
+    let evidence = || {
+        let mut evidence = evidence_base();
+        evidence["verdict"] = json!(e.verdict);
+        evidence["matched_rules"] = json!(e.matched);
+        evidence["rules"] = json!(sg::summarize_rules(&groups, Direction::Ingress));
+        evidence
+    };
     let Some((status, message)) = enforced_verdict(lb, &e, enforcement, &port_set) else {
         let (id, failure) = unread_prefix_list(view, &e);
         out.add(
@@ -151,6 +149,16 @@ fn judge(
             .routes(routes)
             .evidence(evidence),
     );
+}
+
+/// What every finding on the NLB shows: its groups and its enforcement.
+fn base_evidence(lb: &LoadBalancer, enforcement: Option<&str>, ports: &BTreeSet<u16>) -> Value {
+    json!({
+        "load_balancer_arn": lb.arn,
+        "security_groups": lb.security_groups,
+        "enforce_security_group_inbound_rules_on_private_link_traffic": enforcement,
+        "listener_ports": ports,
+    })
 }
 
 /// The prefix list that kept the security groups from a verdict, and why

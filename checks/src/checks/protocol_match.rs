@@ -11,6 +11,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Listener, LoadBalancer, TargetGroup};
 use crate::tls_path::route_tls;
@@ -258,12 +260,14 @@ fn run(view: &StageCtx, out: &mut Findings) {
         };
         for (tg, speaks) in tg_rows {
             let tg_proto = tg.and_then(|t| t.protocol.as_deref());
-            let ev = crate::evidence!({
-                "scheme": rt.scheme, "listener_arn": listener.arn, "listener_protocol": protocol,
-                "target_group": tg.map(|t| &t.arn), "target_group_protocol": tg_proto,
-                "target_port": tg.and_then(|t| t.port), "health_check": tg.map(|t| &t.health_check),
-                "uri": rp.integration.uri,
-            });
+            let ev = || {
+                json!({
+                    "scheme": rt.scheme, "listener_arn": listener.arn, "listener_protocol": protocol,
+                    "target_group": tg.map(|t| &t.arn), "target_group_protocol": tg_proto,
+                    "target_port": tg.and_then(|t| t.port), "health_check": tg.map(|t| &t.health_check),
+                    "uri": rp.integration.uri,
+                })
+            };
             let (status, message) = verdict(rp, &rt.scheme, lb, listener, tg, speaks);
             let f = Finding::new(meta, status, &listener.arn, message)
                 .routes([rp.label.clone()])

@@ -5,6 +5,8 @@
 //! out, so it passes, but its text is what `explain` shows for a 403
 //! "explicit deny".
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Fetched};
 use crate::policy::{Statement, covers_action, glob_match, parse_policy};
@@ -163,7 +165,7 @@ fn no_policy(view: &StageView, private: bool) -> Finding {
             ),
         )
     };
-    f.evidence(crate::evidence!({ "policy": null, "private": private }))
+    f.evidence(|| json!({ "policy": null, "private": private }))
 }
 
 /// Every route of the stage as (label, method, path, signed with IAM);
@@ -204,12 +206,14 @@ fn judge(view: &StageView, private: bool, text: &str, stmts: &[Statement]) -> Fi
         .filter(invoke)
         .collect();
     let routes = policy_routes(view);
-    let evidence = crate::evidence!({
-        "private": private,
-        "deny_statements": denies.iter().map(|s| describe(s)).collect::<Vec<_>>(),
-        "allow_statements": allows.iter().map(|s| describe(s)).collect::<Vec<_>>(),
-        "policy": text,
-    });
+    let evidence = || {
+        json!({
+            "private": private,
+            "deny_statements": denies.iter().map(|s| describe(s)).collect::<Vec<_>>(),
+            "allow_statements": allows.iter().map(|s| describe(s)).collect::<Vec<_>>(),
+            "policy": text,
+        })
+    };
     // An unconditional Deny for everyone blocks the routes it covers.
     let blanket: Vec<&&Statement> = denies
         .iter()

@@ -4,6 +4,8 @@
 //! the closest existing paths are named: a URL missing its `/api` prefix is
 //! answered "Missing Authentication Token", not 404.
 
+use serde_json::json;
+
 use crate::explain::match_route;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::toolkit::{CheckDef, Findings, StageCtx, skip};
@@ -52,7 +54,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
         probe.method.as_deref().unwrap_or("(any method)"),
         probe.path
     );
-    let evidence = crate::evidence!({ "method": probe.method, "path": probe.path, "match": m });
+    let evidence = || json!({ "method": probe.method, "path": probe.path, "match": m });
     let f = match &m.matched {
         Some(route) => Finding::new(
             meta,
@@ -119,5 +121,5 @@ pub fn missing_stage(
             closest.first().cloned().unwrap_or_else(|| "none".to_string())
         ),
     )
-    .evidence(crate::evidence!({ "stage": probe.stage, "stages": stages, "method": probe.method, "path": probe.path, "closest": closest }))
+    .evidence(|| json!({ "stage": probe.stage, "stages": stages, "method": probe.method, "path": probe.path, "closest": closest }))
 }

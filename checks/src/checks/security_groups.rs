@@ -133,7 +133,7 @@ fn link_to_cloud_map(view: &StageView, w: &Walk, acc: &mut BTreeMap<String, PerR
                         "Cloud Map instance {} registers no IPv4 address or port, so the path to it cannot be verified",
                         inst.id
                     ),
-                    json!({ "instance": inst.id }),
+                    || json!({ "instance": inst.id }),
                 );
                 continue;
             };
@@ -168,7 +168,7 @@ fn finding(resource: &str, r: PerResource) -> Finding {
     if r.judgement.is_empty() {
         let reason =
             format!("nothing on the path behind {resource} carries security groups to check");
-        let evidence = crate::evidence!({ "flows": [], "ports": r.ports });
+        let evidence = || json!({ "flows": [], "ports": r.ports });
         return skip(meta, resource, reason)
             .evidence(evidence)
             .routes(r.routes);
@@ -217,7 +217,7 @@ fn judge_targets(
                     "Target {} of {} has no port or an unreadable health-check port ({:?}), so its rules cannot be checked",
                     t.target_id, tg.arn, tg.health_check.port
                 ),
-                json!({ "target": t.target_id }),
+                || json!({ "target": t.target_id }),
             );
             continue;
         };
@@ -279,11 +279,13 @@ fn judge(view: &StageView, j: &mut Judgement, src: &Side, dst: &Side, port: u16,
                 groups_text(src)
             )
         };
-        let ev = crate::evidence!({
-            "direction": "ingress", "at": dst.label, "security_groups": dst.group_ids, "port": port, "role": role,
-            "from": src.label, "from_addresses": src.addrs().to_string(), "from_groups": src.group_ids,
-            "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&dst.groups, Direction::Ingress),
-        });
+        let ev = || {
+            json!({
+                "direction": "ingress", "at": dst.label, "security_groups": dst.group_ids, "port": port, "role": role,
+                "from": src.label, "from_addresses": src.addrs().to_string(), "from_groups": src.group_ids,
+                "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&dst.groups, Direction::Ingress),
+            })
+        };
         let who = format!("Security group(s) {} of {}", groups_text(dst), dst.label);
         push_verdict(
             view,
@@ -308,11 +310,13 @@ fn judge(view: &StageView, j: &mut Judgement, src: &Side, dst: &Side, port: u16,
             groups: dst.group_ids.clone(),
         };
         let e = sg::evaluate(&src.groups, Direction::Egress, &peer, &ports, &pl);
-        let ev = crate::evidence!({
-            "direction": "egress", "at": src.label, "security_groups": src.group_ids, "port": port, "role": role,
-            "to": dst.label, "to_addresses": dst.addrs().to_string(), "to_groups": dst.group_ids,
-            "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&src.groups, Direction::Egress),
-        });
+        let ev = || {
+            json!({
+                "direction": "egress", "at": src.label, "security_groups": src.group_ids, "port": port, "role": role,
+                "to": dst.label, "to_addresses": dst.addrs().to_string(), "to_groups": dst.group_ids,
+                "verdict": e.verdict, "matched_rules": e.matched, "rules": sg::summarize_rules(&src.groups, Direction::Egress),
+            })
+        };
         let who = format!("Security group(s) {} of {}", groups_text(src), src.label);
         let to = dst.described();
         push_verdict(
@@ -343,7 +347,7 @@ fn push_verdict(
     verdict: SgVerdict,
     peer_exact: bool,
     unresolved: &[String],
-    ev: serde_json::Value,
+    ev: impl FnOnce() -> serde_json::Value,
     sentences: impl FnOnce() -> (String, String),
 ) {
     match verdict {

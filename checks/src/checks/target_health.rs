@@ -7,6 +7,8 @@
 //! requests go to targets known to be failing); some targets not healthy
 //! warns, with the states and reason codes AWS gives.
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{CloudMapService, TargetGroup, TargetHealth};
 use crate::toolkit::{CheckDef, Findings, StageCtx};
@@ -46,7 +48,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 ),
             )
             .routes([route.clone()])
-            .evidence(crate::evidence!({ "listener_arn": listener.arn, "default_actions": listener.default_actions })),
+            .evidence(|| json!({ "listener_arn": listener.arn, "default_actions": listener.default_actions })),
             DeadEnd::MissingGroup { arn, route } => Finding::new(
                 meta,
                 Status::Fail,
@@ -54,7 +56,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 format!("The listener forwards to target group {arn}, which does not exist; it needs an existing target group."),
             )
             .routes([route.clone()])
-            .evidence(crate::evidence!({ "target_group_arn": arn, "exists": false })),
+            .evidence(|| json!({ "target_group_arn": arn, "exists": false })),
         };
         out.add(f);
     }
@@ -71,6 +73,20 @@ fn run(view: &StageCtx, out: &mut Findings) {
 }
 
 /// The verdict on one target group's health.
+/// A target as messages name it: id, port, state and AWS's reason.
+fn describe_target(t: &TargetHealth) -> String {
+    format!(
+        "{}{} {}{}",
+        t.target_id,
+        t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+        t.state.as_deref().unwrap_or("unknown"),
+        t.reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    )
+}
+
 pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
     let meta = &CHECK.meta;
     let name = tg.name.as_deref().unwrap_or(&tg.arn);
@@ -81,27 +97,18 @@ pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
     let others: Vec<String> = targets
         .iter()
         .filter(|t| t.state.as_deref() != Some("healthy"))
-        .map(|t| {
-            format!(
-                "{}{} {}{}",
-                t.target_id,
-                t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-                t.state.as_deref().unwrap_or("unknown"),
-                t.reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            )
-        })
+        .map(describe_target)
         .collect();
-    let evidence = crate::evidence!({
-        "target_group_arn": tg.arn,
-        "target_type": tg.target_type,
-        "health_check": tg.health_check,
-        "targets": targets,
-        "healthy": healthy,
-        "total": targets.len(),
-    });
+    let evidence = || {
+        json!({
+            "target_group_arn": tg.arn,
+            "target_type": tg.target_type,
+            "health_check": tg.health_check,
+            "targets": targets,
+            "healthy": healthy,
+            "total": targets.len(),
+        })
+    };
     let health_checks_off = tg.health_check.enabled == Some(false);
     let (status, message) = if targets.is_empty() {
         (
@@ -170,7 +177,7 @@ pub fn judge_cloud_map(svc: &CloudMapService) -> Finding {
         .filter(|i| i.health.as_deref() != Some("HEALTHY"))
         .map(|i| format!("{} {}", i.id, i.health.as_deref().unwrap_or("UNKNOWN")))
         .collect();
-    let evidence = crate::evidence!({ "service": svc });
+    let evidence = || json!({ "service": svc });
     let (status, message) = if total == 0 {
         (
             Status::Fail,

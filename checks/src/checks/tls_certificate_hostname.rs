@@ -151,17 +151,19 @@ fn judge_listener(view: &StageView, arn: &str, group: PerListener, out: &mut Fin
             j.push(
                 Status::Fail,
                 format!("TLS listener {arn} holds no certificate at all, so it can present none for {host}"),
-                json!({ "host": host }),
+                || json!({ "host": host }),
             );
             failing.extend(routes.iter().cloned());
             continue;
         };
         let Ok(cert) = &c.cert else { continue };
         let names = cert.verified_names();
-        let ev = crate::evidence!({
-            "host": host, "host_source": source, "certificate_arn": c.arn, "default": c.is_default,
-            "names": names, "listener_certificates": certs.iter().map(|c| &c.arn).collect::<Vec<_>>(),
-        });
+        let ev = || {
+            json!({
+                "host": host, "host_source": source, "certificate_arn": c.arn, "default": c.is_default,
+                "names": names, "listener_certificates": certs.iter().map(|c| &c.arn).collect::<Vec<_>>(),
+            })
+        };
         match matching_name(&names, host) {
             Some(n) => {
                 passes.push(format!(

@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::Certificate;
 use crate::tls::{ChainVerdict, PrivateVerdict, verify_chain, verify_private};
@@ -119,11 +121,13 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
                 .ok()
         })
         .unwrap_or_else(|| "an unknown date".to_string());
-    let evidence = crate::evidence!({
-        "certificate_arn": arn, "names": cert.names(), "status": cert.status, "type": cert.cert_type,
-        "not_before": cert.not_before, "not_after": cert.not_after, "judged_at": at,
-        "insecure_skip_verification": skip_verification,
-    });
+    let evidence = || {
+        json!({
+            "certificate_arn": arn, "names": cert.names(), "status": cert.status, "type": cert.cert_type,
+            "not_before": cert.not_before, "not_after": cert.not_after, "judged_at": at,
+            "insecure_skip_verification": skip_verification,
+        })
+    };
     let skip_note = if skip_verification {
         "; insecureSkipVerification does not waive this"
     } else {

@@ -5,6 +5,8 @@
 //! `prod` and fail on `beta`: this is the check that catches a variable
 //! naming another environment's link, or none at all.
 
+use serde_json::json;
+
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
@@ -49,7 +51,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                         ),
                     )
                     .routes([rp.label.clone()])
-                    .evidence(crate::evidence!({
+                    .evidence(|| json!({
                         "connection_id": link.raw,
                         "stage_variable": link.variable,
                         "stage_variables": view.stage.variables,
@@ -84,12 +86,14 @@ fn judge(view: &StageView, rp: &RoutePath, id: &str) -> Finding {
         Some(v) => format!("stage variable {v} = {id}"),
         None => format!("connection id {id}"),
     };
-    let evidence = crate::evidence!({
-        "connection_id": link.raw,
-        "stage_variable": link.variable,
-        "resolved_id": id,
-        "link_version": match link.version { LinkVersion::V1 => "v1", LinkVersion::V2 => "v2" },
-    });
+    let evidence = || {
+        json!({
+            "connection_id": link.raw,
+            "stage_variable": link.variable,
+            "resolved_id": id,
+            "link_version": match link.version { LinkVersion::V1 => "v1", LinkVersion::V2 => "v2" },
+        })
+    };
     let f = match found {
         Ok(Some(name)) => Finding::new(
             meta,

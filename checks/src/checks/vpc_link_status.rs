@@ -76,7 +76,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
         out.add(
             Finding::new(meta, status, arn, message)
                 .routes([rp.label.clone()])
-                .evidence(evidence),
+                .evidence(|| evidence),
         );
     }
 }
