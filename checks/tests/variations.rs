@@ -2,7 +2,10 @@
 //! way a real account can be: warnings, overrides, exact node addresses,
 //! IP targets, defaults AWS leaves unreported.
 
+mod common;
+
 use apigw_audit_checks::{Finding, Selection, Snapshot, Status, audit};
+use common::{check_findings, deployed, example, region, worst_of};
 use serde_json::{Value, json};
 
 const NLB: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/orders-nlb/4f1c2e0d9a3b7c65";
@@ -12,15 +15,7 @@ const APP_SG: &str = "sg-0a7b6c5d4e3f2a1b0";
 const NLB_SG: &str = "sg-0d1e2f3a4b5c6d7e8";
 
 fn healthy() -> Value {
-    let path = format!(
-        "{}/../examples/snapshots/rest-healthy.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
-}
-
-fn region(v: &mut Value) -> &mut Value {
-    &mut v["regions"][0]
+    example("rest-healthy")
 }
 
 fn prod(v: &mut Value) -> &mut Value {
@@ -32,44 +27,13 @@ fn prod(v: &mut Value) -> &mut Value {
         .expect("stage prod")
 }
 
-/// The findings of `check` on stage prod.
-/// These tests change the API's definition: make every stage serve it, as
-/// a deployment after the change would.
-fn deployed(v: &Value) -> Value {
-    let mut v = v.clone();
-    for api in v["regions"][0]["apis"].as_array_mut().expect("apis") {
-        let routes = api["routes"].clone();
-        let stages: Vec<String> = api["stages"]["ok"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s["name"].as_str().map(str::to_string))
-            .collect();
-        for s in stages {
-            api["deployed_routes"][s] = routes.clone();
-        }
-    }
-    v
-}
-
+/// The findings of `check` on stage prod, deployed as changed.
 fn findings(v: &Value, check: &str) -> Vec<Finding> {
-    let snap = Snapshot::from_json(&deployed(v).to_string()).expect("snapshot");
-    let sel = Selection {
-        stages: vec!["prod".into()],
-        ..Default::default()
-    };
-    audit(&snap, &sel)
-        .into_iter()
-        .flat_map(|a| a.stages)
-        .flat_map(|s| s.findings)
-        .filter(|f| f.check == check)
-        .collect()
+    check_findings(&deployed(v), check, &common::prod())
 }
 
 fn worst(v: &Value, check: &str) -> (Status, String) {
-    let fs = findings(v, check);
-    let f = fs.iter().max_by_key(|f| f.status).expect("a finding");
-    (f.status, f.message.clone())
+    worst_of(&findings(v, check))
 }
 
 #[test]

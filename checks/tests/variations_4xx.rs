@@ -3,8 +3,11 @@
 //! `insecureSkipVerification` path of `tls-certificate-trust`, each on an
 //! example changed one way: pass, fail and error for each.
 
+mod common;
+
 use apigw_audit_checks::view::Probe;
-use apigw_audit_checks::{Finding, Selection, Snapshot, Status, audit};
+use apigw_audit_checks::{Finding, Selection, Status};
+use common::{check_findings, example, region, worst_of};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, KeyUsagePurpose};
 use serde_json::{Value, json};
 use time::macros::datetime;
@@ -12,18 +15,6 @@ use time::macros::datetime;
 const AUTH_FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders-token-authorizer";
 const SELF_CERT: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/7c6b5a49-3827-4165-9f8e-7d6c5b4a3928";
-
-fn example(name: &str) -> Value {
-    let path = format!(
-        "{}/../examples/snapshots/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
-}
-
-fn region(v: &mut Value) -> &mut Value {
-    &mut v["regions"][0]
-}
 
 fn api(v: &mut Value) -> &mut Value {
     &mut region(v)["apis"][0]
@@ -45,24 +36,15 @@ fn each_route(v: &mut Value, f: impl Fn(&mut Value)) {
 }
 
 fn findings_with(v: &Value, check: &str, probe: Option<Probe>) -> Vec<Finding> {
-    let snap = Snapshot::from_json(&v.to_string()).expect("snapshot");
     let sel = Selection {
-        stages: vec!["prod".into()],
         probe,
-        ..Default::default()
+        ..common::prod()
     };
-    audit(&snap, &sel)
-        .into_iter()
-        .flat_map(|a| a.stages)
-        .flat_map(|s| s.findings)
-        .filter(|f| f.check == check)
-        .collect()
+    check_findings(v, check, &sel)
 }
 
 fn worst(v: &Value, check: &str) -> (Status, String) {
-    let fs = findings_with(v, check, None);
-    let f = fs.iter().max_by_key(|f| f.status).expect("a finding");
-    (f.status, f.message.clone())
+    worst_of(&findings_with(v, check, None))
 }
 
 fn set_policy(v: &mut Value, statements: Value) {

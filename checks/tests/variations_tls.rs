@@ -1,7 +1,10 @@
 //! TLS, protocol, idle-timeout and deployment verdicts, each on an example
 //! changed one way.
 
-use apigw_audit_checks::{Finding, Selection, Snapshot, Status, audit};
+mod common;
+
+use apigw_audit_checks::{Finding, Status};
+use common::{check_findings, example, region, worst_of};
 use serde_json::{Value, json};
 
 const TLS_LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/orders-nlb/4f1c2e0d9a3b7c65/6a5b4c3d2e1f0a98";
@@ -11,36 +14,12 @@ const SELF_CERT: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/7c6b5a49-3827-4165-9f8e-7d6c5b4a3928";
 const ALB_CHAIN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders-alb/8b9c0d1e2f3a4b5c";
 
-fn example(name: &str) -> Value {
-    let path = format!(
-        "{}/../examples/snapshots/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
-}
-
-fn region(v: &mut Value) -> &mut Value {
-    &mut v["regions"][0]
-}
-
 fn findings(v: &Value, check: &str) -> Vec<Finding> {
-    let snap = Snapshot::from_json(&v.to_string()).expect("snapshot");
-    let sel = Selection {
-        stages: vec!["prod".into()],
-        ..Default::default()
-    };
-    audit(&snap, &sel)
-        .into_iter()
-        .flat_map(|a| a.stages)
-        .flat_map(|s| s.findings)
-        .filter(|f| f.check == check)
-        .collect()
+    check_findings(v, check, &common::prod())
 }
 
 fn worst(v: &Value, check: &str) -> (Status, String) {
-    let fs = findings(v, check);
-    let f = fs.iter().max_by_key(|f| f.status).expect("a finding");
-    (f.status, f.message.clone())
+    worst_of(&findings(v, check))
 }
 
 /// The hostname example with the integration host changed to one the real

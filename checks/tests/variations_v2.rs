@@ -1,7 +1,10 @@
 //! Verdicts specific to VPC link v2, HTTP APIs, ALB rules, Cloud Map and
 //! NLB -> ALB chains, each on a healthy example changed one way.
 
-use apigw_audit_checks::{Finding, Selection, Snapshot, Status, audit};
+mod common;
+
+use apigw_audit_checks::{Finding, Selection, Status};
+use common::{check_findings, deployed, example, region, worst_of};
 use serde_json::{Value, json};
 
 const ALB: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/catalog-alb/7a6b5c4d3e2f1a09";
@@ -12,51 +15,12 @@ const NLB2: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbala
 const ALB_CHAIN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders-alb/8b9c0d1e2f3a4b5c";
 const TG_ALB: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/orders-to-alb/6a7b8c9d0e1f2a3b";
 
-fn example(name: &str) -> Value {
-    let path = format!(
-        "{}/../examples/snapshots/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("json")
-}
-
-fn region(v: &mut Value) -> &mut Value {
-    &mut v["regions"][0]
-}
-
-/// These tests change the API's definition: make every stage serve it, as
-/// a deployment after the change would.
-fn deployed(v: &Value) -> Value {
-    let mut v = v.clone();
-    for api in v["regions"][0]["apis"].as_array_mut().expect("apis") {
-        let routes = api["routes"].clone();
-        let stages: Vec<String> = api["stages"]["ok"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s["name"].as_str().map(str::to_string))
-            .collect();
-        for s in stages {
-            api["deployed_routes"][s] = routes.clone();
-        }
-    }
-    v
-}
-
 fn findings(v: &Value, check: &str) -> Vec<Finding> {
-    let snap = Snapshot::from_json(&deployed(v).to_string()).expect("snapshot");
-    audit(&snap, &Selection::default())
-        .into_iter()
-        .flat_map(|a| a.stages)
-        .flat_map(|s| s.findings)
-        .filter(|f| f.check == check)
-        .collect()
+    check_findings(&deployed(v), check, &Selection::default())
 }
 
 fn worst(v: &Value, check: &str) -> (Status, String) {
-    let fs = findings(v, check);
-    let f = fs.iter().max_by_key(|f| f.status).expect("a finding");
-    (f.status, f.message.clone())
+    worst_of(&findings(v, check))
 }
 
 fn on(v: &Value, check: &str, resource: &str) -> Finding {
