@@ -167,3 +167,27 @@ fn lower_modules_do_not_import_the_ones_that_run_them() {
         }
     }
 }
+
+/// The topology walk runs once per stage, in `StageCtx::walk`: a check
+/// that called `walk::walk` itself would walk again and report its stops
+/// twice over. Only the toolkit may call it.
+#[test]
+fn only_the_toolkit_runs_the_walk() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for file in files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        if rel == Path::new("toolkit.rs") || rel == Path::new("walk.rs") {
+            continue;
+        }
+        let code = without_comments(&std::fs::read_to_string(&file).expect("read"));
+        for needle in ["walk::walk", "walk::{walk", ", walk}", ", walk,"] {
+            assert!(
+                !code.contains(needle),
+                "{} calls the walk itself ({needle}); use StageCtx::walk or Findings::walked",
+                rel.display()
+            );
+        }
+    }
+}
