@@ -9,9 +9,9 @@ use apigw_audit_checks::catalogue;
 use apigw_audit_checks::engine::{Selection, audit};
 use apigw_audit_checks::model::{Fetched, Snapshot};
 
-use crate::Fatal;
 use crate::cli::{AuditArgs, ChecksArgs, OutputFormat};
 use crate::collect::{self, Request};
+use crate::error::Fatal;
 use crate::output::PendingFile;
 use crate::report::table::TableOptions;
 use crate::report::{Report, Source};

@@ -16,9 +16,9 @@ use apigw_audit_checks::view::Probe;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::Fatal;
 use crate::cli::{ExplainArgs, ExplainFormat};
 use crate::collect::{self, Request};
+use crate::error::Fatal;
 use crate::report::{Report, Source};
 
 /// How many log events `--from-logs` reads at most.

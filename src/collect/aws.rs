@@ -30,8 +30,8 @@ use aws_smithy_runtime_api::client::runtime_components::{
 };
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::Fatal;
 use crate::cli::AwsArgs;
+use crate::error::Fatal;
 
 /// What the recorder saw.
 #[derive(Debug, Default, Clone, serde::Serialize)]

@@ -37,7 +37,7 @@ use super::{
     Clients, Request, acm, apigw, apigw2, cloudfront, cloudmap, each, ec2, elb, fetched, lambda,
     list_roots, listed_api, merge_domains, named_api,
 };
-use crate::Fatal;
+use crate::error::Fatal;
 
 /// Dependent reads after the roots before the collector gives up: the
 /// deepest path (link, load balancer, listeners, rules, target groups,
