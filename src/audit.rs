@@ -144,7 +144,7 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
     let mut report = Report::build(results, source, snapshot.account.clone(), &regions);
     if let Some(s) = &suppressions {
-        let today = crate::report::now_seconds().date();
+        let today = crate::clock::now_seconds().date();
         for w in s.apply(&mut report, today).warnings {
             eprintln!("apigw-audit: warning: {w}");
         }

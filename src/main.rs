@@ -9,6 +9,7 @@
 mod audit;
 mod baseline;
 mod cli;
+mod clock;
 mod collect;
 mod error;
 mod explain;
