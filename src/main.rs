@@ -13,6 +13,7 @@ mod clock;
 mod collect;
 mod error;
 mod explain;
+mod live;
 mod output;
 mod report;
 mod suppress;
