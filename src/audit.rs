@@ -9,9 +9,10 @@ use apigw_audit_checks::catalogue;
 use apigw_audit_checks::engine::{Selection, audit};
 use apigw_audit_checks::model::{Fetched, Snapshot};
 
-use crate::Fatal;
 use crate::cli::{AuditArgs, ChecksArgs, OutputFormat};
-use crate::collect::{self, Request};
+use crate::collect;
+use crate::error::Fatal;
+use crate::live::{self, Cost};
 use crate::output::PendingFile;
 use crate::report::table::TableOptions;
 use crate::report::{Report, Source};
@@ -73,7 +74,9 @@ fn validate_check_ids(ids: &[String], flag: &str) -> Result<(), Fatal> {
     Ok(())
 }
 
-pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal> {
+/// Refuses an invocation that cannot audit anything, before any file or
+/// AWS call is touched; the `--rate-limit` overrides it parses are kept.
+fn validate(args: &AuditArgs) -> Result<Vec<(String, Option<collect::pace::Rate>)>, Fatal> {
     validate_check_ids(&args.check, "--check")?;
     validate_check_ids(&args.skip_check, "--skip-check")?;
     if args.snapshot.is_none() && args.api_id.is_empty() && !args.all_apis {
@@ -81,12 +84,15 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
             "nothing to audit: pass --api-id ID, --all-apis, or --snapshot FILE".to_string(),
         ));
     }
-    let overrides = args
-        .rate_limit
+    args.rate_limit
         .iter()
         .map(|r| collect::pace::parse_rate_limit(r))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(Fatal::Usage)?;
+        .map_err(Fatal::Usage)
+}
+
+pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal> {
+    let overrides = validate(&args)?;
     // Everything the user handed in is read before any AWS call: a bad
     // suppression file or baseline fails fast, with nothing spent.
     let suppressions = crate::suppress::load(args.config.as_deref())?;
@@ -96,55 +102,28 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     };
     // Destinations are opened first: an unwritable path fails before any
     // AWS call, and nothing appears there unless the run completes.
-    let mut out_file = match &args.out_file {
+    let out_file = match &args.out_file {
         Some(p) => Some(PendingFile::create(p, "report")?),
         None => None,
     };
-    let mut record_file = match &args.record {
+    let record_file = match &args.record {
         Some(p) => Some(PendingFile::create(p, "snapshot")?),
         None => None,
     };
 
     let started = std::time::Instant::now();
-    let (mut snapshot, source, cost) = match &args.snapshot {
-        Some(path) => {
-            let snap = load_snapshot(path)?;
-            check_selection(&snap, &args.api_id, &args.stage, path)?;
-            (snap, Source::Snapshot, None)
-        }
-        None => {
-            let (snap, cost) = collect_live(&args, &overrides, quiet).await?;
-            (snap, Source::Live, Some(cost))
-        }
-    };
-
+    let (mut snapshot, source, cost) = read_snapshot(&args, &overrides, quiet).await?;
     if args.redact {
         let n = apigw_audit_checks::redact::redact(&mut snapshot);
         tracing::info!(values = n, "redacted stage variable values no check reads");
     }
-    if let Some(mut f) = record_file.take() {
-        let text = snapshot
-            .to_json()
-            .map_err(|e| Fatal::Incomplete(format!("cannot serialise the snapshot: {e}")))?;
-        f.writer()
-            .write_all(text.as_bytes())
-            .and_then(|()| f.writer().write_all(b"\n"))
-            .map_err(|e| Fatal::Usage(format!("cannot write the snapshot: {e}")))?;
-        f.commit("snapshot")?;
+    if let Some(f) = record_file {
+        record(&snapshot, f)?;
     }
 
-    let selection = Selection {
-        only: args.check.clone(),
-        skip: args.skip_check.clone(),
-        apis: args.api_id.clone(),
-        stages: args.stage.clone(),
-        probe: None,
-    };
-    let results = audit(&snapshot, &selection);
-    let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
-    let mut report = Report::build(results, source, snapshot.account.clone(), &regions);
+    let mut report = judge(&args, &snapshot, source);
     if let Some(s) = &suppressions {
-        let today = crate::report::now_seconds().date();
+        let today = crate::clock::now_seconds().date();
         for w in s.apply(&mut report, today).warnings {
             eprintln!("apigw-audit: warning: {w}");
         }
@@ -156,7 +135,69 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
         report.stats = Some(stats_json(cost.as_ref(), started.elapsed()));
     }
     let code = report.exit_code(args.fail_on);
+    deliver(&report, &args, out_file, verbose)?;
+    if let Some(s) = &report.stats {
+        print_stats(s);
+    }
+    Ok(code)
+}
 
+/// The snapshot to judge: the file `--snapshot` names (its selection
+/// checked against what it holds), or a live read, whose cost `--stats`
+/// reports.
+async fn read_snapshot(
+    args: &AuditArgs,
+    overrides: &[(String, Option<collect::pace::Rate>)],
+    quiet: bool,
+) -> Result<(Snapshot, Source, Option<Cost>), Fatal> {
+    match &args.snapshot {
+        Some(path) => {
+            let snap = load_snapshot(path)?;
+            check_selection(&snap, &args.api_id, &args.stage, path)?;
+            Ok((snap, Source::Snapshot, None))
+        }
+        None => {
+            let (snap, cost) = collect_live(args, overrides, quiet).await?;
+            Ok((snap, Source::Live, Some(cost)))
+        }
+    }
+}
+
+/// `--record`: the snapshot as judged (redacted if asked), committed only
+/// once it is written in full.
+fn record(snapshot: &Snapshot, mut f: PendingFile) -> Result<(), Fatal> {
+    let text = snapshot
+        .to_json()
+        .map_err(|e| Fatal::Incomplete(format!("cannot serialise the snapshot: {e}")))?;
+    f.writer()
+        .write_all(text.as_bytes())
+        .and_then(|()| f.writer().write_all(b"\n"))
+        .map_err(|e| Fatal::Usage(format!("cannot write the snapshot: {e}")))?;
+    f.commit("snapshot")
+}
+
+/// The checks the flags select, run over the snapshot, as a report.
+fn judge(args: &AuditArgs, snapshot: &Snapshot, source: Source) -> Report {
+    let selection = Selection {
+        only: args.check.clone(),
+        skip: args.skip_check.clone(),
+        apis: args.api_id.clone(),
+        stages: args.stage.clone(),
+        probe: None,
+    };
+    let results = audit(snapshot, &selection);
+    let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
+    Report::build(results, source, snapshot.account.clone(), &regions)
+}
+
+/// Writes the report to `--out-file` (renamed into place only when
+/// complete) or to stdout, where a closed pipe is no error.
+fn deliver(
+    report: &Report,
+    args: &AuditArgs,
+    mut out_file: Option<PendingFile>,
+    verbose: u8,
+) -> Result<(), Fatal> {
     let to_terminal = out_file.is_none() && std::io::stdout().is_terminal();
     let opts = RenderOptions {
         format: args.output,
@@ -169,37 +210,19 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     match &mut out_file {
         Some(f) => {
             let mut w = std::io::BufWriter::new(f.writer());
-            render(&report, &opts, &mut w)
+            render(report, &opts, &mut w)
                 .and_then(|()| w.flush())
                 .map_err(|e| Fatal::Usage(format!("cannot write the report: {e}")))?;
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            write_or_pipe(render(&report, &opts, &mut w).and_then(|()| w.flush()))?;
+            write_or_pipe(render(report, &opts, &mut w).and_then(|()| w.flush()))?;
         }
     }
     if let Some(f) = out_file {
         f.commit("report")?;
     }
-    if let Some(s) = &report.stats {
-        print_stats(s);
-    }
-    Ok(code)
-}
-
-/// What a live collection cost, summed over regions.
-#[derive(Debug, Default)]
-struct Cost {
-    calls: std::collections::BTreeMap<String, u64>,
-    retries: u64,
-    throttles: u64,
-    bytes: u64,
-    /// The deepest chain of dependent calls in any region.
-    depth: usize,
-    regions: usize,
-    waits: u64,
-    waited_ms: u64,
-    max_concurrency: usize,
+    Ok(())
 }
 
 /// The process's peak resident memory so far, in bytes (`VmHWM`; Linux
@@ -282,120 +305,28 @@ fn print_stats(s: &serde_json::Value) {
     }
 }
 
-/// Reads every requested region concurrently, each with its own call
-/// budget, into one snapshot.
+/// Reads the regions the flags name, with the flags' pacing, a spinner
+/// while someone watches.
 async fn collect_live(
     args: &AuditArgs,
     overrides: &[(String, Option<collect::pace::Rate>)],
     quiet: bool,
 ) -> Result<(Snapshot, Cost), Fatal> {
-    let base = collect::aws::load_config(&args.aws, None).await?;
-    let mut regions: Vec<String> = if args.all_regions {
-        collect::enabled_regions(&base).await?
-    } else if args.aws.region.is_empty() {
-        base.region().map(|r| r.to_string()).into_iter().collect()
-    } else {
-        args.aws.region.clone()
-    };
-    regions.sort();
-    regions.dedup();
-    let multi = regions.len() > 1;
+    let base = collect::aws::load_config(&live::aws_settings(&args.aws, None)).await?;
+    let regions = live::regions(&base, args.all_regions, &args.aws.region).await?;
     let progress = progress_bar(quiet);
     let max_concurrency = args
         .max_concurrency
         .map_or(collect::pace::DEFAULT_MAX_CONCURRENCY, usize::from);
-    let req = Request {
+    let reading = live::Reading {
         api_ids: args.api_id.clone(),
         all_apis: args.all_apis,
         stages: args.stage.clone(),
         max_concurrency,
-        multi_region: multi,
-        progress: progress.clone(),
-        pacing: Some(collect::Pacing {
-            rates: collect::pace::rates(overrides),
-            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(max_concurrency)),
-        }),
+        overrides,
+        progress,
     };
-    let runs = futures::future::join_all(regions.iter().map(|r| {
-        let cfg = collect::for_region(&base, r);
-        let req = req.clone();
-        async move { collect::collect_with(&cfg, &req).await }
-    }))
-    .await;
-    if let Some(p) = &progress {
-        p.finish_and_clear();
-    }
-    let mut merged: Option<Snapshot> = None;
-    let mut cost = Cost {
-        regions: regions.len(),
-        max_concurrency,
-        ..Default::default()
-    };
-    for run in runs {
-        let c = run?;
-        for (op, n) in &c.stats.calls {
-            *cost.calls.entry(op.clone()).or_insert(0) += n;
-        }
-        cost.retries += c.stats.retries;
-        cost.throttles += c.stats.throttles;
-        cost.bytes += c.stats.bytes;
-        cost.depth = cost.depth.max(c.levels);
-        cost.waits += c.pace.waits;
-        cost.waited_ms += c.pace.waited_ms;
-        tracing::info!(region = ?c.snapshot.regions.first().map(|r| &r.region), calls = ?c.stats.calls, retries = c.stats.retries, levels = c.levels, "collection finished");
-        match &mut merged {
-            None => merged = Some(c.snapshot),
-            Some(m) => {
-                if m.account.is_none() {
-                    m.account = c.snapshot.account;
-                    m.account_failure = c.snapshot.account_failure;
-                }
-                m.recorded_at = m.recorded_at.min(c.snapshot.recorded_at);
-                m.regions.extend(c.snapshot.regions);
-            }
-        }
-    }
-    let snap = merged.ok_or_else(|| {
-        Fatal::Usage(
-            "no AWS region: pass --region, set AWS_REGION, or use --all-regions".to_string(),
-        )
-    })?;
-    if multi {
-        found_somewhere(&snap, &args.api_id, &args.stage, &regions)?;
-    }
-    Ok((snap, cost))
-}
-
-/// Across regions, each requested API id and stage must exist somewhere.
-fn found_somewhere(
-    snap: &Snapshot,
-    api_ids: &[String],
-    stages: &[String],
-    regions: &[String],
-) -> Result<(), Fatal> {
-    let apis: Vec<&apigw_audit_checks::model::ApiRecord> =
-        snap.regions.iter().flat_map(|r| r.apis.iter()).collect();
-    for id in api_ids {
-        if !apis.iter().any(|a| &a.id == id) {
-            return Err(Fatal::Usage(format!(
-                "no REST or HTTP API with id {id} in {}",
-                regions.join(", ")
-            )));
-        }
-    }
-    let unreadable = apis.iter().any(|a| !matches!(a.stages, Fetched::Ok(_)));
-    for name in stages {
-        let found = apis
-            .iter()
-            .any(|a| matches!(&a.stages, Fetched::Ok(s) if s.iter().any(|s| &s.name == name)));
-        if !found && !unreadable {
-            return Err(Fatal::Usage(format!(
-                "no stage {name} in the API(s) audited in {}",
-                regions.join(", ")
-            )));
-        }
-    }
-    Ok(())
+    live::collect_regions(&base, &regions, reading).await
 }
 
 /// A spinner on stderr while AWS is read, only when a person is watching.

@@ -14,7 +14,7 @@ use std::path::Path;
 use apigw_audit_checks::Status;
 use serde_json::Value;
 
-use crate::Fatal;
+use crate::error::Fatal;
 use crate::report::{BaselineSummary, Report};
 
 /// (region, api, stage, check, resource): what identifies a finding across

@@ -13,12 +13,14 @@ use apigw_audit_checks::explain::{
 };
 use apigw_audit_checks::model::{ApiKind, ApiRecord, Fetched, Snapshot};
 use apigw_audit_checks::view::Probe;
+use aws_config::SdkConfig;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::Fatal;
 use crate::cli::{ExplainArgs, ExplainFormat};
-use crate::collect::{self, Request};
+use crate::collect::{self, aws::RecordCalls};
+use crate::error::Fatal;
+use crate::live;
 use crate::report::{Report, Source};
 
 /// How many log events `--from-logs` reads at most.
@@ -78,7 +80,82 @@ fn matches_out(sigs: &[&'static Signature]) -> Vec<MatchOut> {
         .collect()
 }
 
+/// What the caller handed in, checked before anything is read.
+struct Asked {
+    input: ErrorInput,
+    /// `--from-logs`, in seconds.
+    window: Option<u64>,
+    url: Option<UrlTarget>,
+}
+
+/// The API the input is about, and what was read to judge it.
+struct Target {
+    /// Present only when something has to be read from AWS.
+    live_cfg: Option<SdkConfig>,
+    /// The API, stage and path the URL leads to.
+    resolved: Option<Resolved>,
+    api_id: Option<String>,
+    /// The snapshot the checks judge, when there is an API.
+    snapshot: Option<(Snapshot, Source)>,
+    api_record: Option<ApiRecord>,
+    stage: Option<String>,
+}
+
+/// Everything an explanation shows, for either output format.
+struct Explanation<'a> {
+    input: &'a ErrorInput,
+    sigs: &'a [&'static Signature],
+    route: Option<&'a RouteOut>,
+    logs: Option<&'a LogsOut>,
+    report: Option<&'a Report>,
+    api_id: Option<&'a str>,
+}
+
 pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
+    let asked = asked(&args)?;
+    let mut sigs = match_signatures(&asked.input);
+    let recorder = std::sync::Arc::new(collect::aws::Recorder::default());
+    let rec = collect::aws::RecordCalls(recorder);
+    let target = target(&args, &asked, &rec).await?;
+
+    // --from-logs: classify the stage's recent log lines.
+    let mut logs_out: Option<LogsOut> = None;
+    let mut run_everything = false;
+    if let Some(seconds) = asked.window {
+        let out = read_logs(&target, seconds, &rec).await?;
+        // A note says the logs could not be read: every check runs instead.
+        if out.note.is_some() {
+            run_everything = true;
+        }
+        add_log_signatures(&mut sigs, &out);
+        logs_out = Some(out);
+    }
+
+    let (route_out, probe) = match route(&target, args.method.as_deref()) {
+        Some((r, p)) => (Some(r), Some(p)),
+        None => (None, None),
+    };
+    let checks = deciding_checks(&sigs, probe.is_some());
+    let report = verdicts(&target, &checks, probe, run_everything);
+    // As for audit, over the checks that were run; none run is 0.
+    let code = report.as_ref().map_or(0, |r| r.exit_code(args.fail_on));
+    write_explanation(
+        args.output,
+        &Explanation {
+            input: &asked.input,
+            sigs: &sigs,
+            route: route_out.as_ref(),
+            logs: logs_out.as_ref(),
+            report: report.as_ref(),
+            api_id: target.api_id.as_deref(),
+        },
+    )?;
+    Ok(code)
+}
+
+/// Refuses an invocation with nothing to explain and parses the window and
+/// the URL, before any file is read or AWS is called.
+fn asked(args: &ExplainArgs) -> Result<Asked, Fatal> {
     if args.aws.region.len() > 1 {
         return Err(Fatal::Usage(
             "explain takes one --region (the API's); audit takes several".to_string(),
@@ -104,99 +181,46 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
         Some(u) => Some(parse_url(u).map_err(Fatal::Usage)?),
         None => None,
     };
-    let mut sigs = match_signatures(&input);
-    let recorder = std::sync::Arc::new(collect::aws::Recorder::default());
-    let rec = collect::aws::RecordCalls(recorder);
+    Ok(Asked { input, window, url })
+}
 
-    // Which API (and region) the input is about.
-    let region_override = match &url {
-        Some(UrlTarget::ExecuteApi { region, .. }) if args.aws.region.is_empty() => {
-            Some(region.clone())
-        }
-        _ => None,
-    };
-    let live_cfg = if args.snapshot.is_none()
-        && (args.api_id.is_some() || url.is_some() || window.is_some())
-    {
-        Some(collect::aws::load_config(&args.aws, region_override.as_deref()).await?)
-    } else {
-        None
-    };
+/// Works out which API (and region) and stage the input is about, and
+/// reads what the checks need to judge it.
+async fn target(args: &ExplainArgs, asked: &Asked, rec: &RecordCalls) -> Result<Target, Fatal> {
+    let url = &asked.url;
+    let live_cfg = live_config(args, asked).await?;
     let snapshot_file = match &args.snapshot {
         Some(p) => Some(crate::audit::load_snapshot(p)?),
         None => None,
     };
     let mut resolved: Option<Resolved> = None;
-    if let Some(UrlTarget::CustomDomain { domain, segments }) = &url {
-        let domains = match (&snapshot_file, &live_cfg) {
-            (Some(s), _) => s
-                .regions
-                .iter()
-                .filter_map(|r| r.domain_names.as_ref().and_then(|d| d.ok()).cloned())
-                .flatten()
-                .collect(),
-            (None, Some(cfg)) => collect::domain_names(cfg, &rec).await?,
-            (None, None) => Vec::new(),
-        };
-        resolved = Some(resolve_custom_domain(&domains, domain, segments).ok_or_else(|| {
-            Fatal::Usage(format!(
-                "{domain} is neither an execute-api host nor a custom domain name with a mapping for this path in the region"
-            ))
-        })?);
+    if let Some(UrlTarget::CustomDomain { domain, segments }) = url {
+        let found = custom_domain(
+            domain,
+            segments,
+            snapshot_file.as_ref(),
+            live_cfg.as_ref(),
+            rec,
+        )
+        .await?;
+        resolved = Some(found);
     }
     let api_id = args
         .api_id
         .clone()
         .or_else(|| resolved.as_ref().map(|r| r.api_id.clone()))
-        .or_else(|| match &url {
+        .or_else(|| match url {
             Some(UrlTarget::ExecuteApi { api_id, .. }) => Some(api_id.clone()),
             _ => None,
         });
-
-    // The snapshot the checks judge, when there is an API.
-    let snapshot: Option<(Snapshot, Source)> = match (&api_id, snapshot_file, &live_cfg) {
-        (None, _, _) => None,
-        (Some(_), Some(s), _) => Some((s, Source::Snapshot)),
-        (Some(id), None, Some(cfg)) => {
-            let req = Request {
-                api_ids: vec![id.clone()],
-                all_apis: false,
-                stages: Vec::new(),
-                max_concurrency: collect::pace::DEFAULT_MAX_CONCURRENCY,
-                multi_region: false,
-                progress: None,
-                pacing: Some(collect::Pacing {
-                    rates: collect::pace::rates(&[]),
-                    permits: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                        collect::pace::DEFAULT_MAX_CONCURRENCY,
-                    )),
-                }),
-            };
-            Some((
-                collect::collect_with(cfg, &req).await?.snapshot,
-                Source::Live,
-            ))
-        }
-        (Some(_), None, None) => None,
-    };
-    let api_record = match (&snapshot, &api_id) {
-        (Some((s, _)), Some(id)) => {
-            let found = s
-                .regions
-                .iter()
-                .flat_map(|r| r.apis.iter())
-                .find(|a| &a.id == id)
-                .cloned();
-            Some(found.ok_or_else(|| Fatal::Usage(format!("API {id} is not in the snapshot")))?)
-        }
-        _ => None,
-    };
+    let snapshot = judged_snapshot(api_id.as_deref(), snapshot_file, live_cfg.as_ref()).await?;
+    let api_record = api_record(snapshot.as_ref(), api_id.as_deref())?;
     if let (
         Some(UrlTarget::ExecuteApi {
             api_id, segments, ..
         }),
         Some(api),
-    ) = (&url, &api_record)
+    ) = (url, &api_record)
     {
         let stages: Vec<String> = match &api.stages {
             Fetched::Ok(s) => s.iter().map(|s| s.name.clone()).collect(),
@@ -208,10 +232,117 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
         .stage
         .clone()
         .or_else(|| resolved.as_ref().and_then(|r| r.stage.clone()));
-    if let (Some(api), Some(st)) = (&api_record, &stage)
+    if url.is_none() {
+        check_stage(api_record.as_ref(), stage.as_deref())?;
+    }
+    Ok(Target {
+        live_cfg,
+        resolved,
+        api_id,
+        snapshot,
+        api_record,
+        stage,
+    })
+}
+
+/// The AWS configuration, loaded (credentials checked) only when AWS will
+/// be read: an execute-api URL's region applies unless `--region` is given.
+async fn live_config(args: &ExplainArgs, asked: &Asked) -> Result<Option<SdkConfig>, Fatal> {
+    let region_override = match &asked.url {
+        Some(UrlTarget::ExecuteApi { region, .. }) if args.aws.region.is_empty() => {
+            Some(region.clone())
+        }
+        _ => None,
+    };
+    if args.snapshot.is_none()
+        && (args.api_id.is_some() || asked.url.is_some() || asked.window.is_some())
+    {
+        let settings = live::aws_settings(&args.aws, region_override.as_deref());
+        Ok(Some(collect::aws::load_config(&settings).await?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The API and stage a custom domain's mapping sends the URL's path to,
+/// from the snapshot's domain names or the region's live ones.
+async fn custom_domain(
+    domain: &str,
+    segments: &[String],
+    snapshot_file: Option<&Snapshot>,
+    live_cfg: Option<&SdkConfig>,
+    rec: &RecordCalls,
+) -> Result<Resolved, Fatal> {
+    let domains = match (snapshot_file, live_cfg) {
+        (Some(s), _) => s
+            .regions
+            .iter()
+            .filter_map(|r| r.domain_names.as_ref().and_then(|d| d.ok()).cloned())
+            .flatten()
+            .collect(),
+        (None, Some(cfg)) => collect::domain_names(cfg, rec).await?,
+        (None, None) => Vec::new(),
+    };
+    resolve_custom_domain(&domains, domain, segments).ok_or_else(|| {
+        Fatal::Usage(format!(
+            "{domain} is neither an execute-api host nor a custom domain name with a mapping for this path in the region"
+        ))
+    })
+}
+
+/// The snapshot the checks judge: the file, or the named API read live
+/// (the same way `audit` reads it), or none without an API.
+async fn judged_snapshot(
+    api_id: Option<&str>,
+    snapshot_file: Option<Snapshot>,
+    live_cfg: Option<&SdkConfig>,
+) -> Result<Option<(Snapshot, Source)>, Fatal> {
+    match (api_id, snapshot_file, live_cfg) {
+        (None, _, _) => Ok(None),
+        (Some(_), Some(s), _) => Ok(Some((s, Source::Snapshot))),
+        (Some(id), None, Some(cfg)) => {
+            let regions = live::regions(cfg, false, &[]).await?;
+            let reading = live::Reading {
+                api_ids: vec![id.to_string()],
+                all_apis: false,
+                stages: Vec::new(),
+                max_concurrency: collect::pace::DEFAULT_MAX_CONCURRENCY,
+                overrides: &[],
+                progress: None,
+            };
+            let (snap, _) = live::collect_regions(cfg, &regions, reading).await?;
+            Ok(Some((snap, Source::Live)))
+        }
+        (Some(_), None, None) => Ok(None),
+    }
+}
+
+/// The named API's record in the snapshot; naming one it lacks is an
+/// input error.
+fn api_record(
+    snapshot: Option<&(Snapshot, Source)>,
+    api_id: Option<&str>,
+) -> Result<Option<ApiRecord>, Fatal> {
+    let (Some((s, _)), Some(id)) = (snapshot, api_id) else {
+        return Ok(None);
+    };
+    let found = s
+        .regions
+        .iter()
+        .flat_map(|r| r.apis.iter())
+        .find(|a| a.id == id)
+        .cloned();
+    Ok(Some(found.ok_or_else(|| {
+        Fatal::Usage(format!("API {id} is not in the snapshot"))
+    })?))
+}
+
+/// A `--stage` the API does not have is an input error; with a URL it is
+/// instead what the route report explains.
+fn check_stage(api: Option<&ApiRecord>, stage: Option<&str>) -> Result<(), Fatal> {
+    if let (Some(api), Some(st)) = (api, stage)
         && let Fetched::Ok(stages) = &api.stages
-        && !stages.iter().any(|s| &s.name == st)
-        && url.is_none()
+        && !stages.iter().any(|s| s.name == st)
     {
         let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
         return Err(Fatal::Usage(format!(
@@ -220,214 +351,231 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
             names.join(", ")
         )));
     }
+    Ok(())
+}
 
-    // --from-logs: classify the stage's recent log lines.
-    let mut logs_out: Option<LogsOut> = None;
-    let mut run_everything = false;
-    if let Some(seconds) = window {
-        let (Some(api), Some(st)) = (&api_record, &stage) else {
-            return Err(Fatal::Usage(
-                "--from-logs needs --api-id and --stage (or a --url naming them)".to_string(),
-            ));
-        };
-        let group = log_group(api, st);
-        let out = match (&live_cfg, &group) {
-            (_, None) => LogsOut {
-                log_group: String::new(),
-                window_seconds: seconds,
-                lines_read: 0,
-                causes: Vec::new(),
-                note: Some(format!(
-                    "stage {st} writes no logs, so there is nothing to read; running the full audit instead"
-                )),
-            },
-            (Some(cfg), Some(g)) => {
-                match collect::logs::messages(cfg, &rec, g, seconds, LOG_CAP).await {
-                    Ok(lines) => classify_lines(g, seconds, &lines),
-                    Err(f) => LogsOut {
-                        log_group: g.clone(),
-                        window_seconds: seconds,
-                        lines_read: 0,
-                        causes: Vec::new(),
-                        note: Some(format!(
-                            "{} Running the full audit instead.",
-                            apigw_audit_checks::finding::failure_sentence(
-                                &format!("log group {g}"),
-                                &f
-                            )
-                            .replace(", so this check cannot decide.", ".")
-                        )),
-                    },
-                }
-            }
-            (None, Some(g)) => LogsOut {
-                log_group: g.clone(),
-                window_seconds: seconds,
-                lines_read: 0,
-                causes: Vec::new(),
-                note: Some(
-                    "a snapshot holds no log lines; running the full audit instead".to_string(),
+/// `--from-logs`: the stage's recent error lines counted by signature, or
+/// a note saying why there are none to read (then every check runs).
+async fn read_logs(target: &Target, seconds: u64, rec: &RecordCalls) -> Result<LogsOut, Fatal> {
+    let (Some(api), Some(st)) = (&target.api_record, &target.stage) else {
+        return Err(Fatal::Usage(
+            "--from-logs needs --api-id and --stage (or a --url naming them)".to_string(),
+        ));
+    };
+    let group = log_group(api, st);
+    Ok(match (&target.live_cfg, &group) {
+        (_, None) => no_lines(
+            String::new(),
+            seconds,
+            format!(
+                "stage {st} writes no logs, so there is nothing to read; running the full audit instead"
+            ),
+        ),
+        (Some(cfg), Some(g)) => {
+            match collect::logs::messages(cfg, rec, g, seconds, LOG_CAP).await {
+                Ok(lines) => classify_lines(g, seconds, &lines),
+                Err(f) => no_lines(
+                    g.clone(),
+                    seconds,
+                    format!(
+                        "{} Running the full audit instead.",
+                        apigw_audit_checks::finding::failure_sentence(
+                            &format!("log group {g}"),
+                            &f
+                        )
+                        .replace(", so this check cannot decide.", ".")
+                    ),
                 ),
-            },
-        };
-        if out.note.is_some() {
-            run_everything = true;
-        }
-        for c in &out.causes {
-            if let Some(id) = c.signature
-                && let Some(s) = apigw_audit_checks::explain::SIGNATURES
-                    .iter()
-                    .find(|s| s.id == id)
-                && !sigs.iter().any(|x| x.id == id)
-            {
-                sigs.push(s);
             }
         }
-        logs_out = Some(out);
-    }
+        (None, Some(g)) => no_lines(
+            g.clone(),
+            seconds,
+            "a snapshot holds no log lines; running the full audit instead".to_string(),
+        ),
+    })
+}
 
-    // The route the URL asks for.
-    let mut route_out: Option<RouteOut> = None;
-    let mut probe: Option<Probe> = None;
-    if let (Some(r), Some(api)) = (&resolved, &api_record) {
-        let st = stage.clone().unwrap_or_default();
-        let method = args.method.as_ref().map(|m| m.to_ascii_uppercase());
-        let names: Vec<String> = match &api.stages {
-            Fetched::Ok(s) => s.iter().map(|x| x.name.clone()).collect(),
-            _ => Vec::new(),
-        };
-        if names.contains(&st) || !matches!(api.stages, Fetched::Ok(_)) {
-            let routes = api
-                .deployed_routes
-                .get(&st)
-                .and_then(|r| r.ok())
-                .or_else(|| api.routes.ok())
-                .cloned()
-                .unwrap_or_default();
-            let m: RouteMatch = match_route(&routes, method.as_deref(), &r.path);
-            route_out = Some(RouteOut {
-                api_id: r.api_id.clone(),
-                stage: st.clone(),
-                method: method.clone(),
-                path: r.path.clone(),
-                exists: m.matched.is_some(),
-                closest: m.closest,
-                matched: m.matched,
-                methods_at_path: m.methods_at_path,
-                note: r.note.clone(),
-            });
-        } else {
-            route_out = Some(RouteOut {
-                api_id: r.api_id.clone(),
-                stage: st.clone(),
-                method: method.clone(),
-                path: r.path.clone(),
-                exists: false,
-                closest: names.iter().map(|n| format!("/{n}{}", r.path)).collect(),
-                matched: None,
-                methods_at_path: Vec::new(),
-                note: Some(format!(
-                    "API {} has no stage {} (stages: {})",
-                    r.api_id,
-                    if st.is_empty() { "in the URL" } else { &st },
-                    names.join(", ")
-                )),
-            });
+/// The logs section when no line could be read, and why.
+fn no_lines(log_group: String, window_seconds: u64, note: String) -> LogsOut {
+    LogsOut {
+        log_group,
+        window_seconds,
+        lines_read: 0,
+        causes: Vec::new(),
+        note: Some(note),
+    }
+}
+
+/// Signatures the logs showed join those the input matched, so their
+/// deciding checks run too.
+fn add_log_signatures(sigs: &mut Vec<&'static Signature>, logs: &LogsOut) {
+    for c in &logs.causes {
+        if let Some(id) = c.signature
+            && let Some(s) = apigw_audit_checks::explain::SIGNATURES
+                .iter()
+                .find(|s| s.id == id)
+            && !sigs.iter().any(|x| x.id == id)
+        {
+            sigs.push(s);
         }
-        // route-exists judges the stage too: one the API lacks is a fail.
-        probe = Some(Probe {
-            api_id: r.api_id.clone(),
-            stage: st,
-            method,
-            path: r.path.clone(),
-        });
     }
+}
 
-    // The checks to run: those deciding between the matched causes.
+/// Whether the stage serves the route the URL asks for, and the probe that
+/// makes route-exists judge exactly that request.
+fn route(target: &Target, method: Option<&str>) -> Option<(RouteOut, Probe)> {
+    let (Some(r), Some(api)) = (&target.resolved, &target.api_record) else {
+        return None;
+    };
+    let st = target.stage.clone().unwrap_or_default();
+    let method = method.map(str::to_ascii_uppercase);
+    let names: Vec<String> = match &api.stages {
+        Fetched::Ok(s) => s.iter().map(|x| x.name.clone()).collect(),
+        _ => Vec::new(),
+    };
+    let route_out = if names.contains(&st) || !matches!(api.stages, Fetched::Ok(_)) {
+        let routes = api
+            .deployed_routes
+            .get(&st)
+            .and_then(|r| r.ok())
+            .or_else(|| api.routes.ok())
+            .cloned()
+            .unwrap_or_default();
+        let m: RouteMatch = match_route(&routes, method.as_deref(), &r.path);
+        RouteOut {
+            api_id: r.api_id.clone(),
+            stage: st.clone(),
+            method: method.clone(),
+            path: r.path.clone(),
+            exists: m.matched.is_some(),
+            closest: m.closest,
+            matched: m.matched,
+            methods_at_path: m.methods_at_path,
+            note: r.note.clone(),
+        }
+    } else {
+        RouteOut {
+            api_id: r.api_id.clone(),
+            stage: st.clone(),
+            method: method.clone(),
+            path: r.path.clone(),
+            exists: false,
+            closest: names.iter().map(|n| format!("/{n}{}", r.path)).collect(),
+            matched: None,
+            methods_at_path: Vec::new(),
+            note: Some(format!(
+                "API {} has no stage {} (stages: {})",
+                r.api_id,
+                if st.is_empty() { "in the URL" } else { &st },
+                names.join(", ")
+            )),
+        }
+    };
+    // route-exists judges the stage too: one the API lacks is a fail.
+    let probe = Probe {
+        api_id: r.api_id.clone(),
+        stage: st,
+        method,
+        path: r.path.clone(),
+    };
+    Some((route_out, probe))
+}
+
+/// The checks that decide between the matched causes, each once, in the
+/// signatures' order; route-exists too when a route is probed.
+fn deciding_checks(sigs: &[&'static Signature], probing: bool) -> Vec<String> {
     let mut checks: Vec<String> = Vec::new();
-    for s in &sigs {
+    for s in sigs {
         for c in s.checks {
             if !checks.iter().any(|x| x == c) {
                 checks.push(c.to_string());
             }
         }
     }
-    if probe.is_some() && !checks.iter().any(|c| c == "route-exists") {
+    if probing && !checks.iter().any(|c| c == "route-exists") {
         checks.push("route-exists".to_string());
     }
-    let report = match &snapshot {
-        Some((snap, source)) if run_everything || !checks.is_empty() => {
-            let sel = Selection {
-                only: if run_everything {
-                    Vec::new()
-                } else {
-                    checks.clone()
-                },
-                skip: Vec::new(),
-                apis: api_id.iter().cloned().collect(),
-                stages: probe
-                    .as_ref()
-                    .map(|p| p.stage.clone())
-                    .or_else(|| stage.clone())
-                    .into_iter()
-                    .collect(),
-                probe: probe.clone(),
-            };
-            let regions: Vec<String> = snap.regions.iter().map(|r| r.region.clone()).collect();
-            Some(Report::build(
-                audit(snap, &sel),
-                *source,
-                snap.account.clone(),
-                &regions,
-            ))
-        }
-        _ => None,
-    };
-    // As for audit, over the checks that were run; none run is 0.
-    let code = report.as_ref().map_or(0, |r| r.exit_code(args.fail_on));
+    checks
+}
 
+/// The report of the deciding checks (or of every check, when the logs
+/// could not narrow them) on the API and stage; none without a snapshot
+/// or without a check to run.
+fn verdicts(
+    target: &Target,
+    checks: &[String],
+    probe: Option<Probe>,
+    run_everything: bool,
+) -> Option<Report> {
+    let Some((snap, source)) = &target.snapshot else {
+        return None;
+    };
+    if !run_everything && checks.is_empty() {
+        return None;
+    }
+    let sel = Selection {
+        only: if run_everything {
+            Vec::new()
+        } else {
+            checks.to_vec()
+        },
+        skip: Vec::new(),
+        apis: target.api_id.iter().cloned().collect(),
+        stages: probe
+            .as_ref()
+            .map(|p| p.stage.clone())
+            .or_else(|| target.stage.clone())
+            .into_iter()
+            .collect(),
+        probe,
+    };
+    let regions: Vec<String> = snap.regions.iter().map(|r| r.region.clone()).collect();
+    Some(Report::build(
+        audit(snap, &sel),
+        *source,
+        snap.account.clone(),
+        &regions,
+    ))
+}
+
+/// Writes the explanation to stdout; a closed pipe is no error.
+fn write_explanation(format: ExplainFormat, e: &Explanation) -> Result<(), Fatal> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = match args.output {
-        ExplainFormat::Json => {
-            let mut doc = json!({
-                "schema_version": 1,
-                "input": input,
-                "matches": matches_out(&sigs),
-            });
-            if let Some(r) = &route_out {
-                doc["route"] = json!(r);
-            }
-            if let Some(rep) = &report {
-                doc["apis"] = serde_json::to_value(&rep.apis).unwrap_or(Value::Null);
-                doc["summary"] = json!(rep.summary);
-            }
-            if let Some(l) = &logs_out {
-                doc["logs"] = json!(l);
-            }
-            serde_json::to_writer_pretty(&mut out, &doc)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(out))
-        }
-        ExplainFormat::Text => write_text(
-            &mut out,
-            &input,
-            &sigs,
-            route_out.as_ref(),
-            logs_out.as_ref(),
-            report.as_ref(),
-            api_id.as_deref(),
-        ),
+    let written = match format {
+        ExplainFormat::Json => write_json(&mut out, e),
+        ExplainFormat::Text => write_text(&mut out, e),
     };
     match written.and_then(|()| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            return Err(Fatal::Incomplete(format!(
-                "cannot write the explanation: {e}"
-            )));
-        }
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(Fatal::Incomplete(format!(
+            "cannot write the explanation: {err}"
+        ))),
     }
-    Ok(code)
+}
+
+/// The JSON document: the input and its matches always, the route, the
+/// verdicts and the logs when there are any.
+fn write_json(out: &mut impl Write, e: &Explanation) -> std::io::Result<()> {
+    let mut doc = json!({
+        "schema_version": 1,
+        "input": e.input,
+        "matches": matches_out(e.sigs),
+    });
+    if let Some(r) = e.route {
+        doc["route"] = json!(r);
+    }
+    if let Some(rep) = e.report {
+        doc["apis"] = serde_json::to_value(&rep.apis).unwrap_or(Value::Null);
+        doc["summary"] = json!(rep.summary);
+    }
+    if let Some(l) = e.logs {
+        doc["logs"] = json!(l);
+    }
+    serde_json::to_writer_pretty(&mut *out, &doc)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
 }
 
 /// The log group a stage writes errors to: REST execution logs, or an HTTP
@@ -486,15 +634,23 @@ fn classify_lines(group: &str, seconds: u64, lines: &[String]) -> LogsOut {
     }
 }
 
-fn write_text(
-    out: &mut impl Write,
-    input: &ErrorInput,
-    sigs: &[&'static Signature],
-    route: Option<&RouteOut>,
-    logs: Option<&LogsOut>,
-    report: Option<&Report>,
-    api_id: Option<&str>,
-) -> std::io::Result<()> {
+/// The explanation for a person, section by section in reading order:
+/// what was seen, the logs, the signatures, the route, the verdicts.
+fn write_text(out: &mut impl Write, e: &Explanation) -> std::io::Result<()> {
+    write_seen(out, e.input)?;
+    if let Some(l) = e.logs {
+        write_logs(out, l)?;
+    }
+    write_signatures(out, e.input, e.sigs, e.api_id)?;
+    if let Some(r) = e.route {
+        write_route(out, r)?;
+    }
+    write_verdicts(out, e.report, e.sigs, e.api_id)
+}
+
+/// One line restating the input, so the reader can check it was read
+/// as meant.
+fn write_seen(out: &mut impl Write, input: &ErrorInput) -> std::io::Result<()> {
     let mut seen: Vec<String> = Vec::new();
     if let Some(s) = input.status {
         seen.push(format!("HTTP {s}"));
@@ -518,31 +674,45 @@ fn write_text(
     if !seen.is_empty() {
         writeln!(out, "Seen: {}", seen.join(", "))?;
     }
-    if let Some(l) = logs {
-        writeln!(out)?;
-        match &l.note {
-            Some(n) => writeln!(out, "Logs: {n}.")?,
-            None => {
+    Ok(())
+}
+
+/// The logs section: why none were read, or the error lines by cause.
+fn write_logs(out: &mut impl Write, l: &LogsOut) -> std::io::Result<()> {
+    writeln!(out)?;
+    match &l.note {
+        Some(n) => writeln!(out, "Logs: {n}.")?,
+        None => {
+            writeln!(
+                out,
+                "Logs: {} line(s) of {} in the last {} s.",
+                l.lines_read, l.log_group, l.window_seconds
+            )?;
+            if l.causes.is_empty() {
+                writeln!(out, "  No error line.")?;
+            }
+            for c in &l.causes {
                 writeln!(
                     out,
-                    "Logs: {} line(s) of {} in the last {} s.",
-                    l.lines_read, l.log_group, l.window_seconds
+                    "  {:>5} x {}: {}",
+                    c.count,
+                    c.signature.unwrap_or("unrecognised"),
+                    c.example
                 )?;
-                if l.causes.is_empty() {
-                    writeln!(out, "  No error line.")?;
-                }
-                for c in &l.causes {
-                    writeln!(
-                        out,
-                        "  {:>5} x {}: {}",
-                        c.count,
-                        c.signature.unwrap_or("unrecognised"),
-                        c.example
-                    )?;
-                }
             }
         }
     }
+    Ok(())
+}
+
+/// Each matched signature with its causes and deciding checks; an error
+/// that matches none says so rather than guess.
+fn write_signatures(
+    out: &mut impl Write,
+    input: &ErrorInput,
+    sigs: &[&'static Signature],
+    api_id: Option<&str>,
+) -> std::io::Result<()> {
     if sigs.is_empty()
         && (input.status.is_some()
             || input.message.is_some()
@@ -569,45 +739,58 @@ fn write_text(
             writeln!(out, "   Deciding checks: {}", s.checks.join(", "))?;
         }
     }
-    if let Some(r) = route {
-        writeln!(out)?;
-        let what = format!(
-            "{} {}",
-            r.method.as_deref().unwrap_or("(any method)"),
-            r.path
+    Ok(())
+}
+
+/// Whether the stage serves the URL's request, and if not what comes
+/// closest.
+fn write_route(out: &mut impl Write, r: &RouteOut) -> std::io::Result<()> {
+    writeln!(out)?;
+    let what = format!(
+        "{} {}",
+        r.method.as_deref().unwrap_or("(any method)"),
+        r.path
+    );
+    if let (Some(m), true) = (&r.matched, r.exists) {
+        return writeln!(
+            out,
+            "Route: stage {} of API {} serves {what} with {m}.",
+            r.stage, r.api_id
         );
-        match (&r.matched, r.exists) {
-            (Some(m), true) => writeln!(
-                out,
-                "Route: stage {} of API {} serves {what} with {m}.",
-                r.stage, r.api_id
-            )?,
-            _ => {
-                if r.stage.is_empty() {
-                    writeln!(out, "Route: the URL names no stage of API {}.", r.api_id)?;
-                } else {
-                    writeln!(
-                        out,
-                        "Route: stage {} of API {} does not serve {what}.",
-                        r.stage, r.api_id
-                    )?;
-                }
-                if let Some(n) = &r.note {
-                    writeln!(out, "  {n}.")?;
-                }
-                if !r.methods_at_path.is_empty() {
-                    writeln!(
-                        out,
-                        "  The path exists for {}.",
-                        r.methods_at_path.join(", ")
-                    )?;
-                }
-                if !r.closest.is_empty() {
-                    writeln!(out, "  Closest existing: {}", r.closest.join(", "))?;
-                }
-            }
-        }
     }
+    if r.stage.is_empty() {
+        writeln!(out, "Route: the URL names no stage of API {}.", r.api_id)?;
+    } else {
+        writeln!(
+            out,
+            "Route: stage {} of API {} does not serve {what}.",
+            r.stage, r.api_id
+        )?;
+    }
+    if let Some(n) = &r.note {
+        writeln!(out, "  {n}.")?;
+    }
+    if !r.methods_at_path.is_empty() {
+        writeln!(
+            out,
+            "  The path exists for {}.",
+            r.methods_at_path.join(", ")
+        )?;
+    }
+    if !r.closest.is_empty() {
+        writeln!(out, "  Closest existing: {}", r.closest.join(", "))?;
+    }
+    Ok(())
+}
+
+/// The deciding checks' verdicts (skips left out, but for route-exists),
+/// or how to get them when no API was named.
+fn write_verdicts(
+    out: &mut impl Write,
+    report: Option<&Report>,
+    sigs: &[&'static Signature],
+    api_id: Option<&str>,
+) -> std::io::Result<()> {
     if let Some(rep) = report {
         writeln!(out)?;
         writeln!(out, "Verdicts ({}):", rep.source)?;

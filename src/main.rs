@@ -9,8 +9,11 @@
 mod audit;
 mod baseline;
 mod cli;
+mod clock;
 mod collect;
+mod error;
 mod explain;
+mod live;
 mod output;
 mod report;
 mod suppress;
@@ -21,34 +24,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use cli::{Cli, Command};
-
-/// Why a command stopped before it could report.
-#[derive(Debug)]
-pub enum Fatal {
-    /// Bad flags or input: nothing was audited (exit 2).
-    Usage(String),
-    /// The audit could not run at all (exit 3).
-    Incomplete(String),
-    /// The user interrupted the run (exit 130); nothing was written.
-    Interrupted,
-}
-
-impl Fatal {
-    fn exit_code(&self) -> u8 {
-        match self {
-            Fatal::Usage(_) => 2,
-            Fatal::Incomplete(_) => 3,
-            Fatal::Interrupted => 130,
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            Fatal::Usage(m) | Fatal::Incomplete(m) => m,
-            Fatal::Interrupted => "interrupted; no report or snapshot was written",
-        }
-    }
-}
+use error::Fatal;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use crate::Fatal;
+use crate::error::Fatal;
 
 /// A file being written; nothing appears at `path` until [`commit`].
 ///

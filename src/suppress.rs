@@ -17,7 +17,7 @@ use time::Date;
 use time::macros::format_description;
 use toml::Spanned;
 
-use crate::Fatal;
+use crate::error::Fatal;
 use crate::report::{Report, Suppressed};
 
 /// The file looked for in the working directory when `--config` is absent.

@@ -134,62 +134,69 @@ pub async fn get_routes(c: &Client, region: &str, id: &str) -> Result<Vec<Route>
     )
     .await;
     let (routes, integrations) = (routes?, integrations?);
-    let by_id: BTreeMap<String, Integration> = integrations
-        .iter()
-        .filter_map(|i| {
-            let iid = i.integration_id()?.to_string();
-            Some((
-                iid.clone(),
-                Integration {
-                    id: Some(iid),
-                    integration_type: i
-                        .integration_type()
-                        .map(|t| t.as_str().to_string())
-                        .unwrap_or_default(),
-                    http_method: i.integration_method().map(str::to_string),
-                    uri: i.integration_uri().map(str::to_string),
-                    connection_type: i.connection_type().map(|t| t.as_str().to_string()),
-                    connection_id: i.connection_id().map(str::to_string),
-                    integration_target: None,
-                    tls_config: i.tls_config().map(|t| TlsConfig {
-                        insecure_skip_verification: None,
-                        server_name_to_verify: t.server_name_to_verify().map(str::to_string),
-                    }),
-                    timeout_ms: i.timeout_in_millis().map(i64::from),
-                    request_parameters: i
-                        .request_parameters()
-                        .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                        .unwrap_or_default(),
-                },
-            ))
-        })
-        .collect();
-    let mut out: Vec<Route> = routes
-        .iter()
-        .filter_map(|r| {
-            let key = r.route_key()?;
-            let (method, path) = match key.split_once(' ') {
-                Some((m, p)) => (m.to_string(), p.to_string()),
-                None => ("ANY".to_string(), key.to_string()),
-            };
-            let integration = r
-                .target()
-                .and_then(|t| t.strip_prefix("integrations/"))
-                .and_then(|iid| by_id.get(iid).cloned());
-            Some(Route {
-                method,
-                path,
-                resource_id: None,
-                route_id: r.route_id().map(str::to_string),
-                authorization_type: r.authorization_type().map(|a| a.as_str().to_string()),
-                authorizer_id: r.authorizer_id().map(str::to_string),
-                authorizer_name: None,
-                integration,
-            })
-        })
-        .collect();
+    let by_id: BTreeMap<String, Integration> =
+        integrations.iter().filter_map(integration).collect();
+    let mut out: Vec<Route> = routes.iter().filter_map(|r| route(r, &by_id)).collect();
     out.sort_by(|a, b| a.path.cmp(&b.path).then(a.method.cmp(&b.method)));
     Ok(out)
+}
+
+/// An integration in the model, keyed by its id for the routes to find;
+/// one without an id no route can target.
+fn integration(i: &aws_sdk_apigatewayv2::types::Integration) -> Option<(String, Integration)> {
+    let iid = i.integration_id()?.to_string();
+    Some((
+        iid.clone(),
+        Integration {
+            id: Some(iid),
+            integration_type: i
+                .integration_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            http_method: i.integration_method().map(str::to_string),
+            uri: i.integration_uri().map(str::to_string),
+            connection_type: i.connection_type().map(|t| t.as_str().to_string()),
+            connection_id: i.connection_id().map(str::to_string),
+            integration_target: None,
+            tls_config: i.tls_config().map(|t| TlsConfig {
+                insecure_skip_verification: None,
+                server_name_to_verify: t.server_name_to_verify().map(str::to_string),
+            }),
+            timeout_ms: i.timeout_in_millis().map(i64::from),
+            request_parameters: i
+                .request_parameters()
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        },
+    ))
+}
+
+/// A route in the model, its key split into method and path (`$default`
+/// and other keys without a method serve ANY) and its integration joined
+/// in; one without a key cannot be matched and is dropped.
+fn route(
+    r: &aws_sdk_apigatewayv2::types::Route,
+    by_id: &BTreeMap<String, Integration>,
+) -> Option<Route> {
+    let key = r.route_key()?;
+    let (method, path) = match key.split_once(' ') {
+        Some((m, p)) => (m.to_string(), p.to_string()),
+        None => ("ANY".to_string(), key.to_string()),
+    };
+    let integration = r
+        .target()
+        .and_then(|t| t.strip_prefix("integrations/"))
+        .and_then(|iid| by_id.get(iid).cloned());
+    Some(Route {
+        method,
+        path,
+        resource_id: None,
+        route_id: r.route_id().map(str::to_string),
+        authorization_type: r.authorization_type().map(|a| a.as_str().to_string()),
+        authorizer_id: r.authorizer_id().map(str::to_string),
+        authorizer_name: None,
+        integration,
+    })
 }
 
 /// Every VPC link v2 in the region.

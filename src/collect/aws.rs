@@ -30,8 +30,7 @@ use aws_smithy_runtime_api::client::runtime_components::{
 };
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::Fatal;
-use crate::cli::AwsArgs;
+use crate::error::Fatal;
 
 /// What the recorder saw.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -265,16 +264,33 @@ impl HttpClient for RootsLoadedAhead {
     }
 }
 
+/// Where and how to reach AWS, as the command resolved it from its flags:
+/// the collector knows nothing of the command line.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// The region to use; `None` leaves it to AWS_REGION and the profile.
+    pub region: Option<String>,
+    /// The named profile; `None` leaves it to AWS_PROFILE.
+    pub profile: Option<String>,
+    /// Where to send every call; `None` leaves it to AWS_ENDPOINT_URL.
+    pub endpoint_url: Option<String>,
+    /// Seconds one attempt at a call may take (`--call-timeout`).
+    pub call_timeout: f64,
+    /// Attempts per call, the first included; `None` leaves it to
+    /// AWS_MAX_ATTEMPTS, else 3.
+    pub max_attempts: Option<u32>,
+}
+
 /// Loads the AWS configuration the way the AWS CLI does, flags first, and
 /// makes sure a region and credentials exist before any call is made.
-pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConfig, Fatal> {
+pub async fn load_config(args: &AwsSettings) -> Result<SdkConfig, Fatal> {
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).http_client(base_http_client());
     if let Some(p) = &args.profile {
         loader = loader.profile_name(p);
     }
-    if let Some(r) = region.or(args.region.first().map(String::as_str)) {
-        loader = loader.region(Region::new(r.to_string()));
+    if let Some(r) = &args.region {
+        loader = loader.region(Region::new(r.clone()));
     }
     if let Some(u) = &args.endpoint_url {
         loader = loader.endpoint_url(u);
@@ -297,29 +313,7 @@ pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConf
             .operation_attempt_timeout(call)
             .build(),
     );
-    // Standard retries (exponential backoff with jitter). Throttling is
-    // handled before it happens by the pacer's buckets, which also adapt
-    // when AWS throttles anyway (see `pace`); the SDK's own adaptive mode
-    // stalls a whole client for seconds after a few throttles, which turns
-    // a short burst into timeouts. AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still
-    // apply, as in the AWS CLI.
-    let env_attempts = std::env::var("AWS_MAX_ATTEMPTS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok());
-    let attempts = args.max_attempts.or(env_attempts).unwrap_or(3);
-    if attempts == 0 {
-        return Err(Fatal::Usage(
-            "--max-attempts must be at least 1".to_string(),
-        ));
-    }
-    let adaptive_wanted =
-        std::env::var("AWS_RETRY_MODE").is_ok_and(|m| m.trim().eq_ignore_ascii_case("adaptive"));
-    let retry = if adaptive_wanted {
-        RetryConfig::adaptive()
-    } else {
-        RetryConfig::standard()
-    };
-    loader = loader.retry_config(retry.with_max_attempts(attempts));
+    loader = loader.retry_config(retry_config(args.max_attempts)?);
     let config = loader.load().await;
     if config.region().is_none() {
         return Err(Fatal::Usage(
@@ -345,6 +339,32 @@ pub async fn load_config(args: &AwsArgs, region: Option<&str>) -> Result<SdkConf
             "no AWS credentials after 15 s of trying the credential chain: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string(),
         )),
     }
+}
+
+/// Standard retries (exponential backoff with jitter). Throttling is
+/// handled before it happens by the pacer's buckets, which also adapt when
+/// AWS throttles anyway (see `pace`); the SDK's own adaptive mode stalls a
+/// whole client for seconds after a few throttles, which turns a short
+/// burst into timeouts. AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still apply,
+/// as in the AWS CLI.
+fn retry_config(max_attempts: Option<u32>) -> Result<RetryConfig, Fatal> {
+    let env_attempts = std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    let attempts = max_attempts.or(env_attempts).unwrap_or(3);
+    if attempts == 0 {
+        return Err(Fatal::Usage(
+            "--max-attempts must be at least 1".to_string(),
+        ));
+    }
+    let adaptive_wanted =
+        std::env::var("AWS_RETRY_MODE").is_ok_and(|m| m.trim().eq_ignore_ascii_case("adaptive"));
+    let retry = if adaptive_wanted {
+        RetryConfig::adaptive()
+    } else {
+        RetryConfig::standard()
+    };
+    Ok(retry.with_max_attempts(attempts))
 }
 
 /// An error and its sources as one line, `outer: inner: root`, without the

@@ -42,7 +42,7 @@ use apigw_audit_checks::model::{
     ToolInfo,
 };
 
-use crate::Fatal;
+use crate::error::Fatal;
 use aws::{CallStats, RecordCalls, Recorder};
 use error::{Op, classify};
 use plumbing::fetched;

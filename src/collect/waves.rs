@@ -37,7 +37,7 @@ use super::error::Op;
 use super::plumbing::fetched;
 use super::readers::{self, Ctx, Reading};
 use super::{Clients, Request, apigw, apigw2, ec2, list_roots, listed_api, named_api};
-use crate::Fatal;
+use crate::error::Fatal;
 
 /// Dependent reads after the roots before the collector gives up: the
 /// deepest path (link, load balancer, listeners, rules, target groups,

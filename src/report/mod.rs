@@ -209,7 +209,7 @@ impl Report {
                 name: "apigw-audit",
                 version: env!("CARGO_PKG_VERSION"),
             },
-            generated_at: now_rfc3339(),
+            generated_at: crate::clock::now_rfc3339(),
             source: match source {
                 Source::Live => "live",
                 Source::Snapshot => "snapshot",
@@ -265,27 +265,10 @@ impl Report {
     }
 }
 
-/// The current time in UTC, to the second; `SOURCE_DATE_EPOCH` (the
-/// reproducible-builds convention) fixes it, so golden tests and replays
-/// render byte-identical reports.
-pub fn now_seconds() -> time::OffsetDateTime {
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-    {
-        return t;
-    }
-    let now = time::OffsetDateTime::now_utc();
-    time::OffsetDateTime::from_unix_timestamp(now.unix_timestamp()).unwrap_or(now)
-}
-
-/// The current time as RFC 3339 in UTC, to the second.
-pub fn now_rfc3339() -> String {
-    let now = crate::report::now_seconds();
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
-}
+/// The clock's old address, kept for the collectors (`collect/mod.rs`,
+/// `collect/logs.rs`) that still call it here; new code calls
+/// [`crate::clock`] directly.
+pub use crate::clock::now_seconds;
 
 #[cfg(test)]
 mod tests {

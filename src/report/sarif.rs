@@ -114,6 +114,8 @@ pub fn fingerprint(api: &ApiReport, stage: &StageReport, f: &FindingReport) -> S
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A finding as a SARIF result: its level, where it is, the fingerprint
+/// that follows it across runs, and its suppression or baseline state.
 fn result(
     api: &ApiReport,
     stage: &StageReport,
@@ -135,7 +137,30 @@ fn result(
     };
     r.kind = Some(kind);
     r.level = Some(level);
+    r.locations = Some(vec![location(api, stage_name, f)]);
+    r.partial_fingerprints = Some(BTreeMap::from([(
+        FINGERPRINT.to_string(),
+        fingerprint(api, stage, f),
+    )]));
+    if let Some(s) = &f.suppressed {
+        let mut sup = Suppression::builder().kind(json!("external")).build();
+        sup.status = Some(json!("accepted"));
+        sup.justification = Some(match &s.expires {
+            Some(d) => format!("{} (until {d})", s.reason),
+            None => s.reason.clone(),
+        });
+        r.suppressions = Some(vec![sup]);
+    }
+    if let Some(b) = f.baseline {
+        r.baseline_state = Some(json!(b));
+    }
+    r.properties = Some(properties(api, stage, f));
+    r
+}
 
+/// Where the finding is: the stage as the one artifact a code-scanning UI
+/// can show, the resource and routes as logical locations inside it.
+fn location(api: &ApiReport, stage_name: &str, f: &FindingReport) -> Location {
     let mut logical = Vec::new();
     if let Some(res) = &f.resource {
         logical.push(LogicalLocation {
@@ -165,28 +190,16 @@ fn result(
         }),
         ..Default::default()
     };
-    r.locations = Some(vec![Location {
+    Location {
         physical_location: Some(physical),
         logical_locations: (!logical.is_empty()).then_some(logical),
         ..Default::default()
-    }]);
+    }
+}
 
-    r.partial_fingerprints = Some(BTreeMap::from([(
-        FINGERPRINT.to_string(),
-        fingerprint(api, stage, f),
-    )]));
-    if let Some(s) = &f.suppressed {
-        let mut sup = Suppression::builder().kind(json!("external")).build();
-        sup.status = Some(json!("accepted"));
-        sup.justification = Some(match &s.expires {
-            Some(d) => format!("{} (until {d})", s.reason),
-            None => s.reason.clone(),
-        });
-        r.suppressions = Some(vec![sup]);
-    }
-    if let Some(b) = f.baseline {
-        r.baseline_state = Some(json!(b));
-    }
+/// The finding's fields SARIF has no place for, kept as properties so a
+/// consumer loses nothing; absent ones are left out.
+fn properties(api: &ApiReport, stage: &StageReport, f: &FindingReport) -> PropertyBag {
     let mut props = BTreeMap::new();
     let extra = [
         ("status", json!(f.status.as_str())),
@@ -202,11 +215,10 @@ fn result(
             props.insert(k.to_string(), v);
         }
     }
-    r.properties = Some(PropertyBag {
+    PropertyBag {
         tags: None,
         additional_properties: props,
-    });
-    r
+    }
 }
 
 /// The SARIF document for a report.

@@ -10,7 +10,7 @@ use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Modify, Style as TableStyle, Width};
 
-use super::{FindingReport, Report};
+use super::{ApiReport, FindingReport, Report, StageReport};
 
 pub struct TableOptions {
     pub color: bool,
@@ -55,7 +55,26 @@ fn label(s: Status) -> &'static str {
     }
 }
 
+/// What the tables left out, for the closing lines that say how to see it.
+#[derive(Default)]
+struct Hidden {
+    /// Passing or skipped findings (shown with `-v`).
+    quiet: usize,
+    /// Findings unchanged since the baseline (shown with `-v`).
+    unchanged: usize,
+}
+
 pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std::io::Result<()> {
+    write_heading(report, out)?;
+    let mut hidden = Hidden::default();
+    for api in &report.apis {
+        write_api(api, opts, &mut hidden, out)?;
+    }
+    write_summary(report, opts, &hidden, out)
+}
+
+/// The first line: which tool, which kind of audit, of what.
+fn write_heading(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let scope = match (&report.account, &report.region) {
         (Some(a), Some(r)) => format!("account {a}, {r}"),
         (None, Some(r)) => r.clone(),
@@ -75,144 +94,158 @@ pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std
     if report.apis.is_empty() {
         writeln!(out, "\nNo API to audit.")?;
     }
-    let mut hidden = 0usize;
-    let mut unchanged = 0usize;
-    for api in &report.apis {
-        writeln!(out)?;
+    Ok(())
+}
+
+/// One API: a verdict line per stage, then each stage's findings table.
+fn write_api(
+    api: &ApiReport,
+    opts: &TableOptions,
+    hidden: &mut Hidden,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} ({}, {}, {})",
+        api.name.as_deref().unwrap_or("(name unknown)"),
+        api.id,
+        api.kind.to_uppercase(),
+        api.region
+    )?;
+    let name_width = api
+        .stages
+        .iter()
+        .map(|s| s.name.as_deref().unwrap_or("(stages unreadable)").len())
+        .max()
+        .unwrap_or(0);
+    for stage in &api.stages {
+        let counts = count(&stage.findings);
         writeln!(
             out,
-            "{} ({}, {}, {})",
-            api.name.as_deref().unwrap_or("(name unknown)"),
-            api.id,
-            api.kind.to_uppercase(),
-            api.region
+            "  {:<name_width$}  {}  {counts}",
+            stage.name.as_deref().unwrap_or("(stages unreadable)"),
+            paint(
+                &format!("{:<5}", label(stage.status)),
+                stage.status,
+                opts.color
+            ),
         )?;
-        let name_width = api
-            .stages
-            .iter()
-            .map(|s| s.name.as_deref().unwrap_or("(stages unreadable)").len())
-            .max()
-            .unwrap_or(0);
-        for stage in &api.stages {
-            let counts = count(&stage.findings);
-            writeln!(
-                out,
-                "  {:<name_width$}  {}  {counts}",
-                stage.name.as_deref().unwrap_or("(stages unreadable)"),
-                paint(
-                    &format!("{:<5}", label(stage.status)),
-                    stage.status,
-                    opts.color
-                ),
-            )?;
-        }
-        for stage in &api.stages {
-            let mut shown: Vec<&FindingReport> = stage
-                .findings
-                .iter()
-                .filter(|f| {
-                    opts.verbose
-                        || (matches!(f.status, Status::Fail | Status::Error | Status::Warn)
-                            && f.baseline != Some("unchanged"))
-                })
-                .collect();
-            let old = stage
-                .findings
-                .iter()
-                .filter(|f| f.baseline == Some("unchanged"))
-                .count();
-            unchanged += if opts.verbose { 0 } else { old };
-            hidden += stage.findings.len() - shown.len() - if opts.verbose { 0 } else { old };
-            if shown.is_empty() {
-                continue;
-            }
-            shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.check.cmp(&b.check)));
-            writeln!(out)?;
-            writeln!(
-                out,
-                "{} / {}",
-                api.name.as_deref().unwrap_or(&api.id),
-                stage.name.as_deref().unwrap_or("(stages unreadable)")
-            )?;
-            let mut b = Builder::default();
-            b.push_record(["Status", "Check", "Routes", "Finding"]);
-            for f in shown {
-                let mut status = label(f.status).to_string();
-                if f.suppressed.is_some() {
-                    status.push_str("\n(suppressed)");
-                }
-                let routes = if f.routes.is_empty() {
-                    "(stage)".to_string()
-                } else {
-                    f.routes.join("\n")
-                };
-                let mut text = f.message.clone();
-                if let Some(r) = &f.remediation {
-                    text.push_str("\nFix: ");
-                    text.push_str(r);
-                }
-                if let Some(sup) = &f.suppressed {
-                    text.push_str("\nSuppressed: ");
-                    text.push_str(&sup.reason);
-                    if let Some(d) = &sup.expires {
-                        text.push_str(&format!(" (until {d})"));
-                    }
-                }
-                if f.baseline == Some("unchanged") {
-                    text.push_str("\nUnchanged since the baseline.");
-                }
-                b.push_record([
-                    paint(&status, f.status, opts.color),
-                    f.check.clone(),
-                    routes,
-                    text,
-                ]);
-            }
-            let fixed = 8 + 28 + 24 + 13;
-            let finding_width = opts.width.saturating_sub(fixed).max(40);
-            let mut table = b.build();
-            table
-                .with(TableStyle::sharp())
-                .with(Modify::new(Columns::new(2..3)).with(Width::wrap(24).keep_words(true)))
-                .with(
-                    Modify::new(Columns::new(3..4))
-                        .with(Width::wrap(finding_width).keep_words(true)),
-                );
-            writeln!(out, "{table}")?;
+    }
+    for stage in &api.stages {
+        write_stage_findings(api, stage, opts, hidden, out)?;
+    }
+    Ok(())
+}
+
+/// A stage's findings worth reading (all of them with `-v`), worst first;
+/// nothing at all when none is.
+fn write_stage_findings(
+    api: &ApiReport,
+    stage: &StageReport,
+    opts: &TableOptions,
+    hidden: &mut Hidden,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut shown: Vec<&FindingReport> = stage
+        .findings
+        .iter()
+        .filter(|f| {
+            opts.verbose
+                || (matches!(f.status, Status::Fail | Status::Error | Status::Warn)
+                    && f.baseline != Some("unchanged"))
+        })
+        .collect();
+    let old = stage
+        .findings
+        .iter()
+        .filter(|f| f.baseline == Some("unchanged"))
+        .count();
+    hidden.unchanged += if opts.verbose { 0 } else { old };
+    hidden.quiet += stage.findings.len() - shown.len() - if opts.verbose { 0 } else { old };
+    if shown.is_empty() {
+        return Ok(());
+    }
+    shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.check.cmp(&b.check)));
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} / {}",
+        api.name.as_deref().unwrap_or(&api.id),
+        stage.name.as_deref().unwrap_or("(stages unreadable)")
+    )?;
+    let mut b = Builder::default();
+    b.push_record(["Status", "Check", "Routes", "Finding"]);
+    for f in shown {
+        b.push_record(finding_row(f, opts.color));
+    }
+    let fixed = 8 + 28 + 24 + 13;
+    let finding_width = opts.width.saturating_sub(fixed).max(40);
+    let mut table = b.build();
+    table
+        .with(TableStyle::sharp())
+        .with(Modify::new(Columns::new(2..3)).with(Width::wrap(24).keep_words(true)))
+        .with(Modify::new(Columns::new(3..4)).with(Width::wrap(finding_width).keep_words(true)));
+    writeln!(out, "{table}")
+}
+
+/// A finding's row: its status, check, routes, and what it says with the
+/// fix, the suppression and the baseline folded into the text.
+fn finding_row(f: &FindingReport, color: bool) -> [String; 4] {
+    let mut status = label(f.status).to_string();
+    if f.suppressed.is_some() {
+        status.push_str("\n(suppressed)");
+    }
+    let routes = if f.routes.is_empty() {
+        "(stage)".to_string()
+    } else {
+        f.routes.join("\n")
+    };
+    let mut text = f.message.clone();
+    if let Some(r) = &f.remediation {
+        text.push_str("\nFix: ");
+        text.push_str(r);
+    }
+    if let Some(sup) = &f.suppressed {
+        text.push_str("\nSuppressed: ");
+        text.push_str(&sup.reason);
+        if let Some(d) = &sup.expires {
+            text.push_str(&format!(" (until {d})"));
         }
     }
+    if f.baseline == Some("unchanged") {
+        text.push_str("\nUnchanged since the baseline.");
+    }
+    [
+        paint(&status, f.status, color),
+        f.check.clone(),
+        routes,
+        text,
+    ]
+}
+
+/// The closing lines: the counts, the baseline's, and what was hidden or
+/// suppressed and how to see it.
+fn write_summary(
+    report: &Report,
+    opts: &TableOptions,
+    hidden: &Hidden,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let s = &report.summary;
+    // A count is coloured only when it is not zero.
+    let worst = |n: usize, status: Status| if n > 0 { status } else { Status::Pass };
     writeln!(out)?;
     writeln!(
         out,
         "Summary: {} fail, {} error, {} warn, {} pass, {} skip.",
-        paint(
-            &s.fail.to_string(),
-            if s.fail > 0 {
-                Status::Fail
-            } else {
-                Status::Pass
-            },
-            opts.color
-        ),
+        paint(&s.fail.to_string(), worst(s.fail, Status::Fail), opts.color),
         paint(
             &s.error.to_string(),
-            if s.error > 0 {
-                Status::Error
-            } else {
-                Status::Pass
-            },
+            worst(s.error, Status::Error),
             opts.color
         ),
-        paint(
-            &s.warn.to_string(),
-            if s.warn > 0 {
-                Status::Warn
-            } else {
-                Status::Pass
-            },
-            opts.color
-        ),
+        paint(&s.warn.to_string(), worst(s.warn, Status::Warn), opts.color),
         s.pass,
         s.skip
     )?;
@@ -223,7 +256,7 @@ pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std
             b.file,
             b.new,
             b.unchanged,
-            if unchanged > 0 {
+            if hidden.unchanged > 0 {
                 " (not shown; -v shows them)"
             } else {
                 ""
@@ -241,10 +274,11 @@ pub fn render(report: &Report, opts: &TableOptions, out: &mut impl Write) -> std
             "{suppressed} finding(s) suppressed by configuration; they do not set the exit code."
         )?;
     }
-    if hidden > 0 && !opts.verbose {
+    if hidden.quiet > 0 && !opts.verbose {
         writeln!(
             out,
-            "{hidden} passing or skipped finding(s) hidden; -v shows them."
+            "{} passing or skipped finding(s) hidden; -v shows them.",
+            hidden.quiet
         )?;
     }
     Ok(())
