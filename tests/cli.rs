@@ -529,66 +529,211 @@ fn checks_catalogue_json_lists_every_check_in_contract_order() {
     }
 }
 
+/// Compares the text between `open` and `close` in `file` (from the
+/// repository root) with `generated`; with `APIGW_AUDIT_BLESS=1` a stale
+/// copy is rewritten instead.
+fn generated_copy_is_current(file: &str, open: &str, close: &str, generated: &str) {
+    let path = root().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert_eq!(text.matches(open).count(), 1, "{file} needs one {open}");
+    assert_eq!(text.matches(close).count(), 1, "{file} needs one {close}");
+    let start = text.find(open).expect("open marker");
+    let end = text.find(close).expect("close marker");
+    assert!(start < end, "{file}: {open} must come before {close}");
+    let copy = text[start + open.len()..end].trim();
+    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
+        let updated = format!(
+            "{}{open}\n{}\n{}",
+            &text[..start],
+            generated.trim(),
+            &text[end..]
+        );
+        std::fs::write(&path, updated).unwrap_or_else(|e| panic!("write {file}: {e}"));
+        return;
+    }
+    assert_eq!(
+        copy,
+        generated.trim(),
+        "{file}'s table between {open} and {close} is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli generated_table"
+    );
+}
+
+/// The full catalogue in docs/checks.md is `apigw-audit checks --output
+/// markdown`, verbatim.
 #[test]
-fn readme_check_table_is_the_generated_one() {
+fn generated_table_docs_check_catalogue() {
     let out = bin()
         .args(["checks", "--output", "markdown"])
         .output()
         .expect("run");
+    assert_eq!(out.status.code(), Some(0));
     let generated = String::from_utf8(out.stdout).expect("utf-8");
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let start = readme
-        .find("<!-- checks:start -->")
-        .expect("README has <!-- checks:start -->");
-    let end = readme
-        .find("<!-- checks:end -->")
-        .expect("README has <!-- checks:end -->");
-    let copy = readme[start + "<!-- checks:start -->".len()..end].trim();
-    // APIGW_AUDIT_BLESS=1 rewrites the README's copy instead of failing.
-    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
-        let updated = format!(
-            "{}<!-- checks:start -->\n{}\n{}",
-            &readme[..start],
-            generated.trim(),
-            &readme[end..]
-        );
-        std::fs::write(root().join("README.md"), updated).expect("write README.md");
-        return;
-    }
-    assert_eq!(
-        copy,
-        generated.trim(),
-        "README's check table is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli readme"
+    generated_copy_is_current(
+        "docs/checks.md",
+        "<!-- checks:start -->",
+        "<!-- checks:end -->",
+        &generated,
     );
 }
 
+/// docs/checks.md's protocol table is the one `protocol-match` decides with.
 #[test]
-fn readme_protocol_table_is_the_checks_own() {
+fn generated_table_docs_protocol_match() {
     let generated = apigw_audit_checks::checks::protocol_match::table_markdown();
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let (open, close) = ("<!-- protocol:start -->", "<!-- protocol:end -->");
-    let start = readme
-        .find(open)
-        .expect("README has the protocol table markers");
-    let end = readme
-        .find(close)
-        .expect("README has the protocol table markers");
-    let copy = readme[start + open.len()..end].trim();
-    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
-        let updated = format!(
-            "{}{open}\n{}\n{}",
-            &readme[..start],
-            generated.trim(),
-            &readme[end..]
-        );
-        std::fs::write(root().join("README.md"), updated).expect("write README.md");
-        return;
-    }
-    assert_eq!(
-        copy,
-        generated.trim(),
-        "README's protocol table is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli readme"
+    generated_copy_is_current(
+        "docs/checks.md",
+        "<!-- protocol:start -->",
+        "<!-- protocol:end -->",
+        &generated,
     );
+}
+
+/// The README's one line per check: id, severity and title of every check
+/// of `apigw-audit checks --output json`, in its order.
+#[test]
+fn generated_table_readme_check_summary() {
+    let out = bin()
+        .args(["checks", "--output", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v = json_of(&out);
+    let mut generated = String::from("| Check | Severity | Verifies |\n|---|---|---|\n");
+    for c in v["checks"].as_array().expect("checks") {
+        let field = |k: &str| c[k].as_str().expect(k).replace('|', "\\|");
+        generated.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            field("id"),
+            field("severity"),
+            field("title")
+        ));
+    }
+    generated_copy_is_current(
+        "README.md",
+        "<!-- checks-summary:start -->",
+        "<!-- checks-summary:end -->",
+        &generated,
+    );
+}
+
+/// The example table in docs/snapshot.md names every example of the
+/// manifest once, and for each the checks the manifest expects to fail,
+/// warn or error (as `check-id` in its last column), and no other.
+#[test]
+fn docs_example_table_follows_the_manifest() {
+    let text = std::fs::read_to_string(root().join("docs/snapshot.md")).expect("docs/snapshot.md");
+    let id = regex::Regex::new(r"`([a-z0-9-]+)`").expect("regex");
+    let mut rows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let Some(name) = cells
+            .first()
+            .and_then(|c| c.strip_prefix("| `"))
+            .and_then(|c| c.strip_suffix(".json`"))
+        else {
+            continue;
+        };
+        assert_eq!(cells.len(), 3, "{line}");
+        let checks = id
+            .captures_iter(cells[2])
+            .map(|c| c[1].to_string())
+            .collect();
+        assert!(
+            rows.insert(name.to_string(), checks).is_none(),
+            "{name} twice in docs/snapshot.md"
+        );
+    }
+    let want: BTreeMap<String, BTreeSet<String>> = manifest()
+        .into_iter()
+        .map(|e| {
+            let checks = e
+                .fail
+                .iter()
+                .chain(&e.warn)
+                .chain(&e.error)
+                .cloned()
+                .collect();
+            (e.name, checks)
+        })
+        .collect();
+    assert_eq!(
+        rows, want,
+        "docs/snapshot.md's example table against {MANIFEST}"
+    );
+}
+
+/// Every relative link in the README and docs/ names a file that exists
+/// and, with a `#fragment`, a heading in it; the README links every page of
+/// docs/.
+#[test]
+fn readme_and_docs_links_resolve() {
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").expect("regex");
+    let slug = |heading: &str| -> String {
+        heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_' || *c == ' ')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    };
+    let anchors = |text: &str| -> BTreeSet<String> {
+        text.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| slug(l.trim_start_matches('#')))
+            .collect()
+    };
+    let mut pages = vec![root().join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    assert!(!docs.is_empty());
+    let readme = std::fs::read_to_string(&pages[0]).expect("README.md");
+    for d in &docs {
+        let name = d.file_name().expect("name").to_string_lossy();
+        assert!(
+            readme.contains(&format!("](docs/{name})")),
+            "README.md does not link docs/{name}"
+        );
+    }
+    pages.extend(docs);
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).expect("page");
+        for cap in link.captures_iter(&text) {
+            let target = &cap[1];
+            if target.starts_with("http://") || target.starts_with("https://") {
+                continue;
+            }
+            let (file, fragment) = match target.split_once('#') {
+                Some((f, frag)) => (f, Some(frag)),
+                None => (target, None),
+            };
+            let resolved = if file.is_empty() {
+                page.clone()
+            } else {
+                page.parent().expect("dir").join(file)
+            };
+            assert!(
+                resolved.exists(),
+                "{}: {target} does not exist",
+                page.display()
+            );
+            if let Some(fragment) = fragment {
+                let linked = std::fs::read_to_string(&resolved).expect("linked page");
+                assert!(
+                    anchors(&linked).contains(fragment),
+                    "{}: {target} names no heading",
+                    page.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} links");
 }
 
 fn explain(args: &[&str]) -> Output {
