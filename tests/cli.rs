@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -62,78 +63,165 @@ fn one_line_error(out: &Output) -> String {
     err
 }
 
-const BROKEN: &[(&str, &str)] = &[
-    ("rest-vpc-link-failed", "vpc-link-status"),
-    ("rest-endpoint-connection-rejected", "endpoint-connection"),
-    ("rest-nlb-deleted", "load-balancer-exists"),
-    ("rest-no-listener-on-port", "listener-port"),
-    ("rest-no-healthy-target", "target-health"),
-    ("rest-target-sg-drops-port", "security-groups"),
-    ("rest-nacl-drops-return", "network-acls"),
-    ("rest-privatelink-enforced", "privatelink-inbound-rules"),
-    ("rest-stage-variable-missing-link", "vpc-link-reference"),
-    ("rest-execution-logging-off", "execution-logging"),
-    ("http-vpc-link-inactive", "vpc-link-status"),
-    ("http-link-sg-no-egress", "security-groups"),
-    ("http-alb-rule-empty-target-group", "target-health"),
-    ("http-cloud-map-no-healthy-instance", "target-health"),
-    ("rest-tls-hostname-mismatch", "tls-certificate-hostname"),
-    ("rest-tls-self-signed", "tls-certificate-trust"),
-    ("rest-tls-plain-http-target", "protocol-match"),
-    ("rest-nlb-to-alb-idle-timeout", "idle-timeout"),
-    ("rest-authorizer-no-permission", "authorizer-config"),
-    ("rest-resource-policy-deny", "resource-policy"),
-    ("rest-cloudfront-http-only", "cloudfront-origin-protocol"),
-];
+/// The manifest beside the examples; it is JSON but not a snapshot.
+const MANIFEST: &str = "expected.json";
 
-/// Examples whose failing check comes with an expected warning.
-const BROKEN_WITH_WARNING: &[(&str, &str, &str)] =
-    &[("rest-undeployed-fix", "listener-port", "deployment-drift")];
+/// `examples/snapshots/expected.json`, which `checks/tests/examples.rs`
+/// reads too.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    #[allow(dead_code)]
+    about: Vec<String>,
+    examples: Vec<Expected>,
+}
 
-const HEALTHY: &[&str] = &[
-    "rest-healthy",
-    "http-healthy",
-    "rest-vpc-link-v2-healthy",
-    "rest-nlb-to-alb-healthy",
-];
+/// One example's expected verdicts: the worst status of each check across
+/// every API and stage is the list's it appears in, `pass` for every check
+/// of the catalogue that none names.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    fail: Vec<String>,
+    #[serde(default)]
+    warn: Vec<String>,
+    #[serde(default)]
+    error: Vec<String>,
+    #[serde(default)]
+    skip: Vec<String>,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+impl Expected {
+    /// The worst status of every check of the catalogue.
+    fn worst(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = apigw_audit_checks::CHECKS
+            .iter()
+            .map(|c| (c.meta.id.to_string(), "pass".to_string()))
+            .collect();
+        for (list, status) in [
+            (&self.fail, "fail"),
+            (&self.warn, "warn"),
+            (&self.error, "error"),
+            (&self.skip, "skip"),
+        ] {
+            for check in list {
+                let slot = out
+                    .get_mut(check)
+                    .unwrap_or_else(|| panic!("{}: no check {check} in the catalogue", self.name));
+                assert_eq!(
+                    slot.as_str(),
+                    "pass",
+                    "{}: {check} is listed twice in {MANIFEST}",
+                    self.name
+                );
+                *slot = status.to_string();
+            }
+        }
+        out
+    }
+
+    /// The contract's exit code under the default `--fail-on fail`.
+    fn exit_code(&self) -> i32 {
+        if !self.fail.is_empty() {
+            1
+        } else if !self.error.is_empty() {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+fn manifest() -> Vec<Expected> {
+    let path = root().join("examples/snapshots").join(MANIFEST);
+    let text = std::fs::read_to_string(&path).expect("examples/snapshots/expected.json");
+    let m: Manifest = serde_json::from_str(&text).expect("the manifest parses");
+    m.examples
+}
 
 #[test]
-fn every_broken_example_fails_exactly_its_check_with_exit_1() {
-    for (name, check) in BROKEN {
+fn the_manifest_lists_every_example_snapshot_once_and_nothing_else() {
+    let listed: Vec<String> = manifest().into_iter().map(|e| e.name).collect();
+    let unique: BTreeSet<&String> = listed.iter().collect();
+    assert_eq!(unique.len(), listed.len(), "a name repeats in {MANIFEST}");
+    let dir = root().join("examples/snapshots");
+    let mut files = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).expect("examples dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
+        if name == MANIFEST {
+            continue;
+        }
+        if let Some(stem) = name.strip_suffix(".json") {
+            files.insert(stem.to_string());
+        }
+    }
+    let listed: BTreeSet<String> = listed.into_iter().collect();
+    let unlisted: Vec<&String> = files.difference(&listed).collect();
+    let missing: Vec<&String> = listed.difference(&files).collect();
+    assert!(
+        unlisted.is_empty(),
+        "examples without an entry in examples/snapshots/{MANIFEST}: {unlisted:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "examples/snapshots/{MANIFEST} entries without an example file: {missing:?}"
+    );
+}
+
+/// On every example the binary exits with the code the manifest's verdicts
+/// mean, writes a schema-valid v1 report from the snapshot, gives each check
+/// exactly the manifest's worst verdict, and says each API's kind.
+#[test]
+fn every_example_gets_the_verdicts_and_exit_code_the_manifest_expects() {
+    let mut seen = 0;
+    for expected in manifest() {
+        let name = expected.name.as_str();
+        let why = expected.why.as_deref().unwrap_or("");
         let out = audit_example(name, &[]);
         assert_eq!(
             out.status.code(),
-            Some(1),
+            Some(expected.exit_code()),
             "{name}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         let report = json_of(&out);
         validate(&report);
-        assert_only_fails(&report, check);
-        assert_eq!(report["source"], "snapshot");
-        assert_eq!(report["schema_version"], 1);
-    }
-}
-
-#[test]
-fn an_undeployed_fix_fails_what_is_deployed_and_warns_of_the_drift() {
-    for (name, fails, warns) in BROKEN_WITH_WARNING {
-        let out = audit_example(name, &[]);
-        assert_eq!(out.status.code(), Some(1), "{name}");
-        let report = json_of(&out);
-        validate(&report);
-        let w = worst_by_check(&report);
-        assert_eq!(w[*fails], "fail", "{w:?}");
-        assert_eq!(w[*warns], "warn", "{w:?}");
-        for (check, status) in &w {
-            if check != fails && check != warns {
-                assert!(
-                    status == "pass" || status == "skip",
-                    "{check} is {status}: {w:?}"
-                );
-            }
+        assert_eq!(
+            worst_by_check(&report),
+            expected.worst(),
+            "{name}: got the left, {MANIFEST} says the right. {why}"
+        );
+        if let [fails] = expected.fail.as_slice()
+            && expected.warn.is_empty()
+            && expected.error.is_empty()
+        {
+            assert_only_fails(&report, fails);
         }
+        assert_eq!(report["source"], "snapshot", "{name}");
+        assert_eq!(report["schema_version"], 1, "{name}");
+        let apis = report["apis"].as_array().expect("apis");
+        assert!(!apis.is_empty(), "{name}");
+        for api in apis {
+            assert_eq!(api["kind"], expected.kind.as_str(), "{name}");
+        }
+        let kind = if name.starts_with("http") {
+            "http"
+        } else {
+            "rest"
+        };
+        assert_eq!(expected.kind, kind, "{name}: its name says which kind");
+        seen += 1;
     }
+    assert!(seen >= 20, "only {seen} examples");
 }
 
 #[test]
@@ -142,59 +230,9 @@ fn healthy_example_passes_with_exit_0() {
     assert_eq!(out.status.code(), Some(0));
     let report = json_of(&out);
     validate(&report);
-    for (check, status) in worst_by_check(&report) {
-        // TLS checks need an https:// integration, route-exists a URL.
-        let may_skip = check.starts_with("tls-") || check == "route-exists";
-        assert!(
-            status == "pass" || (may_skip && status == "skip"),
-            "{check} is {status}"
-        );
-    }
     assert_eq!(report["account"], "123456789012");
     assert_eq!(report["region"], "us-east-1");
     assert_eq!(report["summary"]["fail"], 0);
-}
-
-#[test]
-fn every_example_snapshot_is_listed_in_the_tests() {
-    let dir = root().join("examples/snapshots");
-    for entry in std::fs::read_dir(&dir).expect("examples dir") {
-        let name = entry
-            .expect("entry")
-            .file_name()
-            .to_string_lossy()
-            .to_string();
-        let Some(stem) = name.strip_suffix(".json") else {
-            continue;
-        };
-        assert!(
-            HEALTHY.contains(&stem)
-                || BROKEN.iter().any(|(n, _)| *n == stem)
-                || BROKEN_WITH_WARNING.iter().any(|(n, _, _)| *n == stem),
-            "{stem} has no expected verdict in tests/cli.rs"
-        );
-    }
-}
-
-#[test]
-fn every_healthy_example_exits_0_and_says_which_kind() {
-    for name in HEALTHY {
-        let out = audit_example(name, &[]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        let report = json_of(&out);
-        validate(&report);
-        let kind = if name.starts_with("http") {
-            "http"
-        } else {
-            "rest"
-        };
-        assert_eq!(report["apis"][0]["kind"], kind, "{name}");
-    }
 }
 
 #[test]
@@ -491,66 +529,211 @@ fn checks_catalogue_json_lists_every_check_in_contract_order() {
     }
 }
 
+/// Compares the text between `open` and `close` in `file` (from the
+/// repository root) with `generated`; with `APIGW_AUDIT_BLESS=1` a stale
+/// copy is rewritten instead.
+fn generated_copy_is_current(file: &str, open: &str, close: &str, generated: &str) {
+    let path = root().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert_eq!(text.matches(open).count(), 1, "{file} needs one {open}");
+    assert_eq!(text.matches(close).count(), 1, "{file} needs one {close}");
+    let start = text.find(open).expect("open marker");
+    let end = text.find(close).expect("close marker");
+    assert!(start < end, "{file}: {open} must come before {close}");
+    let copy = text[start + open.len()..end].trim();
+    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
+        let updated = format!(
+            "{}{open}\n{}\n{}",
+            &text[..start],
+            generated.trim(),
+            &text[end..]
+        );
+        std::fs::write(&path, updated).unwrap_or_else(|e| panic!("write {file}: {e}"));
+        return;
+    }
+    assert_eq!(
+        copy,
+        generated.trim(),
+        "{file}'s table between {open} and {close} is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli generated_table"
+    );
+}
+
+/// The full catalogue in docs/checks.md is `apigw-audit checks --output
+/// markdown`, verbatim.
 #[test]
-fn readme_check_table_is_the_generated_one() {
+fn generated_table_docs_check_catalogue() {
     let out = bin()
         .args(["checks", "--output", "markdown"])
         .output()
         .expect("run");
+    assert_eq!(out.status.code(), Some(0));
     let generated = String::from_utf8(out.stdout).expect("utf-8");
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let start = readme
-        .find("<!-- checks:start -->")
-        .expect("README has <!-- checks:start -->");
-    let end = readme
-        .find("<!-- checks:end -->")
-        .expect("README has <!-- checks:end -->");
-    let copy = readme[start + "<!-- checks:start -->".len()..end].trim();
-    // APIGW_AUDIT_BLESS=1 rewrites the README's copy instead of failing.
-    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
-        let updated = format!(
-            "{}<!-- checks:start -->\n{}\n{}",
-            &readme[..start],
-            generated.trim(),
-            &readme[end..]
-        );
-        std::fs::write(root().join("README.md"), updated).expect("write README.md");
-        return;
-    }
-    assert_eq!(
-        copy,
-        generated.trim(),
-        "README's check table is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli readme"
+    generated_copy_is_current(
+        "docs/checks.md",
+        "<!-- checks:start -->",
+        "<!-- checks:end -->",
+        &generated,
     );
 }
 
+/// docs/checks.md's protocol table is the one `protocol-match` decides with.
 #[test]
-fn readme_protocol_table_is_the_checks_own() {
+fn generated_table_docs_protocol_match() {
     let generated = apigw_audit_checks::checks::protocol_match::table_markdown();
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let (open, close) = ("<!-- protocol:start -->", "<!-- protocol:end -->");
-    let start = readme
-        .find(open)
-        .expect("README has the protocol table markers");
-    let end = readme
-        .find(close)
-        .expect("README has the protocol table markers");
-    let copy = readme[start + open.len()..end].trim();
-    if std::env::var_os("APIGW_AUDIT_BLESS").is_some() && copy != generated.trim() {
-        let updated = format!(
-            "{}{open}\n{}\n{}",
-            &readme[..start],
-            generated.trim(),
-            &readme[end..]
-        );
-        std::fs::write(root().join("README.md"), updated).expect("write README.md");
-        return;
-    }
-    assert_eq!(
-        copy,
-        generated.trim(),
-        "README's protocol table is stale: run APIGW_AUDIT_BLESS=1 cargo test --test cli readme"
+    generated_copy_is_current(
+        "docs/checks.md",
+        "<!-- protocol:start -->",
+        "<!-- protocol:end -->",
+        &generated,
     );
+}
+
+/// The README's one line per check: id, severity and title of every check
+/// of `apigw-audit checks --output json`, in its order.
+#[test]
+fn generated_table_readme_check_summary() {
+    let out = bin()
+        .args(["checks", "--output", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v = json_of(&out);
+    let mut generated = String::from("| Check | Severity | Verifies |\n|---|---|---|\n");
+    for c in v["checks"].as_array().expect("checks") {
+        let field = |k: &str| c[k].as_str().expect(k).replace('|', "\\|");
+        generated.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            field("id"),
+            field("severity"),
+            field("title")
+        ));
+    }
+    generated_copy_is_current(
+        "README.md",
+        "<!-- checks-summary:start -->",
+        "<!-- checks-summary:end -->",
+        &generated,
+    );
+}
+
+/// The example table in docs/snapshot.md names every example of the
+/// manifest once, and for each the checks the manifest expects to fail,
+/// warn or error (as `check-id` in its last column), and no other.
+#[test]
+fn docs_example_table_follows_the_manifest() {
+    let text = std::fs::read_to_string(root().join("docs/snapshot.md")).expect("docs/snapshot.md");
+    let id = regex::Regex::new(r"`([a-z0-9-]+)`").expect("regex");
+    let mut rows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let Some(name) = cells
+            .first()
+            .and_then(|c| c.strip_prefix("| `"))
+            .and_then(|c| c.strip_suffix(".json`"))
+        else {
+            continue;
+        };
+        assert_eq!(cells.len(), 3, "{line}");
+        let checks = id
+            .captures_iter(cells[2])
+            .map(|c| c[1].to_string())
+            .collect();
+        assert!(
+            rows.insert(name.to_string(), checks).is_none(),
+            "{name} twice in docs/snapshot.md"
+        );
+    }
+    let want: BTreeMap<String, BTreeSet<String>> = manifest()
+        .into_iter()
+        .map(|e| {
+            let checks = e
+                .fail
+                .iter()
+                .chain(&e.warn)
+                .chain(&e.error)
+                .cloned()
+                .collect();
+            (e.name, checks)
+        })
+        .collect();
+    assert_eq!(
+        rows, want,
+        "docs/snapshot.md's example table against {MANIFEST}"
+    );
+}
+
+/// Every relative link in the README and docs/ names a file that exists
+/// and, with a `#fragment`, a heading in it; the README links every page of
+/// docs/.
+#[test]
+fn readme_and_docs_links_resolve() {
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").expect("regex");
+    let slug = |heading: &str| -> String {
+        heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_' || *c == ' ')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    };
+    let anchors = |text: &str| -> BTreeSet<String> {
+        text.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| slug(l.trim_start_matches('#')))
+            .collect()
+    };
+    let mut pages = vec![root().join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    assert!(!docs.is_empty());
+    let readme = std::fs::read_to_string(&pages[0]).expect("README.md");
+    for d in &docs {
+        let name = d.file_name().expect("name").to_string_lossy();
+        assert!(
+            readme.contains(&format!("](docs/{name})")),
+            "README.md does not link docs/{name}"
+        );
+    }
+    pages.extend(docs);
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).expect("page");
+        for cap in link.captures_iter(&text) {
+            let target = &cap[1];
+            if target.starts_with("http://") || target.starts_with("https://") {
+                continue;
+            }
+            let (file, fragment) = match target.split_once('#') {
+                Some((f, frag)) => (f, Some(frag)),
+                None => (target, None),
+            };
+            let resolved = if file.is_empty() {
+                page.clone()
+            } else {
+                page.parent().expect("dir").join(file)
+            };
+            assert!(
+                resolved.exists(),
+                "{}: {target} does not exist",
+                page.display()
+            );
+            if let Some(fragment) = fragment {
+                let linked = std::fs::read_to_string(&resolved).expect("linked page");
+                assert!(
+                    anchors(&linked).contains(fragment),
+                    "{}: {target} names no heading",
+                    page.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} links");
 }
 
 fn explain(args: &[&str]) -> Output {
@@ -917,13 +1100,9 @@ fn sarif_validator() -> jsonschema::Validator {
 #[test]
 fn sarif_for_every_example_is_valid_and_stable() {
     let validator = sarif_validator();
-    let dir = root().join("examples/snapshots");
     let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).expect("examples") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
+    for expected in manifest() {
+        let path = example(&expected.name);
         let p = path.to_str().expect("utf-8");
         let out = audit_args(&["--snapshot", p, "--output", "sarif"]);
         let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");

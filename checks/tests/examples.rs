@@ -1,26 +1,101 @@
-//! Every example snapshot, audited: the cause it was built for is found by
-//! exactly the check meant to find it, and no other check fails or errors.
+//! Every example snapshot, audited: each check's worst verdict is the one
+//! `examples/snapshots/expected.json` records for it (the cause an example
+//! was built for is found by exactly the check meant to find it, and no
+//! other check fails or errors). `tests/cli.rs` holds the binary to the same
+//! manifest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use apigw_audit_checks::{Selection, Snapshot, Status, audit};
+use serde::Deserialize;
+
+fn snapshots_dir() -> String {
+    format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"))
+}
 
 fn load(name: &str) -> Snapshot {
-    let path = format!(
-        "{}/../examples/snapshots/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/{name}.json", snapshots_dir());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     Snapshot::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The manifest beside the examples; it is JSON but not a snapshot.
+const MANIFEST: &str = "expected.json";
+
+/// `examples/snapshots/expected.json`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    #[allow(dead_code)]
+    about: Vec<String>,
+    examples: Vec<Expected>,
+}
+
+/// One example's expected verdicts: the worst status of each check across
+/// every API and stage is the list's it appears in, `pass` for every check
+/// of the catalogue that none names.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    fail: Vec<String>,
+    #[serde(default)]
+    warn: Vec<String>,
+    #[serde(default)]
+    error: Vec<String>,
+    #[serde(default)]
+    skip: Vec<String>,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+impl Expected {
+    /// The worst status of every check of the catalogue.
+    fn worst(&self) -> BTreeMap<String, Status> {
+        let mut out: BTreeMap<String, Status> = apigw_audit_checks::CHECKS
+            .iter()
+            .map(|c| (c.meta.id.to_string(), Status::Pass))
+            .collect();
+        for (list, status) in [
+            (&self.fail, Status::Fail),
+            (&self.warn, Status::Warn),
+            (&self.error, Status::Error),
+            (&self.skip, Status::Skip),
+        ] {
+            for check in list {
+                let slot = out
+                    .get_mut(check)
+                    .unwrap_or_else(|| panic!("{}: no check {check} in the catalogue", self.name));
+                assert_eq!(
+                    *slot,
+                    Status::Pass,
+                    "{}: {check} is listed twice in {MANIFEST}",
+                    self.name
+                );
+                *slot = status;
+            }
+        }
+        out
+    }
+}
+
+fn manifest() -> Vec<Expected> {
+    let path = format!("{}/{MANIFEST}", snapshots_dir());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let m: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    m.examples
+}
+
 /// The names of every example snapshot, sorted.
 fn example_names() -> Vec<String> {
-    let dir = format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"));
+    let dir = snapshots_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .map(|entry| entry.expect("entry").path())
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .filter(|path| path.file_name().is_none_or(|n| n != MANIFEST))
         .map(|path| {
             path.file_stem()
                 .and_then(|s| s.to_str())
@@ -46,200 +121,59 @@ fn worst(snapshot: &Snapshot) -> BTreeMap<String, Status> {
     out
 }
 
-fn assert_only_fails(name: &str, expected: &str) {
-    let w = worst(&load(name));
-    assert_eq!(
-        w.get(expected),
-        Some(&Status::Fail),
-        "{name}: {expected} should fail; got {w:?}"
+#[test]
+fn the_manifest_lists_every_example_once_and_nothing_else() {
+    let listed: Vec<String> = manifest().into_iter().map(|e| e.name).collect();
+    let unique: BTreeSet<&String> = listed.iter().collect();
+    assert_eq!(unique.len(), listed.len(), "a name repeats in {MANIFEST}");
+    let files: BTreeSet<String> = example_names().into_iter().collect();
+    let listed: BTreeSet<String> = listed.into_iter().collect();
+    let unlisted: Vec<&String> = files.difference(&listed).collect();
+    let missing: Vec<&String> = listed.difference(&files).collect();
+    assert!(
+        unlisted.is_empty(),
+        "examples without an entry in {MANIFEST}: {unlisted:?}"
     );
-    for (check, status) in &w {
-        if check != expected {
-            assert!(
-                *status < Status::Error,
-                "{name}: {check} is {status:?}, only {expected} should fail; got {w:?}"
-            );
+    assert!(
+        missing.is_empty(),
+        "{MANIFEST} entries without an example file: {missing:?}"
+    );
+}
+
+/// Each example's worst verdict per check is exactly the manifest's (every
+/// check of the catalogue reports, the ones not listed pass), and every
+/// API in it is of the manifest's kind.
+#[test]
+fn every_example_gets_the_verdicts_the_manifest_expects() {
+    let mut seen = 0;
+    let mut healthy = 0;
+    for expected in manifest() {
+        let name = expected.name.as_str();
+        let snap = load(name);
+        let want = expected.worst();
+        let why = expected.why.as_deref().unwrap_or("");
+        assert_eq!(
+            worst(&snap),
+            want,
+            "{name}: got the left, {MANIFEST} says the right. {why}"
+        );
+        let kinds: BTreeSet<&str> = snap
+            .regions
+            .iter()
+            .flat_map(|r| &r.apis)
+            .map(|a| a.kind.as_str())
+            .collect();
+        assert_eq!(kinds, BTreeSet::from([expected.kind.as_str()]), "{name}");
+        for api in audit(&snap, &Selection::default()) {
+            assert_eq!(api.kind.as_str(), expected.kind, "{name}");
         }
-    }
-}
-
-/// Checks a healthy example may skip: the TLS ones apply only to https://
-/// integrations (every healthy example speaks plain HTTP), and
-/// `route-exists` judges only a URL given to `explain`.
-const SKIPPABLE: &[&str] = &[
-    "tls-certificate-hostname",
-    "tls-certificate-trust",
-    "route-exists",
-];
-
-#[test]
-fn healthy_example_passes_every_check() {
-    let w = worst(&load("rest-healthy"));
-    for (check, status) in &w {
-        let want = if SKIPPABLE.contains(&check.as_str()) {
-            Status::Skip
-        } else {
-            Status::Pass
-        };
-        assert_eq!(*status, want, "{check} in rest-healthy: {w:?}");
-    }
-    assert_eq!(w.len(), apigw_audit_checks::CHECKS.len());
-}
-
-/// The other healthy topologies: nothing fails, warns or errors; the
-/// PrivateLink-only checks are skipped on VPC link v2, the TLS ones on
-/// plain HTTP.
-#[test]
-fn healthy_topologies_pass() {
-    for name in [
-        "http-healthy",
-        "rest-vpc-link-v2-healthy",
-        "rest-nlb-to-alb-healthy",
-    ] {
-        let w = worst(&load(name));
-        for (check, status) in &w {
-            let may_skip = SKIPPABLE.contains(&check.as_str()) || name != "rest-nlb-to-alb-healthy";
-            assert!(
-                *status == Status::Pass || (*status == Status::Skip && may_skip),
-                "{check} is {status:?} in {name}: {w:?}"
-            );
+        if want.values().all(|s| *s < Status::Warn) {
+            healthy += 1;
         }
-        for check in [
-            "vpc-link-status",
-            "listener-port",
-            "target-health",
-            "security-groups",
-            "network-acls",
-            "protocol-match",
-            "idle-timeout",
-            "deployment-drift",
-        ] {
-            assert_eq!(
-                w.get(check),
-                Some(&Status::Pass),
-                "{check} in {name}: {w:?}"
-            );
-        }
+        seen += 1;
     }
-}
-
-#[test]
-fn tls_certificate_for_another_host() {
-    assert_only_fails("rest-tls-hostname-mismatch", "tls-certificate-hostname");
-}
-
-#[test]
-fn self_signed_certificate() {
-    assert_only_fails("rest-tls-self-signed", "tls-certificate-trust");
-}
-
-#[test]
-fn plain_http_target_behind_tls_passthrough() {
-    assert_only_fails("rest-tls-plain-http-target", "protocol-match");
-}
-
-#[test]
-fn alb_closes_idle_connections_before_the_nlb() {
-    assert_only_fails("rest-nlb-to-alb-idle-timeout", "idle-timeout");
-}
-
-/// The fix was made but never deployed: the stage still serves the broken
-/// port, which the checks judge, and the drift says why the fix is absent.
-#[test]
-fn undeployed_fix() {
-    let w = worst(&load("rest-undeployed-fix"));
-    assert_eq!(w["listener-port"], Status::Fail, "{w:?}");
-    assert_eq!(w["deployment-drift"], Status::Warn, "{w:?}");
-    for (check, status) in &w {
-        if check != "listener-port" && check != "deployment-drift" {
-            assert!(*status < Status::Warn, "{check} is {status:?}: {w:?}");
-        }
-    }
-}
-
-#[test]
-fn vpc_link_v2_inactive() {
-    assert_only_fails("http-vpc-link-inactive", "vpc-link-status");
-}
-
-#[test]
-fn link_security_group_without_egress() {
-    assert_only_fails("http-link-sg-no-egress", "security-groups");
-}
-
-#[test]
-fn alb_rule_forwarding_to_an_empty_group() {
-    assert_only_fails("http-alb-rule-empty-target-group", "target-health");
-}
-
-#[test]
-fn cloud_map_without_a_healthy_instance() {
-    assert_only_fails("http-cloud-map-no-healthy-instance", "target-health");
-}
-
-#[test]
-fn vpc_link_failed() {
-    assert_only_fails("rest-vpc-link-failed", "vpc-link-status");
-}
-
-#[test]
-fn endpoint_connection_rejected() {
-    assert_only_fails("rest-endpoint-connection-rejected", "endpoint-connection");
-}
-
-#[test]
-fn nlb_deleted() {
-    assert_only_fails("rest-nlb-deleted", "load-balancer-exists");
-}
-
-#[test]
-fn no_listener_on_port() {
-    assert_only_fails("rest-no-listener-on-port", "listener-port");
-}
-
-#[test]
-fn no_healthy_target() {
-    assert_only_fails("rest-no-healthy-target", "target-health");
-}
-
-#[test]
-fn target_sg_drops_port() {
-    assert_only_fails("rest-target-sg-drops-port", "security-groups");
-}
-
-#[test]
-fn nacl_drops_return() {
-    assert_only_fails("rest-nacl-drops-return", "network-acls");
-}
-
-#[test]
-fn privatelink_enforced() {
-    assert_only_fails("rest-privatelink-enforced", "privatelink-inbound-rules");
-}
-
-#[test]
-fn stage_variable_missing_link() {
-    assert_only_fails("rest-stage-variable-missing-link", "vpc-link-reference");
-}
-
-#[test]
-fn execution_logging_off() {
-    assert_only_fails("rest-execution-logging-off", "execution-logging");
-}
-
-#[test]
-fn authorizer_without_invoke_permission() {
-    assert_only_fails("rest-authorizer-no-permission", "authorizer-config");
-}
-
-#[test]
-fn resource_policy_denies_writes() {
-    assert_only_fails("rest-resource-policy-deny", "resource-policy");
-}
-
-#[test]
-fn cloudfront_reaches_the_api_over_http() {
-    assert_only_fails("rest-cloudfront-http-only", "cloudfront-origin-protocol");
+    assert!(seen >= 20, "only {seen} examples");
+    assert!(healthy >= 4, "only {healthy} healthy examples");
 }
 
 /// API, check, status, resource, routes.
