@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (README, "Performance"): builds the tool, starts moto on
+# The benchmark (`docs/performance.md`): builds the tool, starts moto on
 # 127.0.0.1 behind a latency and rate-limit shaping layer, builds a synthetic
 # account and prints wall times against their floors.
 #

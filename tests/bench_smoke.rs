@@ -1,4 +1,4 @@
-//! The benchmark (`./bench.sh`, README "Performance") at its smallest size,
+//! The benchmark (`./bench.sh`, `docs/performance.md`) at its smallest size,
 //! as a smoke test: it builds its account, runs every measured audit, and
 //! every audit completes correctly. Timings are printed, never asserted.
 

@@ -5,7 +5,7 @@
 # instrumentation flags are nightly-only, so on a stable toolchain the build
 # runs with RUSTC_BOOTSTRAP=1 and without a sanitizer (a panic, overflow or
 # abort is still a finding). Where none of that works, says why and stops
-# with success: fuzzing is then the README's documented manual step.
+# with success: fuzzing is then the manual step docs/reliability.md documents.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
@@ -15,7 +15,7 @@ export PATH="$tools/bin:$PATH"
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: installing cargo-fuzz into $tools"
   if ! cargo install --locked --quiet --root "$tools" cargo-fuzz; then
-    echo "fuzz: SKIPPED: cargo-fuzz could not be installed (see README, Fuzzing)"
+    echo "fuzz: SKIPPED: cargo-fuzz could not be installed (see docs/reliability.md, Fuzzing)"
     exit 0
   fi
 fi
@@ -35,7 +35,7 @@ for t in snapshot_loader signature_matcher; do
       -max_total_time="$seconds" -max_len=131072 -print_final_stats=1 2>"$work/$t.log"; then
     if grep -q "error\[E\|could not compile\|failed to build" "$work/$t.log"; then
       tail -5 "$work/$t.log"
-      echo "fuzz: SKIPPED: $t does not build with this toolchain (see README, Fuzzing)"
+      echo "fuzz: SKIPPED: $t does not build with this toolchain (see docs/reliability.md, Fuzzing)"
       continue
     fi
     tail -40 "$work/$t.log"

@@ -24,7 +24,7 @@ pub async fn messages(
             .build(),
     );
     let op = Op::named("logs:FilterLogEvents");
-    let now_ms = crate::report::now_seconds().unix_timestamp() * 1000;
+    let now_ms = crate::clock::now_seconds().unix_timestamp() * 1000;
     let window_ms = i64::try_from(seconds)
         .unwrap_or(i64::MAX / 2000)
         .saturating_mul(1000);

@@ -177,7 +177,7 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
         .map(|p| pace::Pacer::new(p.rates.clone(), p.permits.clone()));
     let recorder = Arc::new(Recorder::with_pacer(pacer.clone()));
     let clients = Clients::new(cfg, &RecordCalls(recorder.clone()), pacer.as_ref());
-    let recorded_at = crate::report::now_seconds();
+    let recorded_at = crate::clock::now_seconds();
     // The account id is only needed for the report, so its call is built
     // and sent after the region's first reads, which the next wave waits for.
     let (region_data, (account, account_failure)) = join(

@@ -176,8 +176,7 @@ async fn authorizers(ctx: &Ctx<'_>, apis: Vec<String>) -> Answer {
         .into_iter()
         .filter_map(|id| ctx.api_kinds.get(&id).map(|k| (id, *k)));
     let (c, region) = (ctx.c, ctx.region);
-    let mut a = Answer::default();
-    a.authorizers = each(known, ctx.limit, |(api, kind)| async move {
+    let authorizers = each(known, ctx.limit, |(api, kind)| async move {
         match kind {
             ApiKind::Rest => fetched(apigw::get_authorizers(&c.apigw, region, &api).await),
             ApiKind::Http => fetched(apigw2::get_authorizers(&c.apigw2, region, &api).await),
@@ -187,7 +186,10 @@ async fn authorizers(ctx: &Ctx<'_>, apis: Vec<String>) -> Answer {
     .into_iter()
     .map(|((api, _), v)| (api, v))
     .collect();
-    a
+    Answer {
+        authorizers,
+        ..Answer::default()
+    }
 }
 
 /// REST and HTTP APIs see the same custom domains: both listings, merged.
@@ -216,8 +218,7 @@ async fn deployments(ctx: &Ctx<'_>, wants: Vec<Want>) -> Answer {
         Some((w.key, w.scope?, kind))
     });
     let (c, region) = (ctx.c, ctx.region);
-    let mut a = Answer::default();
-    a.exports = each(known, ctx.limit, |(api, stage, kind)| async move {
+    let exports = each(known, ctx.limit, |(api, stage, kind)| async move {
         match kind {
             ApiKind::Rest => fetched(apigw::get_export(&c.apigw, region, &api, &stage).await),
             ApiKind::Http => fetched(apigw2::export_api(&c.apigw2, region, &api, &stage).await),
@@ -227,5 +228,8 @@ async fn deployments(ctx: &Ctx<'_>, wants: Vec<Want>) -> Answer {
     .into_iter()
     .map(|((api, stage, _), v)| (api, stage, v))
     .collect();
-    a
+    Answer {
+        exports,
+        ..Answer::default()
+    }
 }

@@ -88,7 +88,7 @@ pub fn render(format: CatalogueFormat, out: &mut impl Write) -> std::io::Result<
     }
 }
 
-/// A Markdown table; the README embeds it verbatim and a test keeps the
+/// A Markdown table; `docs/checks.md` embeds it verbatim and a test keeps the
 /// copy current.
 pub fn markdown(out: &mut impl Write) -> std::io::Result<()> {
     writeln!(

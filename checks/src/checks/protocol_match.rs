@@ -3,7 +3,7 @@
 //! `https://` integration and no TLS listener waits for a handshake that a
 //! plain `http://` integration never starts.
 //!
-//! The verdicts are one table, [`TABLE`], documented in the README (a test
+//! The verdicts are one table, [`TABLE`], documented in `docs/checks.md` (a test
 //! keeps the copy current). Where TLS passes through an NLB's TCP listener,
 //! what the target speaks is read from its health check: an HTTPS health
 //! check on the traffic port shows TLS, an HTTP one shows plain HTTP, a TCP
@@ -189,7 +189,7 @@ pub fn target_speaks(tg: &TargetGroup) -> TargetSpeaks {
     }
 }
 
-/// The README's copy of [`TABLE`].
+/// The copy in `docs/checks.md` of [`TABLE`].
 pub fn table_markdown() -> String {
     let mut s = String::from(
         "| scheme | listener | target group | target speaks | verdict | why |\n|---|---|---|---|---|---|\n",
@@ -385,7 +385,7 @@ mod tests {
     use super::*;
     use TargetSpeaks::*;
 
-    /// Every combination the README documents, with its verdict.
+    /// Every combination `docs/checks.md` documents, with its verdict.
     #[test]
     fn protocol_table() {
         type Case = (
