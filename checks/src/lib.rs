@@ -18,6 +18,7 @@ pub mod net;
 pub mod policy;
 pub mod redact;
 pub mod resources;
+pub mod secrets;
 pub mod sides;
 pub mod tls;
 pub mod tls_path;

@@ -6,7 +6,10 @@
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use std::borrow::Cow;
+
 use apigw_audit_checks::model::{Failure, FailureKind};
+use apigw_audit_checks::secrets::scrub;
 
 use super::aws::{error_chain, one_line};
 
@@ -38,7 +41,14 @@ impl Op {
         }
     }
 
+    /// The failure of this operation. Its message is scrubbed of
+    /// credentials here, where every failure the collector records is
+    /// made: AWS can echo the signed request in an error.
     pub fn failure(&self, kind: FailureKind, code: Option<String>, message: String) -> Failure {
+        let message = match scrub(&message) {
+            Cow::Borrowed(_) => message,
+            Cow::Owned(clean) => clean,
+        };
         Failure {
             operation: self.operation.to_string(),
             iam_action: Some(self.iam_action.clone()),
@@ -115,5 +125,22 @@ where
         }
         SdkError::ResponseError(_) => op.failure(FailureKind::Malformed, None, error_chain(err)),
         _ => op.failure(FailureKind::Service, None, error_chain(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_the_collector_makes_is_scrubbed_of_credentials() {
+        let token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH";
+        let f = Op::named("ec2:DescribeSubnets").failure(
+            FailureKind::AccessDenied,
+            Some("InvalidSignatureException".into()),
+            format!("The Canonical String should have been 'x-amz-security-token:{token}'"),
+        );
+        assert!(!f.message.contains(token), "{}", f.message);
+        assert!(f.message.contains("x-amz-security-token:(redacted)"));
     }
 }
