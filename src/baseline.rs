@@ -146,40 +146,8 @@ impl Baseline {
 mod tests {
     use super::*;
     use crate::cli::FailOn;
-    use crate::report::{ApiReport, FindingReport, Source, StageReport, Summary};
+    use crate::report::fixtures::{finding, report};
     use serde_json::json;
-
-    fn finding(check: &str, resource: &str, status: Status) -> FindingReport {
-        FindingReport {
-            check: check.into(),
-            status,
-            severity: apigw_audit_checks::Severity::High,
-            resource: Some(resource.into()),
-            routes: vec![],
-            message: "m".into(),
-            remediation: None,
-            evidence: apigw_audit_checks::finding::Evidence::new(&Value::Null),
-            suppressed: None,
-            baseline: None,
-        }
-    }
-
-    fn report(findings: Vec<FindingReport>) -> Report {
-        let mut r = Report::build(vec![], Source::Snapshot, None, &["us-east-1".into()]);
-        r.apis.push(ApiReport {
-            id: "a1".into(),
-            name: None,
-            kind: "rest",
-            region: "us-east-1".into(),
-            stages: vec![StageReport {
-                name: Some("prod".into()),
-                status: Status::Pass,
-                findings,
-            }],
-        });
-        r.summary = Summary::default();
-        r
-    }
 
     fn doc(findings: Value) -> Value {
         json!({"schema_version": 1, "region": "us-east-1",

@@ -17,6 +17,8 @@ use time::Date;
 use time::macros::format_description;
 use toml::Spanned;
 
+use apigw_audit_checks::Status;
+
 use crate::error::Fatal;
 use crate::report::{Report, Suppressed};
 
@@ -39,6 +41,7 @@ struct EntryDoc {
     stage: Option<Spanned<String>>,
     reason: Option<Spanned<String>>,
     expires: Option<Spanned<toml::Value>>,
+    status: Option<Spanned<toml::Value>>,
 }
 
 /// One parsed `[[suppress]]` entry.
@@ -53,6 +56,10 @@ pub struct Suppression {
     stage: Option<GlobMatcher>,
     pub reason: String,
     pub expires: Option<Date>,
+    /// The verdicts it silences: `warn` and `fail` unless the entry says
+    /// otherwise; `error` only when the entry names it, since an error
+    /// hides an unknown, not an accepted risk.
+    statuses: Vec<Status>,
 }
 
 /// The suppressions of one file.
@@ -133,8 +140,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Suppressions, Fatal> {
                 ))
             })?),
         };
+        let statuses = match &e.status {
+            None => vec![Status::Warn, Status::Fail],
+            Some(v) => parse_statuses(v.get_ref()).ok_or_else(|| {
+                Fatal::Usage(format!(
+                    "{}:{}: `status` must be \"warn\", \"fail\", \"error\" or a list of them, not {}",
+                    path.display(),
+                    line_of(text, &v.span()),
+                    v.get_ref()
+                ))
+            })?,
+        };
         entries.push(Suppression {
             line,
+            statuses,
             check: e.check.get_ref().clone(),
             check_glob,
             resource: e
@@ -160,6 +179,22 @@ pub fn parse(text: &str, path: &Path) -> Result<Suppressions, Fatal> {
         path: path.to_path_buf(),
         entries,
     })
+}
+
+/// `status = "error"` or `status = ["warn", "error"]`: the verdicts an
+/// entry silences.
+fn parse_statuses(v: &toml::Value) -> Option<Vec<Status>> {
+    let one = |v: &toml::Value| match v.as_str()? {
+        "warn" => Some(Status::Warn),
+        "fail" => Some(Status::Fail),
+        "error" => Some(Status::Error),
+        _ => None,
+    };
+    match v {
+        toml::Value::Array(items) if !items.is_empty() => items.iter().map(one).collect(),
+        toml::Value::Array(_) => None,
+        v => one(v).map(|s| vec![s]),
+    }
 }
 
 /// A date as a string (`"2027-01-31"`) or a TOML local date.
@@ -198,27 +233,82 @@ pub struct Applied {
     pub suppressed: usize,
 }
 
+/// What one entry met in a run, for its warning.
+#[derive(Debug, Default, Clone, Copy)]
+struct Met {
+    silenced: bool,
+    /// A pass or skip its patterns named: nothing to silence.
+    passing: bool,
+    /// An error its patterns named, which it may not silence.
+    error: bool,
+}
+
+impl Suppression {
+    fn is_live(&self, today: Date) -> bool {
+        self.expires.is_none_or(|d| d >= today)
+    }
+
+    /// Whether the patterns name this finding, whatever its verdict.
+    fn names(&self, f: &crate::report::FindingReport, api: &str, stage: &str) -> bool {
+        self.check_glob.is_match(&f.check)
+            && self
+                .resource
+                .as_ref()
+                .is_none_or(|g| f.resource.as_deref().is_some_and(|r| g.is_match(r)))
+            && self.api.as_ref().is_none_or(|g| g.is_match(api))
+            && self.stage.as_ref().is_none_or(|g| g.is_match(stage))
+    }
+
+    /// The warning for this entry after a run, if it deserves one.
+    fn warning(&self, at: &str, met: Met, today: Date) -> Option<String> {
+        let check = &self.check;
+        match self.expires {
+            Some(d) if d < today => Some(format!(
+                "suppression at {at} (check {check}) expired on {d} and silences nothing now; renew its `expires` or remove it"
+            )),
+            _ if met.silenced => None,
+            _ if met.error => Some(format!(
+                "suppression at {at} (check {check}) matched only `error` findings, which it silences only with status = \"error\"; fix what kept the check from deciding, or add the status"
+            )),
+            _ if met.passing => Some(format!(
+                "suppression at {at} (check {check}) matched only passing findings in this run and is stale; remove it"
+            )),
+            _ => Some(format!(
+                "suppression at {at} (check {check}) matched no finding in this run; fix its patterns or remove it"
+            )),
+        }
+    }
+}
+
 impl Suppressions {
-    /// Marks the findings each live entry matches (the first matching entry
-    /// wins) and reports expired and unmatched entries.
+    /// Marks the findings a live entry silences (the first such entry
+    /// wins) and reports expired, stale and unmatched entries.
     pub fn apply(&self, report: &mut Report, today: Date) -> Applied {
-        let mut used = vec![false; self.entries.len()];
+        let mut met = vec![Met::default(); self.entries.len()];
         let mut applied = Applied::default();
         for api in &mut report.apis {
             for stage in &mut api.stages {
                 let stage_name = stage.name.clone().unwrap_or_default();
                 for f in &mut stage.findings {
-                    let hit = self.entries.iter().enumerate().find(|(_, s)| {
-                        s.expires.is_none_or(|d| d >= today)
-                            && s.check_glob.is_match(&f.check)
-                            && s.resource.as_ref().is_none_or(|g| {
-                                f.resource.as_deref().is_some_and(|r| g.is_match(r))
-                            })
-                            && s.api.as_ref().is_none_or(|g| g.is_match(&api.id))
-                            && s.stage.as_ref().is_none_or(|g| g.is_match(&stage_name))
-                    });
+                    let named = self
+                        .entries
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.is_live(today) && s.names(f, &api.id, &stage_name));
+                    let mut hit = None;
+                    for (i, s) in named {
+                        if s.statuses.contains(&f.status) {
+                            hit = Some((i, s));
+                            break;
+                        }
+                        match f.status {
+                            Status::Pass | Status::Skip => met[i].passing = true,
+                            Status::Error => met[i].error = true,
+                            _ => {}
+                        }
+                    }
                     if let Some((i, s)) = hit {
-                        used[i] = true;
+                        met[i].silenced = true;
                         applied.suppressed += 1;
                         f.suppressed = Some(Suppressed {
                             reason: s.reason.clone(),
@@ -229,19 +319,9 @@ impl Suppressions {
                 stage.refresh_status();
             }
         }
-        for (i, s) in self.entries.iter().enumerate() {
+        for (s, m) in self.entries.iter().zip(met) {
             let at = format!("{}:{}", self.path.display(), s.line);
-            match s.expires {
-                Some(d) if d < today => applied.warnings.push(format!(
-                    "suppression at {at} (check {}) expired on {d} and silences nothing now; renew its `expires` or remove it",
-                    s.check
-                )),
-                _ if !used[i] => applied.warnings.push(format!(
-                    "suppression at {at} (check {}) matched no finding in this run; fix its patterns or remove it",
-                    s.check
-                )),
-                _ => {}
-            }
+            applied.warnings.extend(s.warning(&at, m, today));
         }
         applied
     }
@@ -261,6 +341,61 @@ mod tests {
             Err(Fatal::Usage(m)) => m,
             other => panic!("expected a usage error, got {other:?}"),
         }
+    }
+
+    fn warnings_after(text: &str, report: &mut Report) -> Vec<String> {
+        parse_ok(text).apply(report, date!(2026 - 12 - 01)).warnings
+    }
+
+    #[test]
+    fn errors_are_silenced_only_by_an_entry_that_names_the_status() {
+        use crate::report::fixtures::{finding, report};
+        let entry = "[[suppress]]\ncheck = \"target-health\"\nreason = \"known\"\n";
+        let mut r = report(vec![finding("target-health", "tg-1", Status::Error)]);
+        let w = warnings_after(entry, &mut r);
+        assert!(r.apis[0].stages[0].findings[0].suppressed.is_none());
+        assert_eq!(r.exit_code(crate::cli::FailOn::Fail), 3);
+        assert!(
+            w[0].contains("silences only with status = \"error\""),
+            "{w:?}"
+        );
+        let mut r = report(vec![finding("target-health", "tg-1", Status::Error)]);
+        let w = warnings_after(&format!("{entry}status = \"error\"\n"), &mut r);
+        assert!(
+            r.apis[0].stages[0].findings[0].suppressed.is_some(),
+            "{w:?}"
+        );
+        assert_eq!(r.exit_code(crate::cli::FailOn::Fail), 0);
+        // An entry for errors only leaves a failure alone.
+        let mut r = report(vec![finding("target-health", "tg-1", Status::Fail)]);
+        warnings_after(&format!("{entry}status = [\"error\"]\n"), &mut r);
+        assert!(r.apis[0].stages[0].findings[0].suppressed.is_none());
+    }
+
+    #[test]
+    fn an_entry_that_matched_only_passes_is_stale_and_one_that_matched_nothing_says_so() {
+        use crate::report::fixtures::{finding, report};
+        let mut r = report(vec![
+            finding("target-health", "tg-1", Status::Pass),
+            finding("listener-port", "nlb-1", Status::Warn),
+        ]);
+        let w = warnings_after(
+            "[[suppress]]\ncheck = \"target-health\"\nreason = \"a\"\n\n[[suppress]]\ncheck = \"idle-*\"\nreason = \"b\"\n\n[[suppress]]\ncheck = \"listener-port\"\nreason = \"c\"\n",
+            &mut r,
+        );
+        assert!(r.apis[0].stages[0].findings[0].suppressed.is_none());
+        assert!(r.apis[0].stages[0].findings[1].suppressed.is_some());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains(":1 ") && w[0].contains("is stale"), "{w:?}");
+        assert!(
+            w[1].contains(":5 ") && w[1].contains("matched no finding"),
+            "{w:?}"
+        );
+        let m = parse_err("[[suppress]]\ncheck = \"x\"\nreason = \"r\"\nstatus = \"pass\"\n");
+        assert!(
+            m.starts_with("apigw-audit.toml:4:") && m.contains("`status`"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -1252,31 +1252,43 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
     p.to_str().expect("utf-8").to_string()
 }
 
+/// A date `days` from today (the real today: expiry is judged on the wall
+/// clock, whatever `SOURCE_DATE_EPOCH` says).
+fn days_from_today(days: i64) -> String {
+    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
 #[test]
 fn suppressions_silence_mark_expire_and_warn() {
     let dir = tempfile::tempdir().expect("dir");
-    let snap = example("rest-no-healthy-target");
-    let s = snap.to_str().expect("utf-8");
-    let cfg = write(
-        dir.path(),
-        "accepted.toml",
-        r#"
+    let live = days_from_today(30);
+    let past = days_from_today(-1);
+    let config = r#"
 [[suppress]]
 check = "target-health"
 resource = "arn:aws:elasticloadbalancing:*:targetgroup/orders-app-*"
 api = "k7m2x9q4ab"
 reason = "targets are being replaced"
-expires = "2026-12-31"
+expires = "{EXPIRES}"
 
 [[suppress]]
 check = "idle-*"
 stage = "staging"
 reason = "nothing to match"
-"#,
+"#;
+    let cfg = write(
+        dir.path(),
+        "accepted.toml",
+        &config.replace("{EXPIRES}", &live),
     );
-    // 2026-12-01: the first entry is live.
+    let snap = example("rest-no-healthy-target");
+    let s = snap.to_str().expect("utf-8");
+
+    // The first entry is live, even with SOURCE_DATE_EPOCH far past its
+    // expiry: that variable fixes a replay's timestamp, not the clock.
     let out = bin()
-        .env("SOURCE_DATE_EPOCH", "1796083200")
+        .env("SOURCE_DATE_EPOCH", "4102444800")
         .args([
             "audit",
             "--snapshot",
@@ -1295,6 +1307,10 @@ reason = "nothing to match"
     );
     let report = json_of(&out);
     validate(&report);
+    assert_eq!(
+        report["generated_at"], "2100-01-01T00:00:00Z",
+        "a replay's report carries SOURCE_DATE_EPOCH's time"
+    );
     let suppressed: Vec<&Value> = report["apis"][0]["stages"]
         .as_array()
         .expect("stages")
@@ -1306,7 +1322,7 @@ reason = "nothing to match"
     assert_eq!(suppressed[0]["status"], "fail", "the verdict stays");
     assert_eq!(
         suppressed[0]["suppressed"],
-        serde_json::json!({"reason": "targets are being replaced", "expires": "2026-12-31"})
+        serde_json::json!({"reason": "targets are being replaced", "expires": live})
     );
     assert_eq!(report["apis"][0]["stages"][0]["status"], "pass");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -1316,9 +1332,15 @@ reason = "nothing to match"
     );
     assert!(!err.contains("accepted.toml:2 "), "{err}");
 
-    // 2027-01-15: expired, so the failure counts again and is warned about.
+    // Expired yesterday, so the failure counts again and is warned about,
+    // even with SOURCE_DATE_EPOCH before the expiry.
+    let cfg = write(
+        dir.path(),
+        "accepted.toml",
+        &config.replace("{EXPIRES}", &past),
+    );
     let out = bin()
-        .env("SOURCE_DATE_EPOCH", "1800000000")
+        .env("SOURCE_DATE_EPOCH", "1")
         .args([
             "audit",
             "--snapshot",
@@ -1333,7 +1355,7 @@ reason = "nothing to match"
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("accepted.toml:2") && err.contains("expired on 2026-12-31"),
+        err.contains("accepted.toml:2") && err.contains(&format!("expired on {past}")),
         "{err}"
     );
 
@@ -1529,4 +1551,45 @@ fn several_regions_need_a_live_audit() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     one_line_error(&out);
+}
+
+/// Numeric flags are bounded: a value that would overflow a duration or
+/// make a run wait for ever is refused in one line, exit 2, before any
+/// AWS call (the endpoint is a closed port, so a call would fail
+/// differently).
+#[test]
+fn numeric_flags_out_of_bounds_are_exit_2_before_any_call() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--call-timeout", "1e20"], "--call-timeout"),
+        (&["--call-timeout", "1e-300"], "--call-timeout"),
+        (&["--call-timeout", "NaN"], "--call-timeout"),
+        (&["--rate-limit", "apigateway=1e-300"], "--rate-limit"),
+        (&["--rate-limit", "apigateway=1e20"], "--rate-limit"),
+        (&["--max-attempts", "4294967295"], "--max-attempts"),
+        (&["--max-attempts", "0"], "--max-attempts"),
+        (&["--max-concurrency", "100000"], "--max-concurrency"),
+    ];
+    for (flags, named) in cases {
+        let out = bin()
+            .args(["audit", "--api-id", "a1b2c3d4e5"])
+            .args(*flags)
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let err = one_line_error(&out);
+        assert!(err.contains(named), "{flags:?}: {err}");
+    }
+    let out = bin()
+        .args(["audit", "--api-id", "a1b2c3d4e5"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_MAX_ATTEMPTS", "1000000")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_error(&out).contains("AWS_MAX_ATTEMPTS"));
 }

@@ -83,6 +83,17 @@ fn op_name(cfg: &ConfigBag) -> String {
     }
 }
 
+/// The operations apigw-audit may send, one `service:Operation` a line.
+const READ_ONLY_OPERATIONS: &str = include_str!("read-only-operations.txt");
+
+/// Whether `op` (as [`op_name`] names it) is on the read-only allow-list.
+fn is_read_only(op: &str) -> bool {
+    READ_ONLY_OPERATIONS
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.starts_with('#') && l == op)
+}
+
 /// The IAM service prefix of an SDK service name.
 pub fn service_prefix(service: &str) -> &'static str {
     match service.to_ascii_lowercase().as_str() {
@@ -117,6 +128,15 @@ impl Intercept for RecordCalls {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let op = op_name(cfg);
+        // Read-only by construction: an operation off the allow-list is
+        // refused here, before it is serialised or signed, so no code path
+        // can change an account however it is called.
+        if !is_read_only(&op) {
+            return Err(format!(
+                "apigw-audit refused to send {op}: it is not on the read-only allow-list (src/collect/read-only-operations.txt)"
+            )
+            .into());
+        }
         tracing::debug!(operation = %op, "calling AWS");
         self.0.with(|s| *s.calls.entry(op).or_insert(0) += 1);
         Ok(())
@@ -295,9 +315,11 @@ pub async fn load_config(args: &AwsSettings) -> Result<SdkConfig, Fatal> {
     if let Some(u) = &args.endpoint_url {
         loader = loader.endpoint_url(u);
     }
-    if !(args.call_timeout.is_finite() && args.call_timeout > 0.0) {
+    // Bounded both ways: a timeout near zero fails every call, and one of
+    // 1e20 s overflows the durations built from it.
+    if !(args.call_timeout.is_finite() && (0.1..=3600.0).contains(&args.call_timeout)) {
         return Err(Fatal::Usage(format!(
-            "--call-timeout must be a positive number of seconds, got {}",
+            "--call-timeout must be a number of seconds from 0.1 to 3600, got {}",
             args.call_timeout
         )));
     }
@@ -348,14 +370,17 @@ pub async fn load_config(args: &AwsSettings) -> Result<SdkConfig, Fatal> {
 /// burst into timeouts. AWS_MAX_ATTEMPTS and AWS_RETRY_MODE still apply,
 /// as in the AWS CLI.
 fn retry_config(max_attempts: Option<u32>) -> Result<RetryConfig, Fatal> {
+    const MAX_ATTEMPTS: u32 = 10;
     let env_attempts = std::env::var("AWS_MAX_ATTEMPTS")
         .ok()
         .and_then(|v| v.trim().parse::<u32>().ok());
     let attempts = max_attempts.or(env_attempts).unwrap_or(3);
-    if attempts == 0 {
-        return Err(Fatal::Usage(
-            "--max-attempts must be at least 1".to_string(),
-        ));
+    // More attempts than this only stretch a run an outage has already
+    // decided: the attempts are paced and backed off, never free.
+    if !(1..=MAX_ATTEMPTS).contains(&attempts) {
+        return Err(Fatal::Usage(format!(
+            "--max-attempts (or AWS_MAX_ATTEMPTS) must be from 1 to {MAX_ATTEMPTS}, got {attempts}"
+        )));
     }
     let adaptive_wanted =
         std::env::var("AWS_RETRY_MODE").is_ok_and(|m| m.trim().eq_ignore_ascii_case("adaptive"));
@@ -386,4 +411,67 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// Squeezes a multi-line error into one line.
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allow_list_holds_only_reads() {
+        let ops: Vec<&str> = READ_ONLY_OPERATIONS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .collect();
+        assert!(ops.len() >= 40, "{ops:?}");
+        for op in ops {
+            let (_, name) = op.split_once(':').expect("service:Operation");
+            let read = ["Get", "Describe", "List", "Filter", "Export"]
+                .iter()
+                .any(|p| name.starts_with(p));
+            assert!(read, "{op} is not a read");
+        }
+        assert!(is_read_only("ec2:DescribeSubnets"));
+        assert!(!is_read_only("apigateway:DeleteRestApi"));
+        assert!(!is_read_only("unknown:unknown"));
+    }
+
+    /// A mutating call made through a client with the interceptor is
+    /// refused before it is signed: the endpoint (a listener on loopback)
+    /// never sees a connection.
+    #[tokio::test]
+    async fn a_mutating_call_cannot_leave_the_process() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let conf = aws_sdk_apigateway::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .interceptor(RecordCalls(Arc::new(Recorder::default())))
+            .build();
+        let client = aws_sdk_apigateway::Client::from_conf(conf);
+        // Were the call not refused, it would connect and wait for an
+        // answer that never comes: the timeout turns that into a failure.
+        let sent = client.delete_rest_api().rest_api_id("a1b2c3d4e5").send();
+        let err = tokio::time::timeout(Duration::from_secs(5), sent)
+            .await
+            .expect("the call was sent and waited for an answer")
+            .expect_err("refused");
+        let text = error_chain(&err);
+        assert!(
+            text.contains("refused to send apigateway:DeleteRestApi"),
+            "{text}"
+        );
+        let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+        assert!(accepted.is_err(), "the refused call reached the endpoint");
+    }
 }

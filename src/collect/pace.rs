@@ -71,9 +71,15 @@ pub const DEFAULT_RATES: &[(&str, Rate)] = &[
 ];
 
 /// The concurrency a run uses when `--max-concurrency` is not given: in the
-/// benchmark (README) more than this gains nothing at 50 ms round trips,
+/// benchmark (`docs/performance.md`) more than this gains nothing at 50 ms round trips,
 /// since the buckets, not the connections, bound an account-wide audit.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
+
+/// The calls per second `--rate-limit` accepts: from one call every 100 s
+/// to far above any AWS quota.
+const RPS_BOUNDS: (f64, f64) = (0.01, 10_000.0);
+/// The burst `--rate-limit` accepts.
+const BURST_BOUNDS: (f64, f64) = (1.0, 10_000.0);
 
 /// Parses `--rate-limit KEY=RPS[/BURST]` or `KEY=off`; `None` lifts the
 /// limit. KEY is a service (`apigateway`), an operation
@@ -99,21 +105,22 @@ pub fn parse_rate_limit(s: &str) -> Result<(String, Option<Rate>), String> {
         Some((r, b)) => (r, Some(b)),
         None => (value, None),
     };
-    let num = |t: &str| {
+    // Bounded both ways: a rate near zero makes a run wait for ever, and
+    // one near f64::MAX overflows the waits computed from it.
+    let num = |t: &str, (lo, hi): (f64, f64), what: &str| {
         t.trim()
             .parse::<f64>()
             .ok()
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .ok_or_else(|| format!("--rate-limit {s}: `{t}` is not a positive number"))
+            .filter(|v| v.is_finite() && (lo..=hi).contains(v))
+            .ok_or_else(|| {
+                format!("--rate-limit {s}: {what} `{t}` must be a number from {lo} to {hi}")
+            })
     };
-    let per_second = num(rps)?;
+    let per_second = num(rps, RPS_BOUNDS, "the rate")?;
     let burst = match burst {
-        Some(b) => num(b)?,
+        Some(b) => num(b, BURST_BOUNDS, "the burst")?,
         None => per_second.max(1.0),
     };
-    if burst < 1.0 {
-        return Err(format!("--rate-limit {s}: the burst must be at least 1"));
-    }
     Ok((key.to_string(), Some(Rate { per_second, burst })))
 }
 
@@ -183,7 +190,9 @@ impl Bucket {
     /// spend what is left.
     fn slow_down(&self) {
         if let Ok(mut s) = self.state.lock() {
-            s.per_second = (s.per_second / 2.0).max(MIN_RATE);
+            // Never below the floor, nor above a configured rate that is
+            // already lower than the floor.
+            s.per_second = (s.per_second / 2.0).max(MIN_RATE.min(self.rate.per_second));
             s.tokens = s.tokens.min(0.0);
             s.last = Instant::now();
         }
@@ -485,9 +494,19 @@ mod tests {
             "apigateway=5/0.5",
             "api gateway=5",
             "x=fast",
+            // A rate that would make a run wait for ever, or overflow.
+            "apigateway=1e-300",
+            "apigateway=1e20",
+            "apigateway=5/1e20",
+            "apigateway=NaN",
+            "apigateway=inf",
         ] {
             assert!(parse_rate_limit(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            parse_rate_limit("acm:*=0.01/1"),
+            Ok(("acm:*".to_string(), Some(Rate::new(0.01, 1.0))))
+        );
         let r = rates(&[("apigateway".into(), None)]);
         assert_eq!(r["apigateway"], None);
         assert_eq!(r["elasticloadbalancing"], Some(Rate::new(9.0, 30.0)));
@@ -520,6 +539,12 @@ mod tests {
             pacer.throttled("elasticloadbalancing", "DescribeTargetHealth");
         }
         assert_eq!(b.per_second(), MIN_RATE);
+        // A configured rate below the floor is never raised by a throttle.
+        let slow = rates(&[("acm:*".into(), Some(Rate::new(0.1, 1.0)))]);
+        let pacer_slow = Pacer::new(slow, Arc::new(Semaphore::new(4)));
+        let acm = pacer_slow.buckets_for("acm", Some("DescribeCertificate"))[0].clone();
+        pacer_slow.throttled("acm", "DescribeCertificate");
+        assert_eq!(acm.per_second(), 0.1);
         // A service without a bucket gets one when it is first throttled...
         assert!(
             pacer

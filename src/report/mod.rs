@@ -100,9 +100,14 @@ pub struct FindingReport {
 
 impl FindingReport {
     /// Whether the finding counts toward the exit code and the stage's
-    /// status: neither suppressed nor already in the baseline.
+    /// status: neither suppressed nor already in the baseline. A baseline
+    /// accepts known verdicts about the configuration; an `error` says this
+    /// run could not decide, which no baseline can have accepted, so it
+    /// always counts (a suppression entry may still silence it, but only
+    /// with `status = "error"`).
     pub fn is_active(&self) -> bool {
-        self.suppressed.is_none() && self.baseline != Some("unchanged")
+        self.suppressed.is_none()
+            && (self.baseline != Some("unchanged") || self.status == Status::Error)
     }
 }
 
@@ -209,7 +214,7 @@ impl Report {
                 name: "apigw-audit",
                 version: env!("CARGO_PKG_VERSION"),
             },
-            generated_at: crate::clock::now_rfc3339(),
+            generated_at: crate::clock::report_rfc3339(matches!(source, Source::Snapshot)),
             source: match source {
                 Source::Live => "live",
                 Source::Snapshot => "snapshot",
@@ -265,10 +270,44 @@ impl Report {
     }
 }
 
-/// The clock's old address, kept for the collectors (`collect/mod.rs`,
-/// `collect/logs.rs`) that still call it here; new code calls
-/// [`crate::clock`] directly.
-pub use crate::clock::now_seconds;
+/// Reports built by hand, for the tests of what reads or marks them.
+#[cfg(test)]
+pub mod fixtures {
+    use super::*;
+    use serde_json::Value;
+
+    pub fn finding(check: &str, resource: &str, status: Status) -> FindingReport {
+        FindingReport {
+            check: check.into(),
+            status,
+            severity: apigw_audit_checks::Severity::High,
+            resource: Some(resource.into()),
+            routes: vec![],
+            message: "m".into(),
+            remediation: None,
+            evidence: apigw_audit_checks::finding::Evidence::new(&Value::Null),
+            suppressed: None,
+            baseline: None,
+        }
+    }
+
+    pub fn report(findings: Vec<FindingReport>) -> Report {
+        let mut r = Report::build(vec![], Source::Snapshot, None, &["us-east-1".into()]);
+        r.apis.push(ApiReport {
+            id: "a1".into(),
+            name: None,
+            kind: "rest",
+            region: "us-east-1".into(),
+            stages: vec![StageReport {
+                name: Some("prod".into()),
+                status: Status::Pass,
+                findings,
+            }],
+        });
+        r.summary = Summary::default();
+        r
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -335,22 +374,31 @@ mod tests {
     fn exit_code_matrix_with_findings_set_aside() {
         use Status::{Error, Fail, Pass, Warn};
         let (f, w, n) = (FailOn::Fail, FailOn::Warn, FailOn::Never);
-        // (statuses, which are set aside, fail_on, exit code)
-        let cases: &[(&[Status], &[bool], FailOn, u8)] = &[
-            (&[Fail], &[true], f, 0),
-            (&[Fail], &[true], w, 0),
-            (&[Fail, Warn], &[true, false], f, 0),
-            (&[Fail, Warn], &[true, false], w, 1),
-            (&[Fail, Warn], &[false, true], w, 1),
-            (&[Fail, Error], &[true, false], f, 3),
-            (&[Fail, Error], &[false, true], f, 1),
-            (&[Fail, Error], &[true, true], f, 0),
-            (&[Error], &[true], n, 0),
-            (&[Warn, Pass], &[true, false], w, 0),
-            (&[Fail, Fail], &[true, false], f, 1),
+        // (statuses, which are set aside, fail_on, exit code when
+        // suppressed, exit code when unchanged in the baseline): a baseline
+        // never sets an `error` aside, since no baseline can have accepted
+        // what a run could not decide.
+        type Case<'a> = (&'a [Status], &'a [bool], FailOn, u8, u8);
+        let cases: &[Case] = &[
+            (&[Fail], &[true], f, 0, 0),
+            (&[Fail], &[true], w, 0, 0),
+            (&[Fail, Warn], &[true, false], f, 0, 0),
+            (&[Fail, Warn], &[true, false], w, 1, 1),
+            (&[Fail, Warn], &[false, true], w, 1, 1),
+            (&[Fail, Error], &[true, false], f, 3, 3),
+            (&[Fail, Error], &[false, true], f, 1, 1),
+            (&[Fail, Error], &[true, true], f, 0, 3),
+            (&[Error], &[true], n, 0, 3),
+            (&[Warn, Pass], &[true, false], w, 0, 0),
+            (&[Fail, Fail], &[true, false], f, 1, 1),
         ];
         for aside in ["suppressed", "unchanged"] {
-            for (statuses, set_aside, fail_on, code) in cases {
+            for (statuses, set_aside, fail_on, suppressed_code, unchanged_code) in cases {
+                let code = if aside == "suppressed" {
+                    suppressed_code
+                } else {
+                    unchanged_code
+                };
                 let mut r = report(statuses);
                 for (finding, yes) in r.apis[0].stages[0].findings.iter_mut().zip(*set_aside) {
                     if !*yes {
