@@ -38,8 +38,8 @@ use aws_config::SdkConfig;
 use futures::future::join;
 
 use apigw_audit_checks::model::{
-    ApiInfo, ApiKind, ApiRecord, Failure, FailureKind, Fetched, SNAPSHOT_SCHEMA_VERSION, Snapshot,
-    ToolInfo,
+    ApiInfo, ApiKind, ApiRecord, Failure, FailureKind, Fetched, RegionData,
+    SNAPSHOT_SCHEMA_VERSION, Snapshot, ToolInfo,
 };
 
 use crate::error::Fatal;
@@ -186,6 +186,7 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
     )
     .await;
     let (region_data, levels) = region_data?;
+    let account = account.or_else(|| account_from_links(&region_data));
     Ok(Collected {
         snapshot: Snapshot {
             schema_version: SNAPSHOT_SCHEMA_VERSION,
@@ -202,6 +203,27 @@ pub async fn collect_with(cfg: &SdkConfig, req: &Request) -> Result<Collected, F
         pace: pacer.map(|p| p.stats()).unwrap_or_default(),
         levels,
     })
+}
+
+/// The API's account when STS could not say it, from what was read: a VPC
+/// link (v1) targets NLBs that "must be owned by the same AWS account of the
+/// API owner" (API Gateway API reference, `VpcLink.targetArns`). Without it
+/// every ARN the report builds would lack its account, and SARIF
+/// fingerprints and baseline keys would change with an STS outage. `None`
+/// unless every such ARN names one and the same account.
+fn account_from_links(rd: &RegionData) -> Option<String> {
+    let accounts: std::collections::BTreeSet<&str> = rd
+        .vpc_links
+        .values()
+        .filter_map(|l| l.ok())
+        .flat_map(|l| l.target_arns.iter())
+        .filter_map(|arn| arn.split(':').nth(4))
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    match accounts.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => Some(one.to_string()),
+        _ => None,
+    }
 }
 
 /// The account of the credentials, or why it could not be read (a check
@@ -443,4 +465,39 @@ fn merge_domains(
     }
     all.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apigw_audit_checks::model::VpcLink;
+
+    fn link(id: &str, targets: &[&str]) -> (String, Fetched<VpcLink>) {
+        let l = VpcLink {
+            id: id.into(),
+            name: None,
+            status: None,
+            status_message: None,
+            target_arns: targets.iter().map(|t| t.to_string()).collect(),
+        };
+        (id.to_string(), Fetched::Ok(l))
+    }
+
+    #[test]
+    fn the_account_comes_from_link_targets_only_when_they_agree() {
+        let nlb = |acct: &str| {
+            format!(
+                "arn:aws:elasticloadbalancing:eu-west-1:{acct}:loadbalancer/net/orders/50dc6c495c0c9188"
+            )
+        };
+        let mut rd = RegionData::default();
+        assert_eq!(account_from_links(&rd), None);
+        rd.vpc_links.extend([link("a", &[&nlb("123456789012")])]);
+        assert_eq!(account_from_links(&rd).as_deref(), Some("123456789012"));
+        rd.vpc_links.extend([link("b", &[&nlb("210987654321")])]);
+        assert_eq!(account_from_links(&rd), None, "two accounts: unknown");
+        let mut odd = RegionData::default();
+        odd.vpc_links.extend([link("c", &["not-an-arn"])]);
+        assert_eq!(account_from_links(&odd), None);
+    }
 }
