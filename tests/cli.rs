@@ -1593,3 +1593,44 @@ fn numeric_flags_out_of_bounds_are_exit_2_before_any_call() {
     assert_eq!(out.status.code(), Some(2));
     assert!(one_line_error(&out).contains("AWS_MAX_ATTEMPTS"));
 }
+
+/// The scheduled-job examples bound a run and never leave half a report:
+/// the systemd unit has a start timeout, the crontab line a lock and a
+/// timeout, and both write to a new file moved over the old one.
+#[test]
+fn the_scheduled_job_examples_bound_a_run_and_replace_the_report_whole() {
+    let read = |p: &str| std::fs::read_to_string(root().join(p)).expect(p);
+    let unit = read("examples/ci/apigw-audit.service");
+    assert!(
+        unit.lines().any(|l| l.starts_with("TimeoutStartSec=")),
+        "{unit}"
+    );
+    let cron = read("examples/ci/crontab");
+    let line = cron
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .expect("a crontab line");
+    assert!(
+        line.contains("flock -n ") && line.contains("timeout "),
+        "{line}"
+    );
+    for text in [unit.as_str(), line] {
+        assert!(
+            text.contains("--out-file report.new.json")
+                && text.contains("mv -f report.new.json report.json"),
+            "{text}"
+        );
+    }
+    // The flags they use exist.
+    let help = bin().args(["audit", "--help"]).output().expect("run");
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--all-apis",
+        "--baseline",
+        "--out-file",
+        "--region",
+        "--output",
+    ] {
+        assert!(help.contains(flag), "audit --help lacks {flag}");
+    }
+}
