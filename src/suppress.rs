@@ -107,77 +107,97 @@ pub fn parse(text: &str, path: &Path) -> Result<Suppressions, Fatal> {
             e.message().trim().replace('\n', " ")
         ))
     })?;
-    let mut entries = Vec::new();
-    for spanned in doc.suppress {
-        let line = line_of(text, &spanned.span());
-        let e = spanned.into_inner();
-        let check_glob = glob(text, path, "check", &e.check)?;
-        let reason = match &e.reason {
-            Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().trim().to_string(),
-            Some(r) => {
-                return Err(Fatal::Usage(format!(
-                    "{}:{}: `reason` is empty; say why the finding is accepted",
-                    path.display(),
-                    line_of(text, &r.span())
-                )));
-            }
-            None => {
-                return Err(Fatal::Usage(format!(
-                    "{}:{line}: the suppression of `{}` has no `reason`; every suppression needs one",
-                    path.display(),
-                    e.check.get_ref()
-                )));
-            }
-        };
-        let expires = match &e.expires {
-            None => None,
-            Some(v) => Some(parse_date(v.get_ref()).ok_or_else(|| {
-                Fatal::Usage(format!(
-                    "{}:{}: `expires` must be a date like \"2027-01-31\", not {}",
-                    path.display(),
-                    line_of(text, &v.span()),
-                    v.get_ref()
-                ))
-            })?),
-        };
-        let statuses = match &e.status {
-            None => vec![Status::Warn, Status::Fail],
-            Some(v) => parse_statuses(v.get_ref()).ok_or_else(|| {
-                Fatal::Usage(format!(
-                    "{}:{}: `status` must be \"warn\", \"fail\", \"error\" or a list of them, not {}",
-                    path.display(),
-                    line_of(text, &v.span()),
-                    v.get_ref()
-                ))
-            })?,
-        };
-        entries.push(Suppression {
-            line,
-            statuses,
-            check: e.check.get_ref().clone(),
-            check_glob,
-            resource: e
-                .resource
-                .as_ref()
-                .map(|v| glob(text, path, "resource", v))
-                .transpose()?,
-            api: e
-                .api
-                .as_ref()
-                .map(|v| glob(text, path, "api", v))
-                .transpose()?,
-            stage: e
-                .stage
-                .as_ref()
-                .map(|v| glob(text, path, "stage", v))
-                .transpose()?,
-            reason,
-            expires,
-        });
-    }
+    let entries = doc
+        .suppress
+        .into_iter()
+        .map(|spanned| entry(text, path, spanned))
+        .collect::<Result<_, _>>()?;
     Ok(Suppressions {
         path: path.to_path_buf(),
         entries,
+    })
+}
+
+/// One `[[suppress]]` table, checked.
+fn entry(text: &str, path: &Path, spanned: Spanned<EntryDoc>) -> Result<Suppression, Fatal> {
+    let line = line_of(text, &spanned.span());
+    let e = spanned.into_inner();
+    let check_glob = glob(text, path, "check", &e.check)?;
+    let reason = match &e.reason {
+        Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().trim().to_string(),
+        Some(r) => {
+            return Err(Fatal::Usage(format!(
+                "{}:{}: `reason` is empty; say why the finding is accepted",
+                path.display(),
+                line_of(text, &r.span())
+            )));
+        }
+        None => {
+            return Err(Fatal::Usage(format!(
+                "{}:{line}: the suppression of `{}` has no `reason`; every suppression needs one",
+                path.display(),
+                e.check.get_ref()
+            )));
+        }
+    };
+    let expires = e
+        .expires
+        .as_ref()
+        .map(|v| {
+            value(
+                text,
+                path,
+                v,
+                "expires",
+                "a date like \"2027-01-31\"",
+                parse_date,
+            )
+        })
+        .transpose()?;
+    let statuses = match &e.status {
+        None => vec![Status::Warn, Status::Fail],
+        Some(v) => value(
+            text,
+            path,
+            v,
+            "status",
+            "\"warn\", \"fail\", \"error\" or a list of them",
+            parse_statuses,
+        )?,
+    };
+    let optional = |field: &str, v: &Option<Spanned<String>>| {
+        v.as_ref().map(|v| glob(text, path, field, v)).transpose()
+    };
+    Ok(Suppression {
+        line,
+        statuses,
+        check: e.check.get_ref().clone(),
+        check_glob,
+        resource: optional("resource", &e.resource)?,
+        api: optional("api", &e.api)?,
+        stage: optional("stage", &e.stage)?,
+        reason,
+        expires,
+    })
+}
+
+/// A typed value of the file, or an error naming the file, the line and
+/// what the key needs.
+fn value<T>(
+    text: &str,
+    path: &Path,
+    v: &Spanned<toml::Value>,
+    key: &str,
+    needed: &str,
+    parse: fn(&toml::Value) -> Option<T>,
+) -> Result<T, Fatal> {
+    parse(v.get_ref()).ok_or_else(|| {
+        Fatal::Usage(format!(
+            "{}:{}: `{key}` must be {needed}, not {}",
+            path.display(),
+            line_of(text, &v.span()),
+            v.get_ref()
+        ))
     })
 }
 
