@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::model::{Integration, Route, TlsConfig};
+use crate::model::{AuthorizationType, Integration, Route, TlsConfig};
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -68,7 +68,7 @@ pub fn routes_from_export(doc: &Value) -> Result<Vec<Route>, String> {
 fn authorization(
     security: Option<&Value>,
     schemes: Option<&Value>,
-) -> (Option<String>, Option<String>) {
+) -> (Option<AuthorizationType>, Option<String>) {
     let names: Vec<&str> = security
         .and_then(Value::as_array)
         .into_iter()
@@ -87,19 +87,21 @@ fn authorization(
             .and_then(Value::as_str)
             .map(str::to_ascii_lowercase);
         let kind = match (authtype.as_deref(), authorizer_type.as_deref()) {
-            (Some("awssigv4") | Some("awsiam"), _) => Some(("AWS_IAM", false)),
+            (Some("awssigv4") | Some("awsiam"), _) => Some((AuthorizationType::AwsIam, false)),
             (Some("cognito_user_pools"), _) | (_, Some("cognito_user_pools")) => {
-                Some(("COGNITO_USER_POOLS", true))
+                Some((AuthorizationType::CognitoUserPools, true))
             }
-            (_, Some("jwt")) => Some(("JWT", true)),
-            (Some("custom"), _) | (_, Some("token") | Some("request")) => Some(("CUSTOM", true)),
+            (_, Some("jwt")) => Some((AuthorizationType::Jwt, true)),
+            (Some("custom"), _) | (_, Some("token") | Some("request")) => {
+                Some((AuthorizationType::Custom, true))
+            }
             _ => None,
         };
         if let Some((kind, named)) = kind {
-            return (Some(kind.to_string()), named.then(|| name.to_string()));
+            return (Some(kind), named.then(|| name.to_string()));
         }
     }
-    (Some("NONE".to_string()), None)
+    (Some(AuthorizationType::None), None)
 }
 
 fn integration(v: &Value) -> Integration {
@@ -252,7 +254,7 @@ mod tests {
             }}
         });
         let routes = routes_from_export(&doc).unwrap();
-        let got: Vec<(String, Option<String>, Option<String>)> = routes
+        let got: Vec<(String, Option<AuthorizationType>, Option<String>)> = routes
             .iter()
             .map(|r| {
                 (
@@ -263,7 +265,11 @@ mod tests {
             })
             .collect();
         let want = |m: &str, t: &str, n: Option<&str>| {
-            (m.to_string(), Some(t.to_string()), n.map(str::to_string))
+            (
+                m.to_string(),
+                Some(AuthorizationType::from(t)),
+                n.map(str::to_string),
+            )
         };
         assert_eq!(
             got,

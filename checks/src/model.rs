@@ -14,6 +14,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod values;
+
+pub use values::{
+    AuthorizationType, AuthorizerType, CertificateStatus, CertificateType, CloudMapHealth,
+    EndpointConnectionState, EndpointServiceState, LbState, LbType, Protocol, TargetHealthState,
+    TargetType, ViewerProtocolPolicy, VpcLinkStatus,
+};
+
 /// The snapshot format version. Readers refuse any other value.
 pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
 
@@ -208,7 +216,7 @@ pub struct Authorizer {
     pub id: String,
     pub name: Option<String>,
     /// REST: `TOKEN`, `REQUEST`, `COGNITO_USER_POOLS`; HTTP: `REQUEST`, `JWT`.
-    pub authorizer_type: Option<String>,
+    pub authorizer_type: Option<AuthorizerType>,
     /// What a caller must send: `method.request.header.Authorization`,
     /// `$request.header.Authorization`, ...
     #[serde(default)]
@@ -267,7 +275,7 @@ pub struct Route {
     pub path: String,
     pub resource_id: Option<String>,
     pub route_id: Option<String>,
-    pub authorization_type: Option<String>,
+    pub authorization_type: Option<AuthorizationType>,
     pub authorizer_id: Option<String>,
     /// The authorizer's name, where only that is known: an export names
     /// authorizers by their security scheme, not by id.
@@ -318,7 +326,7 @@ pub struct VpcLink {
     pub id: String,
     pub name: Option<String>,
     /// `AVAILABLE`, `PENDING`, `DELETING`, `FAILED`.
-    pub status: Option<String>,
+    pub status: Option<VpcLinkStatus>,
     pub status_message: Option<String>,
     #[serde(default)]
     pub target_arns: Vec<String>,
@@ -329,7 +337,7 @@ pub struct VpcLinkV2 {
     pub id: String,
     pub name: Option<String>,
     /// `AVAILABLE`, `PENDING`, `DELETING`, `FAILED`, `INACTIVE`.
-    pub status: Option<String>,
+    pub status: Option<VpcLinkStatus>,
     pub status_message: Option<String>,
     #[serde(default)]
     pub subnet_ids: Vec<String>,
@@ -342,10 +350,10 @@ pub struct LoadBalancer {
     pub arn: String,
     pub name: Option<String>,
     /// `network`, `application` or `gateway`.
-    pub lb_type: Option<String>,
+    pub lb_type: Option<LbType>,
     pub scheme: Option<String>,
     /// `active`, `provisioning`, `active_impaired`, `failed`.
-    pub state: Option<String>,
+    pub state: Option<LbState>,
     pub state_reason: Option<String>,
     pub vpc_id: Option<String>,
     pub dns_name: Option<String>,
@@ -374,7 +382,7 @@ pub struct Listener {
     pub load_balancer_arn: String,
     pub port: Option<u16>,
     /// `TCP`, `TLS`, `UDP`, `TCP_UDP`, `HTTP`, `HTTPS`.
-    pub protocol: Option<String>,
+    pub protocol: Option<Protocol>,
     #[serde(default)]
     pub default_actions: Vec<Action>,
     #[serde(default)]
@@ -409,10 +417,10 @@ pub struct ListenerRule {
 pub struct TargetGroup {
     pub arn: String,
     pub name: Option<String>,
-    pub protocol: Option<String>,
+    pub protocol: Option<Protocol>,
     pub port: Option<u16>,
     /// `instance`, `ip`, `lambda`, `alb`.
-    pub target_type: Option<String>,
+    pub target_type: Option<TargetType>,
     pub vpc_id: Option<String>,
     #[serde(default)]
     pub load_balancer_arns: Vec<String>,
@@ -422,7 +430,7 @@ pub struct TargetGroup {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     pub enabled: Option<bool>,
-    pub protocol: Option<String>,
+    pub protocol: Option<Protocol>,
     /// `traffic-port` or a port number, as AWS reports it.
     pub port: Option<String>,
     pub path: Option<String>,
@@ -435,7 +443,7 @@ pub struct TargetHealth {
     pub port: Option<u16>,
     pub availability_zone: Option<String>,
     /// `healthy`, `unhealthy`, `unused`, `draining`, `initial`, `unavailable`.
-    pub state: Option<String>,
+    pub state: Option<TargetHealthState>,
     pub reason: Option<String>,
     pub description: Option<String>,
     pub health_check_port: Option<String>,
@@ -540,7 +548,7 @@ pub struct EndpointService {
     pub service_id: String,
     pub service_name: Option<String>,
     /// `Available`, `Pending`, `Deleting`, `Deleted`, `Failed`.
-    pub state: Option<String>,
+    pub state: Option<EndpointServiceState>,
     pub acceptance_required: Option<bool>,
     #[serde(default)]
     pub network_load_balancer_arns: Vec<String>,
@@ -552,7 +560,7 @@ pub struct EndpointConnection {
     pub owner: Option<String>,
     /// `pendingAcceptance`, `pending`, `available`, `deleting`, `deleted`,
     /// `rejected`, `failed`, `expired`.
-    pub state: Option<String>,
+    pub state: Option<EndpointConnectionState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -570,9 +578,9 @@ pub struct Certificate {
     #[serde(default)]
     pub subject_alternative_names: Vec<String>,
     /// `ISSUED`, `PENDING_VALIDATION`, `EXPIRED`, `REVOKED`, `FAILED`, ...
-    pub status: Option<String>,
+    pub status: Option<CertificateStatus>,
     /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
-    pub cert_type: Option<String>,
+    pub cert_type: Option<CertificateType>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub not_before: Option<OffsetDateTime>,
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -662,7 +670,7 @@ pub struct CacheBehavior {
     pub path_pattern: String,
     pub target_origin_id: String,
     /// `allow-all`, `https-only`, `redirect-to-https`.
-    pub viewer_protocol_policy: Option<String>,
+    pub viewer_protocol_policy: Option<ViewerProtocolPolicy>,
 }
 
 /// A Cloud Map service and its registered instances.
@@ -684,7 +692,7 @@ pub struct CloudMapInstance {
     pub ipv4: Option<String>,
     pub port: Option<u16>,
     /// `HEALTHY`, `UNHEALTHY` or `UNKNOWN`; `None` when not reported.
-    pub health: Option<String>,
+    pub health: Option<CloudMapHealth>,
 }
 
 /// Errors reading a snapshot file.

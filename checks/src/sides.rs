@@ -4,7 +4,7 @@
 
 use ipnet::Ipv4Net;
 
-use crate::model::{LoadBalancer, SecurityGroup, TargetGroup, TargetHealth, VpcLinkV2};
+use crate::model::{LbType, LoadBalancer, SecurityGroup, TargetGroup, TargetHealth, VpcLinkV2};
 use crate::net::AddrSet;
 use crate::view::{Hop, StageView, TargetLocation};
 
@@ -62,9 +62,9 @@ impl Side<'_> {
 }
 
 fn lb_label(lb: &LoadBalancer) -> String {
-    let kind = match lb.lb_type.as_deref() {
-        Some("network") => "NLB",
-        Some("application") => "ALB",
+    let kind = match lb.lb_type {
+        Some(LbType::Network) => "NLB",
+        Some(LbType::Application) => "ALB",
         _ => "load balancer",
     };
     format!("{kind} {}", lb.name.as_deref().unwrap_or(&lb.arn))

@@ -3,7 +3,7 @@
 //! presented there. Certificate logic itself (names, chains, trust) is in
 //! [`crate::tls`]; this module finds which certificate a route meets.
 
-use crate::model::{Listener, LoadBalancer};
+use crate::model::{Listener, LoadBalancer, Protocol, TargetType};
 use crate::resources as res;
 use crate::view::{Blocked, BlockedKind, Hop, RouteTarget, StageView};
 
@@ -23,8 +23,8 @@ pub struct RouteTls<'a> {
     pub skip_verification: bool,
 }
 
-pub fn is_tls(protocol: Option<&str>) -> bool {
-    matches!(protocol, Some("TLS") | Some("HTTPS"))
+pub fn is_tls(protocol: Option<&Protocol>) -> bool {
+    matches!(protocol, Some(Protocol::Tls | Protocol::Https))
 }
 
 /// The TLS view of a route that reaches a load balancer.
@@ -44,16 +44,16 @@ pub fn route_tls<'a>(
     let skip_verification = tls
         .and_then(|t| t.insecure_skip_verification)
         .unwrap_or(false);
-    let mut tls_end = if is_tls(listener.protocol.as_deref()) {
+    let mut tls_end = if is_tls(listener.protocol.as_ref()) {
         Some((lb, listener))
     } else {
         None
     };
-    if tls_end.is_none() && listener.protocol.as_deref() == Some("TCP") {
+    if tls_end.is_none() && listener.protocol == Some(Protocol::Tcp) {
         // An NLB passing TCP to an ALB: TLS ends at the ALB's listener.
         for arn in view.forward_target_groups(lb, listener)? {
             let tg = view.target_group(arn)?;
-            if tg.target_type.as_deref() != Some("alb") {
+            if tg.target_type != Some(TargetType::Alb) {
                 continue;
             }
             if let Some(target) = view.target_health(tg)?.first()
@@ -61,7 +61,7 @@ pub fn route_tls<'a>(
             {
                 let alb = view.load_balancer(&target.target_id)?;
                 let l = view.select_listener(alb, &crate::view::ListenerSel::Port(port))?;
-                if is_tls(l.protocol.as_deref()) {
+                if is_tls(l.protocol.as_ref()) {
                     tls_end = Some((alb, l));
                 }
             }

@@ -19,9 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::Ipv4Net;
 
 use crate::model::{
-    ApiKind, ApiRecord, CloudMapService, Failure, FailureKind, Fetched, Integration, Listener,
-    LoadBalancer, NetworkAcl, RegionData, Route, SecurityGroup, Snapshot, Stage, Subnet,
-    TargetGroup, TargetHealth, VpcLink, VpcLinkV2,
+    ApiKind, ApiRecord, CloudMapService, Failure, FailureKind, Fetched, Integration, LbType,
+    Listener, LoadBalancer, NetworkAcl, RegionData, Route, SecurityGroup, Snapshot, Stage, Subnet,
+    TargetGroup, TargetHealth, TargetType, VpcLink, VpcLinkV2,
 };
 use crate::net::{AddrSet, parse_v4};
 
@@ -537,7 +537,7 @@ impl<'a> StageView<'a> {
         listener: &'a Listener,
     ) -> Hop<Vec<&'a str>> {
         let mut actions: Vec<&'a crate::model::Action> = listener.default_actions.iter().collect();
-        if lb.lb_type.as_deref() == Some("application") {
+        if lb.lb_type == Some(LbType::Application) {
             let rules = self.get::<res::ListenerRules>(
                 &listener.arn,
                 &listener.arn,
@@ -656,10 +656,11 @@ impl<'a> StageView<'a> {
         tg: &TargetGroup,
         target: &TargetHealth,
     ) -> Hop<Vec<TargetLocation>> {
-        let kind = tg.target_type.as_deref().unwrap_or("instance");
+        // A target group without a type holds instances, AWS's default.
+        let kind = tg.target_type.as_ref().unwrap_or(&TargetType::Instance);
         let resource = tg.arn.as_str();
         match kind {
-            "instance" => {
+            TargetType::Instance => {
                 let id = &target.target_id;
                 let inst =
                     match self.get::<res::Instance>(id, resource, &format!("instance {id}"))? {
@@ -682,10 +683,10 @@ impl<'a> StageView<'a> {
                     &inst.security_groups,
                 )])
             }
-            "ip" => self
+            TargetType::Ip => self
                 .ip_location(&target.target_id, tg.vpc_id.as_deref(), resource)
                 .map(|l| vec![l]),
-            "alb" => {
+            TargetType::Alb => {
                 let alb = self.load_balancer(&target.target_id)?;
                 let mut out = Vec::new();
                 for z in &alb.zones {

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{CloudMapService, Listener, LoadBalancer, TargetGroup, VpcLinkV2};
+use crate::model::{CloudMapService, Listener, LoadBalancer, TargetGroup, TargetType, VpcLinkV2};
 use crate::view::{Blocked, Front, Hop, ListenerSel, RoutePath, RouteTarget, StageView};
 
 /// A listener a route's traffic reaches, and how it gets there.
@@ -234,7 +234,7 @@ fn follow_listener<'a>(
         tghop.routes.extend(routes.iter().cloned());
         // An NLB forwarding to an ALB: follow it one level (an ALB
         // cannot itself forward to a load balancer).
-        if tg.target_type.as_deref() == Some("alb") && !matches!(front, Front::Nlb { .. }) {
+        if tg.target_type == Some(TargetType::Alb) && !matches!(front, Front::Nlb { .. }) {
             next.extend(albs_behind(view, lb, tg, routes, w));
         }
     }

@@ -280,3 +280,48 @@ fn findings_without_evidence_differ_only_in_evidence() {
     // The flag is back on after planning.
     assert!(apigw_audit_checks::finding::evidence_wanted());
 }
+
+/// Whether every value `original` holds is in `written`, unchanged.
+/// Written snapshots also carry the fields an example leaves to their
+/// defaults, so this is inclusion, not equality.
+fn holds(
+    original: &serde_json::Value,
+    written: &serde_json::Value,
+    at: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    match (original, written) {
+        (Value::Object(o), Value::Object(w)) => o.iter().try_for_each(|(k, v)| match w.get(k) {
+            Some(wv) => holds(v, wv, &format!("{at}/{k}")),
+            None if v.is_null() => Ok(()),
+            None => Err(format!("{at}/{k} is gone")),
+        }),
+        (Value::Array(o), Value::Array(w)) if o.len() == w.len() => o
+            .iter()
+            .zip(w)
+            .enumerate()
+            .try_for_each(|(i, (a, b))| holds(a, b, &format!("{at}/{i}"))),
+        (a, b) if a == b => Ok(()),
+        (a, b) => Err(format!("{at}: {a} became {b}")),
+    }
+}
+
+/// The typed AWS values (load balancer type, protocols, states...) read
+/// and write exactly the strings they came from: every example written
+/// back holds every value it was read from.
+#[test]
+fn every_example_round_trips_unchanged() {
+    for name in example_names() {
+        let path = format!(
+            "{}/../examples/snapshots/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let written = load(&name).to_json().expect("json");
+        let before: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let after: serde_json::Value = serde_json::from_str(&written).expect("json");
+        if let Err(e) = holds(&before, &after, "") {
+            panic!("{name} changed when written back: {e}");
+        }
+    }
+}

@@ -5,6 +5,7 @@
 use aws_sdk_acm::Client;
 use futures::future::join;
 
+use apigw_audit_checks::model;
 use apigw_audit_checks::model::{Certificate, FailureKind, Fetched};
 
 use super::error::{Op, classify};
@@ -54,8 +55,10 @@ pub async fn certificate(c: &Client, arn: &str) -> Fetched<Certificate> {
         arn: d.certificate_arn().unwrap_or(arn).to_string(),
         domain_name: d.domain_name().map(str::to_string),
         subject_alternative_names: d.subject_alternative_names().to_vec(),
-        status: d.status().map(|s| s.as_str().to_string()),
-        cert_type: d.r#type().map(|t| t.as_str().to_string()),
+        status: d
+            .status()
+            .map(|s| model::CertificateStatus::from(s.as_str())),
+        cert_type: d.r#type().map(|t| model::CertificateType::from(t.as_str())),
         not_before: datetime(d.not_before()),
         not_after: datetime(d.not_after()),
         pem,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types as t;
 
+use apigw_audit_checks::model;
 use apigw_audit_checks::model::{
     AccessLog, ApiGatewayAccount, ApiInfo, Failure, Integration, MethodSetting, Route, Stage,
     TlsConfig, VpcLink,
@@ -147,7 +148,7 @@ pub async fn get_resources(c: &Client, region: &str, id: &str) -> Result<Vec<Rou
                 path: path.to_string(),
                 resource_id: r.id().map(str::to_string),
                 route_id: None,
-                authorization_type: m.authorization_type().map(str::to_string),
+                authorization_type: m.authorization_type().map(model::AuthorizationType::from),
                 authorizer_id: m.authorizer_id().map(str::to_string),
                 authorizer_name: None,
                 integration: m.method_integration().map(integration),
@@ -217,7 +218,7 @@ pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLink>, Fai
             Some(VpcLink {
                 id: l.id()?.to_string(),
                 name: l.name().map(str::to_string),
-                status: l.status().map(|s| s.as_str().to_string()),
+                status: l.status().map(|s| model::VpcLinkStatus::from(s.as_str())),
                 status_message: l.status_message().map(str::to_string),
                 target_arns: l.target_arns().to_vec(),
             })
@@ -277,7 +278,7 @@ pub async fn get_authorizers(
             Some(Authorizer {
                 id: a.id()?.to_string(),
                 name: a.name().map(str::to_string),
-                authorizer_type: a.r#type().map(|t| t.as_str().to_string()),
+                authorizer_type: a.r#type().map(|t| model::AuthorizerType::from(t.as_str())),
                 identity_sources: a
                     .identity_source()
                     .map(|s| {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_apigatewayv2::Client;
 
+use apigw_audit_checks::model;
 use apigw_audit_checks::model::{
     AccessLog, ApiInfo, Failure, Integration, Route, Stage, TlsConfig, VpcLinkV2,
 };
@@ -192,7 +193,9 @@ fn route(
         path,
         resource_id: None,
         route_id: r.route_id().map(str::to_string),
-        authorization_type: r.authorization_type().map(|a| a.as_str().to_string()),
+        authorization_type: r
+            .authorization_type()
+            .map(|a| model::AuthorizationType::from(a.as_str())),
         authorizer_id: r.authorizer_id().map(str::to_string),
         authorizer_name: None,
         integration,
@@ -213,7 +216,9 @@ pub async fn get_vpc_links(c: &Client, region: &str) -> Result<Vec<VpcLinkV2>, F
             Some(VpcLinkV2 {
                 id: l.vpc_link_id()?.to_string(),
                 name: l.name().map(str::to_string),
-                status: l.vpc_link_status().map(|s| s.as_str().to_string()),
+                status: l
+                    .vpc_link_status()
+                    .map(|s| model::VpcLinkStatus::from(s.as_str())),
                 status_message: l.vpc_link_status_message().map(str::to_string),
                 subnet_ids: l.subnet_ids().to_vec(),
                 security_group_ids: l.security_group_ids().to_vec(),
@@ -277,7 +282,9 @@ pub async fn get_authorizers(
             Some(Authorizer {
                 id: a.authorizer_id()?.to_string(),
                 name: a.name().filter(|n| !n.is_empty()).map(str::to_string),
-                authorizer_type: a.authorizer_type().map(|t| t.as_str().to_string()),
+                authorizer_type: a
+                    .authorizer_type()
+                    .map(|t| model::AuthorizerType::from(t.as_str())),
                 identity_sources: a.identity_source().to_vec(),
                 authorizer_uri: a.authorizer_uri().map(str::to_string),
                 credentials: a.authorizer_credentials_arn().map(str::to_string),

@@ -3,6 +3,7 @@
 
 use aws_sdk_cloudfront::Client;
 
+use apigw_audit_checks::model;
 use apigw_audit_checks::model::{CacheBehavior, Distribution, Failure, Origin};
 
 use super::error::{Op, classify};
@@ -27,14 +28,18 @@ pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
                 behaviors.push(CacheBehavior {
                     path_pattern: "*".to_string(),
                     target_origin_id: def.target_origin_id().to_string(),
-                    viewer_protocol_policy: Some(def.viewer_protocol_policy().as_str().to_string()),
+                    viewer_protocol_policy: Some(model::ViewerProtocolPolicy::from(
+                        def.viewer_protocol_policy().as_str(),
+                    )),
                 });
             }
             for b in d.cache_behaviors().map(|c| c.items()).unwrap_or_default() {
                 behaviors.push(CacheBehavior {
                     path_pattern: b.path_pattern().to_string(),
                     target_origin_id: b.target_origin_id().to_string(),
-                    viewer_protocol_policy: Some(b.viewer_protocol_policy().as_str().to_string()),
+                    viewer_protocol_policy: Some(model::ViewerProtocolPolicy::from(
+                        b.viewer_protocol_policy().as_str(),
+                    )),
                 });
             }
             out.push(Distribution {

@@ -4,7 +4,9 @@
 use aws_sdk_servicediscovery::Client;
 use futures::future::join;
 
-use apigw_audit_checks::model::{CloudMapInstance, CloudMapService, Failure, FailureKind, Fetched};
+use apigw_audit_checks::model::{
+    CloudMapHealth, CloudMapInstance, CloudMapService, Failure, FailureKind, Fetched,
+};
 
 use super::error::{Op, classify};
 use super::plumbing::fetched;
@@ -102,7 +104,7 @@ async fn list_instances(c: &Client, id: &str) -> Result<Vec<CloudMapInstance>, F
     Ok(out)
 }
 
-async fn health(c: &Client, id: &str) -> Result<Vec<(String, String)>, Failure> {
+async fn health(c: &Client, id: &str) -> Result<Vec<(String, CloudMapHealth)>, Failure> {
     let op = Op::named("servicediscovery:GetInstancesHealthStatus");
     let pages: Vec<_> = c
         .get_instances_health_status()
@@ -115,6 +117,6 @@ async fn health(c: &Client, id: &str) -> Result<Vec<(String, String)>, Failure> 
     Ok(pages
         .iter()
         .flat_map(|p| p.status().into_iter().flatten())
-        .map(|(k, v)| (k.clone(), v.as_str().to_string()))
+        .map(|(k, v)| (k.clone(), CloudMapHealth::from(v.as_str())))
         .collect())
 }

@@ -11,6 +11,7 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types as t;
 use aws_sdk_ec2::types::Filter;
 
+use apigw_audit_checks::model;
 use apigw_audit_checks::model::{
     EndpointConnection, EndpointService, Failure, FailureKind, Fetched, Instance, NaclEntry,
     NetworkAcl, NetworkInterface, PrefixList, SecurityGroup, SgRule, Subnet,
@@ -383,7 +384,9 @@ pub async fn describe_endpoint_services(c: &Client) -> Result<Vec<EndpointServic
             Some(EndpointService {
                 service_id: s.service_id()?.to_string(),
                 service_name: s.service_name().map(str::to_string),
-                state: s.service_state().map(|st| st.as_str().to_string()),
+                state: s
+                    .service_state()
+                    .map(|st| model::EndpointServiceState::from(st.as_str())),
                 acceptance_required: s.acceptance_required(),
                 network_load_balancer_arns: s.network_load_balancer_arns().to_vec(),
             })
@@ -420,7 +423,9 @@ pub async fn describe_endpoint_connections(
                 list.push(EndpointConnection {
                     vpc_endpoint_id: conn.vpc_endpoint_id().map(str::to_string),
                     owner: conn.vpc_endpoint_owner().map(str::to_string),
-                    state: conn.vpc_endpoint_state().map(|s| s.as_str().to_string()),
+                    state: conn
+                        .vpc_endpoint_state()
+                        .map(|s| model::EndpointConnectionState::from(s.as_str())),
                 });
             }
             Ok(by_svc

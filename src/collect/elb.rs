@@ -11,6 +11,7 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types as t;
 use futures::future::join_all;
 
+use apigw_audit_checks::model;
 use apigw_audit_checks::model::{
     Action, Failure, FailureKind, Fetched, HealthCheck, LbZone, Listener, ListenerCertificate,
     ListenerRule, LoadBalancer, TargetGroup, TargetHealth, WeightedTargetGroup,
@@ -104,12 +105,12 @@ async fn lbs(
                 LoadBalancer {
                     arn,
                     name: lb.load_balancer_name().map(str::to_string),
-                    lb_type: lb.r#type().map(|t| t.as_str().to_string()),
+                    lb_type: lb.r#type().map(|t| model::LbType::from(t.as_str())),
                     scheme: lb.scheme().map(|s| s.as_str().to_string()),
                     state: lb
                         .state()
                         .and_then(|s| s.code())
-                        .map(|c| c.as_str().to_string()),
+                        .map(|c| model::LbState::from(c.as_str())),
                     state_reason: lb.state().and_then(|s| s.reason()).map(str::to_string),
                     vpc_id: lb.vpc_id().map(str::to_string),
                     dns_name: lb.dns_name().map(str::to_string),
@@ -184,7 +185,7 @@ pub async fn describe_listeners(c: &Client, lb_arn: &str) -> Result<Vec<Listener
                 arn: l.listener_arn()?.to_string(),
                 load_balancer_arn: l.load_balancer_arn().unwrap_or(lb_arn).to_string(),
                 port: l.port().and_then(|p| u16::try_from(p).ok()),
-                protocol: l.protocol().map(|p| p.as_str().to_string()),
+                protocol: l.protocol().map(|p| model::Protocol::from(p.as_str())),
                 default_actions: l.default_actions().iter().map(action).collect(),
                 certificate_arns: l
                     .certificates()
@@ -276,14 +277,18 @@ fn target_group(tg: &t::TargetGroup) -> Option<(String, TargetGroup)> {
         TargetGroup {
             arn,
             name: tg.target_group_name().map(str::to_string),
-            protocol: tg.protocol().map(|p| p.as_str().to_string()),
+            protocol: tg.protocol().map(|p| model::Protocol::from(p.as_str())),
             port: tg.port().and_then(|p| u16::try_from(p).ok()),
-            target_type: tg.target_type().map(|t| t.as_str().to_string()),
+            target_type: tg
+                .target_type()
+                .map(|t| model::TargetType::from(t.as_str())),
             vpc_id: tg.vpc_id().map(str::to_string),
             load_balancer_arns: tg.load_balancer_arns().to_vec(),
             health_check: HealthCheck {
                 enabled: tg.health_check_enabled(),
-                protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
+                protocol: tg
+                    .health_check_protocol()
+                    .map(|p| model::Protocol::from(p.as_str())),
                 port: tg.health_check_port().map(str::to_string),
                 path: tg.health_check_path().map(str::to_string),
             },
@@ -315,7 +320,7 @@ pub async fn describe_target_health(
                 state: d
                     .target_health()
                     .and_then(|h| h.state())
-                    .map(|s| s.as_str().to_string()),
+                    .map(|s| model::TargetHealthState::from(s.as_str())),
                 reason: d
                     .target_health()
                     .and_then(|h| h.reason())

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{ApiKind, Authorizer, Route};
+use crate::model::{ApiKind, AuthorizationType, Authorizer, AuthorizerType, Route};
 use crate::policy::{Statement, covers_action, glob_match, parse_policy};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
@@ -87,12 +87,14 @@ pub fn describe_sources(sources: &[String]) -> Vec<String> {
 fn used_authorizers(routes: &[Route]) -> BTreeMap<(Option<&str>, Option<&str>), BTreeSet<String>> {
     let mut used: BTreeMap<(Option<&str>, Option<&str>), BTreeSet<String>> = BTreeMap::new();
     for r in routes {
-        let custom = r.authorization_type.as_deref().is_some_and(|t| {
-            matches!(
-                t.to_ascii_uppercase().as_str(),
-                "CUSTOM" | "COGNITO_USER_POOLS" | "JWT"
+        let custom = matches!(
+            r.authorization_type,
+            Some(
+                AuthorizationType::Custom
+                    | AuthorizationType::CognitoUserPools
+                    | AuthorizationType::Jwt
             )
-        });
+        );
         let key = (r.authorizer_id.as_deref(), r.authorizer_name.as_deref());
         if custom && (key.0.is_some() || key.1.is_some()) {
             used.entry(key).or_default().insert(r.label());
@@ -173,7 +175,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
 fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
     let meta = &CHECK.meta;
     let name = a.name.as_deref().unwrap_or(&a.id);
-    let kind = a.authorizer_type.as_deref().unwrap_or("unknown");
+    let kind = a
+        .authorizer_type
+        .as_ref()
+        .map_or("unknown", AuthorizerType::as_str);
     let sends = describe_sources(&a.identity_sources);
     let sends_text = if sends.is_empty() {
         "nothing in particular".to_string()
@@ -187,7 +192,7 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         "provider": a.provider,
         })
     };
-    if kind == "TOKEN" && a.identity_sources.is_empty() {
+    if a.authorizer_type == Some(AuthorizerType::Token) && a.identity_sources.is_empty() {
         return Finding::new(
             meta,
             Status::Fail,
@@ -196,7 +201,10 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         )
         .evidence(base);
     }
-    let lambda = matches!(kind, "TOKEN" | "REQUEST");
+    let lambda = matches!(
+        a.authorizer_type,
+        Some(AuthorizerType::Token | AuthorizerType::Request)
+    );
     if !lambda {
         return Finding::new(
             meta,

@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{Distribution, DomainName, Origin};
+use crate::model::{Distribution, DomainName, Origin, ViewerProtocolPolicy};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want};
@@ -121,7 +121,7 @@ fn judge(d: &Distribution, o: &Origin) -> Finding {
         .collect();
     let http_viewers: Vec<&str> = behaviors
         .iter()
-        .filter(|b| b.viewer_protocol_policy.as_deref() == Some("allow-all"))
+        .filter(|b| b.viewer_protocol_policy == Some(ViewerProtocolPolicy::AllowAll))
         .map(|b| b.path_pattern.as_str())
         .collect();
     let evidence = || {

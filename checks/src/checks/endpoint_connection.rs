@@ -10,7 +10,10 @@
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{EndpointConnection, EndpointService, LoadBalancer};
+use crate::model::{
+    EndpointConnection, EndpointConnectionState, EndpointService, EndpointServiceState,
+    LoadBalancer,
+};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
 use crate::view::StageView;
@@ -120,20 +123,21 @@ fn connections_verdict(
             format!(
                 "{} {}",
                 c.vpc_endpoint_id.as_deref().unwrap_or("(unnamed endpoint)"),
-                c.state.as_deref().unwrap_or("unknown")
+                c.state
+                    .as_ref()
+                    .map_or("unknown", EndpointConnectionState::as_str)
             )
         })
         .collect();
     let available = conns
         .iter()
-        .filter(|c| {
-            c.state
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("available"))
-        })
+        .filter(|c| c.state == Some(EndpointConnectionState::Available))
         .count();
-    let svc_state = svc.state.as_deref().unwrap_or("unknown");
-    if !svc_state.eq_ignore_ascii_case("available") {
+    let svc_state = svc
+        .state
+        .as_ref()
+        .map_or("unknown", EndpointServiceState::as_str);
+    if svc.state != Some(EndpointServiceState::Available) {
         (
             Status::Fail,
             format!(

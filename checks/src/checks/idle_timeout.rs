@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::model::{Listener, LoadBalancer};
+use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetType};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx};
 use crate::view::{Hop, StageView};
@@ -48,7 +48,7 @@ fn attr(map: Option<&BTreeMap<String, String>>, key: &str) -> Option<i64> {
 
 /// An NLB listener's idle timeout in seconds, and where the value came from.
 fn nlb_idle(view: &StageView, listener: &Listener) -> Hop<(i64, &'static str)> {
-    if listener.protocol.as_deref() == Some("TLS") {
+    if listener.protocol == Some(Protocol::Tls) {
         return Ok((NLB_DEFAULT_IDLE, "fixed for TLS listeners"));
     }
     let attrs = view.get::<res::ListenerAttributes>(
@@ -111,7 +111,7 @@ fn judge_listener(
     entry: &mut (Judgement, BTreeSet<String>, String),
 ) {
     let lb = hop.lb;
-    if lb.lb_type.as_deref() != Some("network") {
+    if lb.lb_type != Some(LbType::Network) {
         // The first hop is an ALB: what its targets keep is not visible.
         match alb_idle(view, lb) {
             Ok((secs, src)) => {
@@ -140,7 +140,7 @@ fn judge_listener(
         "NLB listener {} keeps idle flows for {nlb_secs} s ({nlb_src})",
         listener.arn
     );
-    if hop.tg.target_type.as_deref() != Some("alb") {
+    if hop.tg.target_type != Some(TargetType::Alb) {
         entry.0.push(
             Status::Pass,
             String::new(),

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{Listener, LoadBalancer};
+use crate::model::{Listener, LoadBalancer, Protocol, TargetType};
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
 use crate::view::{ListenerSel, RoutePath, RouteTarget, StageView};
 
@@ -142,7 +142,7 @@ fn alb_needs<'a>(
     // matter here.
     let w = view.walk();
     for hop in &w.target_groups {
-        if hop.tg.target_type.as_deref() != Some("alb") {
+        if hop.tg.target_type != Some(TargetType::Alb) {
             continue;
         }
         let routes: Vec<String> = hop.routes.iter().cloned().collect();
@@ -211,7 +211,7 @@ fn judge(view: &StageView, need: &Need, out: &mut Findings) {
         .map(|l| {
             format!(
                 "{} {}",
-                l.protocol.as_deref().unwrap_or("?"),
+                l.protocol.as_ref().map_or("?", Protocol::as_str),
                 l.port.map_or_else(|| "?".to_string(), |p| p.to_string())
             )
         })

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::LoadBalancer;
+use crate::model::{LbState, LbType, LoadBalancer};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes, skip};
 use crate::view::{Front, RouteTarget};
@@ -88,7 +88,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
 /// A load balancer that exists: of a type the link can reach, and active.
 fn judge(lb: &LoadBalancer, arn: &str, v1: bool, via: &str) -> Finding {
     let meta = &CHECK.meta;
-    let lb_type = lb.lb_type.as_deref().unwrap_or("unknown");
+    let lb_type = lb.lb_type.as_ref().map_or("unknown", LbType::as_str);
     let evidence = || {
         json!({
             "load_balancer_arn": lb.arn,
@@ -98,7 +98,7 @@ fn judge(lb: &LoadBalancer, arn: &str, v1: bool, via: &str) -> Finding {
             "via": via,
         })
     };
-    let (status, message) = if v1 && lb_type != "network" {
+    let (status, message) = if v1 && lb.lb_type != Some(LbType::Network) {
         (
             Status::Fail,
             format!(
@@ -106,7 +106,7 @@ fn judge(lb: &LoadBalancer, arn: &str, v1: bool, via: &str) -> Finding {
                 via
             ),
         )
-    } else if !v1 && lb_type != "network" && lb_type != "application" {
+    } else if !v1 && !matches!(lb.lb_type, Some(LbType::Network | LbType::Application)) {
         (
             Status::Fail,
             format!(
@@ -115,12 +115,12 @@ fn judge(lb: &LoadBalancer, arn: &str, v1: bool, via: &str) -> Finding {
             ),
         )
     } else {
-        match lb.state.as_deref() {
-            Some("active") => (
+        match &lb.state {
+            Some(LbState::Active) => (
                 Status::Pass,
                 format!("Load balancer {arn} exists and is active."),
             ),
-            Some(s @ ("provisioning" | "active_impaired")) => (
+            Some(s @ (LbState::Provisioning | LbState::ActiveImpaired)) => (
                 Status::Warn,
                 format!("Load balancer {arn} is {s}; it serves reliably only when active."),
             ),

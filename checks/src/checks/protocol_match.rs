@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{Listener, LoadBalancer, TargetGroup};
+use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetGroup};
 use crate::tls_path::route_tls;
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
 use crate::view::{Hop, RoutePath, StageView};
@@ -49,8 +49,8 @@ pub enum TargetSpeaks {
 #[derive(Debug)]
 pub struct Row {
     pub scheme: &'static str,
-    pub listener: &'static str,
-    pub target_group: Option<&'static str>,
+    pub listener: Protocol,
+    pub target_group: Option<Protocol>,
     pub target: Option<TargetSpeaks>,
     pub status: Status,
     pub why: &'static str,
@@ -60,7 +60,7 @@ pub struct Row {
 pub const TABLE: &[Row] = &[
     Row {
         scheme: "https",
-        listener: "TLS",
+        listener: Protocol::Tls,
         target_group: None,
         target: None,
         status: Status::Pass,
@@ -68,7 +68,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         scheme: "https",
-        listener: "HTTPS",
+        listener: Protocol::Https,
         target_group: None,
         target: None,
         status: Status::Pass,
@@ -76,23 +76,23 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         scheme: "https",
-        listener: "TCP",
-        target_group: Some("TCP"),
+        listener: Protocol::Tcp,
+        target_group: Some(Protocol::Tcp),
         target: Some(TargetSpeaks::Tls),
         status: Status::Pass,
         why: "TLS passes through to a target that speaks TLS (its health check is HTTPS on the traffic port)",
     },
     Row {
         scheme: "https",
-        listener: "TCP",
-        target_group: Some("TCP"),
+        listener: Protocol::Tcp,
+        target_group: Some(Protocol::Tcp),
         target: Some(TargetSpeaks::PlainHttp),
         status: Status::Fail,
         why: "TLS passes through to a target that speaks plain HTTP on that port (its health check is HTTP): API Gateway reports \"Not a valid protocol version\"",
     },
     Row {
         scheme: "https",
-        listener: "TCP",
+        listener: Protocol::Tcp,
         target_group: None,
         target: None,
         status: Status::Warn,
@@ -100,7 +100,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         scheme: "https",
-        listener: "HTTP",
+        listener: Protocol::Http,
         target_group: None,
         target: None,
         status: Status::Fail,
@@ -108,15 +108,15 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         scheme: "http",
-        listener: "TCP",
-        target_group: Some("TCP"),
+        listener: Protocol::Tcp,
+        target_group: Some(Protocol::Tcp),
         target: Some(TargetSpeaks::Tls),
         status: Status::Fail,
         why: "plain HTTP passes through to a target that speaks TLS on that port (its health check is HTTPS)",
     },
     Row {
         scheme: "http",
-        listener: "TCP",
+        listener: Protocol::Tcp,
         target_group: None,
         target: None,
         status: Status::Pass,
@@ -124,7 +124,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         scheme: "http",
-        listener: "HTTP",
+        listener: Protocol::Http,
         target_group: None,
         target: None,
         status: Status::Pass,
@@ -132,7 +132,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         scheme: "http",
-        listener: "TLS",
+        listener: Protocol::Tls,
         target_group: None,
         target: None,
         status: Status::Fail,
@@ -140,7 +140,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         scheme: "http",
-        listener: "HTTPS",
+        listener: Protocol::Https,
         target_group: None,
         target: None,
         status: Status::Fail,
@@ -152,19 +152,21 @@ pub const TABLE: &[Row] = &[
 /// Gateway cannot speak to (UDP).
 pub fn decide(
     scheme: &str,
-    listener: &str,
-    target_group: Option<&str>,
+    listener: Option<&Protocol>,
+    target_group: Option<&Protocol>,
     target: TargetSpeaks,
 ) -> Option<&'static Row> {
-    let listener = if listener == "TCP_UDP" {
-        "TCP"
-    } else {
-        listener
+    // A TCP_UDP listener carries API Gateway's TCP like a TCP one.
+    let listener = match listener {
+        Some(Protocol::TcpUdp) => Some(&Protocol::Tcp),
+        other => other,
     };
     TABLE.iter().find(|r| {
         r.scheme == scheme
-            && r.listener == listener
-            && r.target_group.is_none_or(|t| Some(t) == target_group)
+            && Some(&r.listener) == listener
+            && r.target_group
+                .as_ref()
+                .is_none_or(|t| Some(t) == target_group)
             && r.target.is_none_or(|t| t == target)
     })
 }
@@ -182,9 +184,9 @@ pub fn target_speaks(tg: &TargetGroup) -> TargetSpeaks {
     if tg.health_check.enabled == Some(false) || !on_traffic_port {
         return TargetSpeaks::Unknown;
     }
-    match tg.health_check.protocol.as_deref() {
-        Some("HTTPS") => TargetSpeaks::Tls,
-        Some("HTTP") => TargetSpeaks::PlainHttp,
+    match tg.health_check.protocol {
+        Some(Protocol::Https) => TargetSpeaks::Tls,
+        Some(Protocol::Http) => TargetSpeaks::PlainHttp,
         _ => TargetSpeaks::Unknown,
     }
 }
@@ -204,7 +206,7 @@ pub fn table_markdown() -> String {
             "| {} | {} | {} | {} | {} | {} |\n",
             r.scheme,
             r.listener,
-            r.target_group.unwrap_or("any"),
+            r.target_group.as_ref().map_or("any", Protocol::as_str),
             target,
             r.status.as_str(),
             r.why.replace('|', "\\|")
@@ -248,7 +250,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
             Some(end) if end.1.arn != rt.listener.arn => end,
             _ => (rt.lb, rt.listener),
         };
-        let protocol = listener.protocol.as_deref().unwrap_or("unknown");
+        let protocol = listener
+            .protocol
+            .as_ref()
+            .map_or("unknown", Protocol::as_str);
         // Through a TCP listener, the single target group behind it decides
         // what answers; several must all agree, so judge the worst.
         let tg_rows = match tg_rows(view, lb, listener) {
@@ -259,7 +264,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
             }
         };
         for (tg, speaks) in tg_rows {
-            let tg_proto = tg.and_then(|t| t.protocol.as_deref());
+            let tg_proto = tg.and_then(|t| t.protocol.as_ref());
             let ev = || {
                 json!({
                     "scheme": rt.scheme, "listener_arn": listener.arn, "listener_protocol": protocol,
@@ -307,7 +312,7 @@ fn tg_rows<'a>(
     listener: &'a Listener,
 ) -> Hop<Vec<(Option<&'a TargetGroup>, TargetSpeaks)>> {
     let unknown = vec![(None, TargetSpeaks::Unknown)];
-    if listener.protocol.as_deref() != Some("TCP") {
+    if listener.protocol != Some(Protocol::Tcp) {
         return Ok(unknown);
     }
     let tgs: Vec<&TargetGroup> = view
@@ -334,15 +339,18 @@ fn verdict(
     tg: Option<&TargetGroup>,
     speaks: TargetSpeaks,
 ) -> (Status, String) {
-    let protocol = listener.protocol.as_deref().unwrap_or("unknown");
-    let tg_proto = tg.and_then(|t| t.protocol.as_deref());
-    match decide(scheme, protocol, tg_proto, speaks) {
+    let protocol = listener
+        .protocol
+        .as_ref()
+        .map_or("unknown", Protocol::as_str);
+    let tg_proto = tg.and_then(|t| t.protocol.as_ref());
+    match decide(scheme, listener.protocol.as_ref(), tg_proto, speaks) {
         Some(row) => {
             let sentence = format!(
                 "{} ({}) reaches {} listener {} ({} {}){}: {}",
                 rp.label,
                 scheme,
-                if lb.lb_type.as_deref() == Some("application") {
+                if lb.lb_type == Some(LbType::Application) {
                     "ALB"
                 } else {
                     "NLB"
@@ -353,7 +361,7 @@ fn verdict(
                 tg.map(|t| format!(
                     " and target group {} ({} {})",
                     t.name.as_deref().unwrap_or(&t.arn),
-                    tg_proto.unwrap_or("?"),
+                    tg_proto.map_or("?", Protocol::as_str),
                     t.port.map(|p| p.to_string()).unwrap_or_default()
                 ))
                 .unwrap_or_default(),
@@ -425,7 +433,9 @@ mod tests {
             ("http", "UDP", Some("UDP"), Unknown, None),
         ];
         for (scheme, listener, tg, target, want) in cases {
-            let got = decide(scheme, listener, *tg, *target).map(|r| r.status);
+            let listener = Protocol::from(*listener);
+            let tg = tg.map(Protocol::from);
+            let got = decide(scheme, Some(&listener), tg.as_ref(), *target).map(|r| r.status);
             assert_eq!(got, *want, "{scheme} {listener} {tg:?} {target:?}");
         }
     }
@@ -435,20 +445,20 @@ mod tests {
         let mut tg = TargetGroup {
             arn: "tg".into(),
             name: None,
-            protocol: Some("TCP".into()),
+            protocol: Some(Protocol::Tcp),
             port: Some(8443),
-            target_type: Some("instance".into()),
+            target_type: Some(crate::model::TargetType::Instance),
             vpc_id: None,
             load_balancer_arns: vec![],
             health_check: crate::model::HealthCheck {
                 enabled: Some(true),
-                protocol: Some("HTTPS".into()),
+                protocol: Some(Protocol::Https),
                 port: Some("traffic-port".into()),
                 path: Some("/health".into()),
             },
         };
         assert_eq!(target_speaks(&tg), Tls);
-        tg.health_check.protocol = Some("HTTP".into());
+        tg.health_check.protocol = Some(Protocol::Http);
         assert_eq!(target_speaks(&tg), PlainHttp);
         tg.health_check.port = Some("8081".into());
         assert_eq!(
@@ -458,7 +468,7 @@ mod tests {
         );
         tg.health_check.port = Some("8443".into());
         assert_eq!(target_speaks(&tg), PlainHttp);
-        tg.health_check.protocol = Some("TCP".into());
+        tg.health_check.protocol = Some(Protocol::Tcp);
         assert_eq!(target_speaks(&tg), Unknown);
     }
 }

@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{ApiKind, Fetched};
+use crate::model::{ApiKind, AuthorizationType, Fetched};
 use crate::policy::{Statement, covers_action, glob_match, parse_policy};
 use crate::toolkit::{CheckDef, Findings, StageCtx, skip};
 use crate::view::StageView;
@@ -175,10 +175,7 @@ fn policy_routes(view: &StageView) -> Vec<(String, String, String, bool)> {
         Ok(r) => r
             .iter()
             .map(|r| {
-                let iam = r
-                    .authorization_type
-                    .as_deref()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("AWS_IAM"));
+                let iam = r.authorization_type == Some(AuthorizationType::AwsIam);
                 (r.label(), r.method.clone(), r.path.clone(), iam)
             })
             .collect(),

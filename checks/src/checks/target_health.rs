@@ -10,7 +10,7 @@
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{CloudMapService, TargetGroup, TargetHealth};
+use crate::model::{CloudMapHealth, CloudMapService, TargetGroup, TargetHealth, TargetHealthState};
 use crate::toolkit::{CheckDef, Findings, StageCtx};
 use crate::walk::DeadEnd;
 
@@ -79,7 +79,9 @@ fn describe_target(t: &TargetHealth) -> String {
         "{}{} {}{}",
         t.target_id,
         t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-        t.state.as_deref().unwrap_or("unknown"),
+        t.state
+            .as_ref()
+            .map_or("unknown", TargetHealthState::as_str),
         t.reason
             .as_deref()
             .map(|r| format!(" ({r})"))
@@ -92,11 +94,11 @@ pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
     let name = tg.name.as_deref().unwrap_or(&tg.arn);
     let healthy = targets
         .iter()
-        .filter(|t| t.state.as_deref() == Some("healthy"))
+        .filter(|t| t.state == Some(TargetHealthState::Healthy))
         .count();
     let others: Vec<String> = targets
         .iter()
-        .filter(|t| t.state.as_deref() != Some("healthy"))
+        .filter(|t| t.state != Some(TargetHealthState::Healthy))
         .map(describe_target)
         .collect();
     let evidence = || {
@@ -129,7 +131,7 @@ pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
         && health_checks_off
         && targets
             .iter()
-            .all(|t| t.state.as_deref() == Some("unavailable"))
+            .all(|t| t.state == Some(TargetHealthState::Unavailable))
     {
         (
             Status::Warn,
@@ -169,13 +171,19 @@ pub fn judge_cloud_map(svc: &CloudMapService) -> Finding {
     let healthy = svc
         .instances
         .iter()
-        .filter(|i| i.health.as_deref() == Some("HEALTHY"))
+        .filter(|i| i.health == Some(CloudMapHealth::Healthy))
         .count();
     let others: Vec<String> = svc
         .instances
         .iter()
-        .filter(|i| i.health.as_deref() != Some("HEALTHY"))
-        .map(|i| format!("{} {}", i.id, i.health.as_deref().unwrap_or("UNKNOWN")))
+        .filter(|i| i.health != Some(CloudMapHealth::Healthy))
+        .map(|i| {
+            format!(
+                "{} {}",
+                i.id,
+                i.health.as_ref().map_or("UNKNOWN", CloudMapHealth::as_str)
+            )
+        })
         .collect();
     let evidence = || json!({ "service": svc });
     let (status, message) = if total == 0 {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::model::Listener;
+use crate::model::{Listener, Protocol};
 use crate::tls::matching_name;
 use crate::tls_path::{listener_certs, presented_cert, route_tls};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, private_routes, skip};
@@ -88,7 +88,7 @@ fn tls_listeners<'a>(
             continue;
         }
         let Some((_, tls_listener)) = rt.tls_end else {
-            let reason = if rt.listener.protocol.as_deref() == Some("TCP") {
+            let reason = if rt.listener.protocol == Some(Protocol::Tcp) {
                 format!(
                     "TLS passes through listener {} to the targets, whose certificate is not visible to AWS",
                     rt.listener.arn

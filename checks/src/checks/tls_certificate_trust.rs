@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::Certificate;
+use crate::model::{Certificate, CertificateStatus, CertificateType};
 use crate::tls::{ChainVerdict, PrivateVerdict, verify_chain, verify_private};
 use crate::tls_path::{listener_certs, presented_cert, route_tls};
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes, skip};
@@ -133,19 +133,21 @@ fn judge(view: &StageView, arn: &str, cert: &Certificate, skip_verification: boo
     } else {
         ""
     };
-    if cert.status.as_deref() != Some("ISSUED") {
+    if cert.status != Some(CertificateStatus::Issued) {
         return Finding::new(
             meta,
             Status::Fail,
             arn,
             format!(
                 "Certificate {arn} ({names}) is {}, so the TLS handshake fails; it needs to be ISSUED{skip_note}.",
-                cert.status.as_deref().unwrap_or("in an unknown state")
+                cert.status
+                    .as_ref()
+                    .map_or("in an unknown state", CertificateStatus::as_str)
             ),
         )
         .evidence(evidence);
     }
-    let private = cert.cert_type.as_deref() == Some("PRIVATE");
+    let private = cert.cert_type == Some(CertificateType::Private);
     if private && !skip_verification {
         return Finding::new(
             meta,

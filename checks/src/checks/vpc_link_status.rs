@@ -7,6 +7,7 @@
 use serde_json::json;
 
 use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::model::VpcLinkStatus;
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes};
 use crate::view::AnyLink;
 
@@ -45,7 +46,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
             AnyLink::V1(l) => (
                 &l.id,
                 &l.name,
-                l.status.as_deref(),
+                l.status.as_ref(),
                 &l.status_message,
                 "VPC link",
                 json!({"vpc_link_id": l.id, "version": "v1", "status": l.status,
@@ -54,7 +55,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
             AnyLink::V2(l) => (
                 &l.id,
                 &l.name,
-                l.status.as_deref(),
+                l.status.as_ref(),
                 &l.status_message,
                 "VPC link v2",
                 json!({"vpc_link_id": l.id, "version": "v2", "status": l.status,
@@ -83,20 +84,20 @@ fn run(view: &StageCtx, out: &mut Findings) {
 
 /// What the link's status means for requests through it; `who` names the
 /// link, `why` is AWS's status message, if any.
-fn verdict(who: &str, status: Option<&str>, why: &str) -> (Status, String) {
+fn verdict(who: &str, status: Option<&VpcLinkStatus>, why: &str) -> (Status, String) {
     match status {
-        Some("AVAILABLE") => (Status::Pass, format!("{who} is AVAILABLE.")),
-        Some("PENDING") => (
+        Some(VpcLinkStatus::Available) => (Status::Pass, format!("{who} is AVAILABLE.")),
+        Some(VpcLinkStatus::Pending) => (
             Status::Warn,
             format!("{who} is PENDING{why}; requests fail until it is AVAILABLE."),
         ),
-        Some("INACTIVE") => (
+        Some(VpcLinkStatus::Inactive) => (
             Status::Fail,
             format!(
                 "{who} is INACTIVE{why}: a link with no traffic for 60 days loses its network interfaces until traffic resumes, so requests fail until it is AVAILABLE again."
             ),
         ),
-        Some(s @ ("FAILED" | "DELETING")) => (
+        Some(s @ (VpcLinkStatus::Failed | VpcLinkStatus::Deleting)) => (
             Status::Fail,
             format!("{who} is {s}{why}; requests through it fail until it is AVAILABLE."),
         ),
