@@ -108,7 +108,7 @@ impl Baseline {
                         api.region.clone(),
                         api.id.clone(),
                         stage.name.clone().unwrap_or_default(),
-                        f.check.clone(),
+                        f.check.as_str().to_string(),
                         f.resource.clone().unwrap_or_default(),
                     );
                     let before = self.lookup(&key);

@@ -795,7 +795,9 @@ fn write_verdicts(
         writeln!(out)?;
         writeln!(out, "Verdicts ({}):", rep.source)?;
         for (api, stage, f) in rep.findings() {
-            if f.status == apigw_audit_checks::Status::Skip && f.check != "route-exists" {
+            if f.status == apigw_audit_checks::Status::Skip
+                && f.check != apigw_audit_checks::CheckId::RouteExists
+            {
                 continue;
             }
             writeln!(

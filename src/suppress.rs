@@ -270,7 +270,7 @@ impl Suppression {
 
     /// Whether the patterns name this finding, whatever its verdict.
     fn names(&self, f: &crate::report::FindingReport, api: &str, stage: &str) -> bool {
-        self.check_glob.is_match(&f.check)
+        self.check_glob.is_match(f.check.as_str())
             && self
                 .resource
                 .as_ref()

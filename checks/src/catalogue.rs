@@ -41,7 +41,11 @@ mod tests {
     fn ids_and_aliases_are_unique() {
         let mut seen = BTreeSet::new();
         for c in CHECKS {
-            assert!(seen.insert(c.meta.id), "duplicate id {}", c.meta.id);
+            assert!(
+                seen.insert(c.meta.id.as_str()),
+                "duplicate id {}",
+                c.meta.id
+            );
             for a in c.meta.aliases {
                 assert!(seen.insert(a), "alias {a} collides");
             }
@@ -55,11 +59,22 @@ mod tests {
             assert!(!m.title.is_empty() && !m.remediation.is_empty(), "{}", m.id);
             assert!(!m.explains.is_empty(), "{} explains no message", m.id);
             assert!(
-                m.id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                m.id.as_str()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
                 "{} is not kebab-case",
                 m.id
             );
         }
+    }
+
+    /// Every id has its check, and the catalogue lists them in the
+    /// order [`CheckId::ALL`] spells them: the id enum and the catalogue
+    /// cannot drift apart.
+    #[test]
+    fn every_id_has_one_check_in_id_order() {
+        let ids: Vec<crate::CheckId> = CHECKS.iter().map(|c| c.meta.id).collect();
+        assert_eq!(ids, crate::CheckId::ALL);
     }
 
     /// Tested here, not in `explain`: `explain` stays below the catalogue
@@ -80,7 +95,7 @@ mod tests {
     /// The ids are part of the contract: this list changes only by adding.
     #[test]
     fn catalogue_order_is_the_contracts() {
-        let ids: Vec<&str> = CHECKS.iter().map(|c| c.meta.id).collect();
+        let ids: Vec<&str> = CHECKS.iter().map(|c| c.meta.id.as_str()).collect();
         let contract = [
             "vpc-link-status",
             "vpc-link-reference",

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::check_id::CheckId;
 use crate::model::{Failure, FailureKind};
 
 /// A finding's verdict. The derived order is the order in which a stage's
@@ -63,7 +64,7 @@ impl Severity {
 /// What a check declares about itself, once, next to its logic.
 #[derive(Debug)]
 pub struct CheckMeta {
-    pub id: &'static str,
+    pub id: CheckId,
     pub title: &'static str,
     pub severity: Severity,
     /// The error messages and log lines this check explains.
@@ -160,7 +161,8 @@ impl<'de> Deserialize<'de> for Evidence {
 /// One check's verdict on one resource of one stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub check: String,
+    /// Serialised as the id's contract string.
+    pub check: CheckId,
     pub status: Status,
     pub severity: Severity,
     /// The ARN (or id, where AWS has no ARN) the verdict is about.
@@ -182,7 +184,7 @@ impl Finding {
         message: impl Into<String>,
     ) -> Self {
         Finding {
-            check: meta.id.to_string(),
+            check: meta.id,
             status,
             severity: meta.severity,
             resource: Some(resource.into()),

@@ -8,6 +8,7 @@
 //! makes every check testable on a snapshot fixture.
 
 pub mod catalogue;
+pub mod check_id;
 pub mod checks;
 pub mod engine;
 pub mod explain;
@@ -27,6 +28,7 @@ pub mod view;
 pub mod walk;
 
 pub use catalogue::{CHECKS, CheckDef};
+pub use check_id::CheckId;
 pub use engine::{ApiResult, Selection, StageResult, audit};
 pub use finding::{CheckMeta, Finding, Severity, Status};
 pub use model::Snapshot;

@@ -113,7 +113,7 @@ fn worst(snapshot: &Snapshot) -> BTreeMap<String, Status> {
     for api in audit(snapshot, &Selection::default()) {
         for stage in api.stages {
             for f in stage.findings {
-                let e = out.entry(f.check.clone()).or_insert(Status::Skip);
+                let e = out.entry(f.check.to_string()).or_insert(Status::Skip);
                 *e = (*e).max(f.status);
             }
         }
@@ -210,7 +210,7 @@ fn redaction_never_changes_a_verdict() {
                         st.findings.into_iter().map(move |f| {
                             (
                                 id.clone(),
-                                f.check.clone(),
+                                f.check.to_string(),
                                 f.status,
                                 f.resource.clone(),
                                 f.routes.clone(),

@@ -39,7 +39,7 @@ fn verdicts(v: &Value) -> BTreeMap<(String, String, String), Status> {
                 out.insert(
                     (
                         stage.name.clone().unwrap_or_default(),
-                        f.check.clone(),
+                        f.check.to_string(),
                         f.resource.clone().unwrap_or_default(),
                     ),
                     f.status,

@@ -349,7 +349,7 @@ fn one_finding_per_check_and_resource() {
             let mut seen = std::collections::BTreeSet::new();
             for f in &stage.findings {
                 assert!(
-                    seen.insert((f.check.clone(), f.resource.clone())),
+                    seen.insert((f.check.to_string(), f.resource.clone())),
                     "duplicate {} on {:?}",
                     f.check,
                     f.resource

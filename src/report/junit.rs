@@ -29,7 +29,7 @@ fn details(f: &FindingReport) -> String {
 fn case(f: &FindingReport, classname: &str, fail_on: FailOn) -> TestCase {
     let name = match &f.resource {
         Some(r) => format!("{} {r}", f.check),
-        None => f.check.clone(),
+        None => f.check.as_str().to_string(),
     };
     let status = if let Some(s) = &f.suppressed {
         let mut st = TestCaseStatus::skipped();

@@ -144,7 +144,7 @@ fn write_attention(api: &ApiReport, st: &StageReport, out: &mut impl Write) -> s
     if shown.is_empty() {
         return Ok(());
     }
-    shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.check.cmp(&b.check)));
+    shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.check.as_str().cmp(b.check.as_str())));
     writeln!(out)?;
     writeln!(out, "#### {} / {}", api.id, cell(stage_name(st)))?;
     writeln!(out)?;
@@ -153,7 +153,7 @@ fn write_attention(api: &ApiReport, st: &StageReport, out: &mut impl Write) -> s
             out,
             "- **{}** {}: {}",
             label(f.status),
-            code(&f.check),
+            code(f.check.as_str()),
             cell(&f.message)
         )?;
         if !f.routes.is_empty() {
@@ -204,7 +204,7 @@ fn write_suppressed(report: &Report, out: &mut impl Write) -> std::io::Result<()
             a.id,
             cell(stage_name(st)),
             label(f.status),
-            code(&f.check)
+            code(f.check.as_str())
         )?;
     }
     writeln!(out)?;

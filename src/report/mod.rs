@@ -14,7 +14,7 @@ pub mod table;
 use std::io::Write;
 
 use apigw_audit_checks::finding::Evidence;
-use apigw_audit_checks::{ApiResult, Severity, Status};
+use apigw_audit_checks::{ApiResult, CheckId, Severity, Status};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -83,7 +83,7 @@ pub struct StageReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingReport {
-    pub check: String,
+    pub check: CheckId,
     pub status: Status,
     pub severity: Severity,
     pub resource: Option<String>,
@@ -278,7 +278,7 @@ pub mod fixtures {
 
     pub fn finding(check: &str, resource: &str, status: Status) -> FindingReport {
         FindingReport {
-            check: check.into(),
+            check: apigw_audit_checks::CheckId::parse(check).expect("a check id"),
             status,
             severity: apigw_audit_checks::Severity::High,
             resource: Some(resource.into()),
@@ -316,7 +316,7 @@ mod tests {
 
     fn finding(status: Status) -> Finding {
         Finding {
-            check: "target-health".into(),
+            check: apigw_audit_checks::CheckId::TargetHealth,
             status,
             severity: Severity::High,
             resource: Some("arn".into()),

@@ -61,8 +61,8 @@ fn rules() -> Vec<ReportingDescriptor> {
         .iter()
         .map(|c| {
             let m = &c.meta;
-            let mut r = ReportingDescriptor::builder().id(m.id).build();
-            r.name = Some(rule_name(m.id));
+            let mut r = ReportingDescriptor::builder().id(m.id.as_str()).build();
+            r.name = Some(rule_name(m.id.as_str()));
             r.short_description = Some(text(m.title));
             let explains = if m.explains.is_empty() {
                 String::new()
@@ -128,7 +128,7 @@ fn result(
         ..Default::default()
     };
     let mut r = SarifResult::builder().message(message).build();
-    r.rule_id = Some(f.check.clone());
+    r.rule_id = Some(f.check.as_str().to_string());
     r.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
     let (kind, level) = match f.status {
         Status::Fail => (ResultKind::Fail, ResultLevel::Error),
@@ -229,7 +229,7 @@ pub fn document(report: &Report) -> Sarif {
         if matches!(f.status, Status::Pass | Status::Skip) {
             continue;
         }
-        let idx = rules.iter().position(|r| r.id == f.check);
+        let idx = rules.iter().position(|r| r.id == f.check.as_str());
         results.push(result(api, stage, f, idx));
     }
     let mut driver = ToolComponent::builder().name("apigw-audit").build();

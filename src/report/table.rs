@@ -166,7 +166,7 @@ fn write_stage_findings(
     if shown.is_empty() {
         return Ok(());
     }
-    shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.check.cmp(&b.check)));
+    shown.sort_by(|a, b| b.status.cmp(&a.status).then(a.check.as_str().cmp(b.check.as_str())));
     writeln!(out)?;
     writeln!(
         out,
@@ -218,7 +218,7 @@ fn finding_row(f: &FindingReport, color: bool) -> [String; 4] {
     }
     [
         paint(&status, f.status, color),
-        f.check.clone(),
+        f.check.as_str().to_string(),
         routes,
         text,
     ]

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, AuthorizationType, Authorizer, AuthorizerType, Route};
 use crate::policy::{Statement, covers_action, glob_match, parse_policy};
@@ -22,7 +23,7 @@ use crate::view::{StageView, Want, partition, substitute_stage_variables};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "authorizer-config",
+        id: CheckId::AuthorizerConfig,
         title: "Authorizers are complete and invocable",
         severity: Severity::High,
         explains: &[

@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Distribution, DomainName, Origin, ViewerProtocolPolicy};
 use crate::resources as res;
@@ -14,7 +15,7 @@ use crate::view::{StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "cloudfront-origin-protocol",
+        id: CheckId::CloudfrontOriginProtocol,
         title: "CloudFront reaches the API over HTTPS",
         severity: Severity::High,
         explains: &[

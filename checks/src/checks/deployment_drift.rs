@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::export::differing_fields;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Fetched, Integration, Route};
@@ -16,7 +17,7 @@ use crate::view::{Blocked, BlockedKind, StageView, not_collected};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "deployment-drift",
+        id: CheckId::DeploymentDrift,
         title: "The stage serves the API's current definition",
         severity: Severity::Medium,
         explains: &[

@@ -9,6 +9,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{
     EndpointConnection, EndpointConnectionState, EndpointService, EndpointServiceState,
@@ -21,7 +22,7 @@ use crate::walk::privatelink_nlb;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "endpoint-connection",
+        id: CheckId::EndpointConnection,
         title: "PrivateLink endpoint connection to the NLB is available",
         severity: Severity::Critical,
         explains: &[

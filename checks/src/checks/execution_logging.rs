@@ -7,6 +7,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, Fetched, Stage};
 use crate::toolkit::{CheckDef, Findings, StageCtx};
@@ -14,7 +15,7 @@ use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "execution-logging",
+        id: CheckId::ExecutionLogging,
         title: "Execution logging is on",
         severity: Severity::Low,
         explains: &[

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetType};
 use crate::resources as res;
@@ -21,7 +22,7 @@ use crate::walk::TargetGroupHop;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "idle-timeout",
+        id: CheckId::IdleTimeout,
         title: "Downstream hops keep idle connections as long as the NLB",
         severity: Severity::Medium,
         explains: &[

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Listener, LoadBalancer, Protocol, TargetType};
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
@@ -17,7 +18,7 @@ use crate::view::{ListenerSel, RoutePath, RouteTarget, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "listener-port",
+        id: CheckId::ListenerPort,
         title: "Load balancer listens where the integration connects",
         severity: Severity::Critical,
         explains: &[

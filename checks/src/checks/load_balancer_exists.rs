@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{LbState, LbType, LoadBalancer};
 use crate::resources as res;
@@ -13,7 +14,7 @@ use crate::view::{Front, RouteTarget};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "load-balancer-exists",
+        id: CheckId::LoadBalancerExists,
         title: "Load balancer exists and is active",
         severity: Severity::Critical,
         explains: &[

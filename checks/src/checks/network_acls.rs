@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{LoadBalancer, NetworkAcl, TargetGroup};
 use crate::net::nacl;
@@ -24,7 +25,7 @@ use crate::walk::{CloudMapHop, ListenerHop};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "network-acls",
+        id: CheckId::NetworkAcls,
         title: "Network ACLs allow the request and its return traffic",
         severity: Severity::High,
         explains: &[

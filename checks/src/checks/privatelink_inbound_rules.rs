@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Failure, Fetched, LoadBalancer};
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
@@ -22,7 +23,7 @@ use crate::walk::privatelink_nlb;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "privatelink-inbound-rules",
+        id: CheckId::PrivatelinkInboundRules,
         title: "NLB security groups admit PrivateLink traffic",
         severity: Severity::High,
         explains: &[

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetGroup};
 use crate::tls_path::route_tls;
@@ -21,7 +22,7 @@ use crate::view::{Hop, RoutePath, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "protocol-match",
+        id: CheckId::ProtocolMatch,
         title: "Integration scheme, listener and target protocols agree",
         severity: Severity::High,
         explains: &[

@@ -7,6 +7,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, AuthorizationType, Fetched};
 use crate::policy::{Statement, covers_action, glob_match, parse_policy};
@@ -15,7 +16,7 @@ use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "resource-policy",
+        id: CheckId::ResourcePolicy,
         title: "The resource policy lets callers in",
         severity: Severity::Medium,
         explains: &[

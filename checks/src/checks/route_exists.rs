@@ -6,13 +6,14 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::explain::match_route;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::toolkit::{CheckDef, Findings, StageCtx, skip};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "route-exists",
+        id: CheckId::RouteExists,
         title: "The requested route exists on the stage",
         severity: Severity::Medium,
         explains: &[

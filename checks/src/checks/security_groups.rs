@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::Fetched;
 use crate::net::PortSet;
@@ -33,7 +34,7 @@ use crate::walk::Walk;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "security-groups",
+        id: CheckId::SecurityGroups,
         title: "Security groups allow the path on the real ports",
         severity: Severity::High,
         explains: &[

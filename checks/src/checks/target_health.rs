@@ -9,6 +9,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{CloudMapHealth, CloudMapService, TargetGroup, TargetHealth, TargetHealthState};
 use crate::toolkit::{CheckDef, Findings, StageCtx};
@@ -16,7 +17,7 @@ use crate::walk::DeadEnd;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "target-health",
+        id: CheckId::TargetHealth,
         title: "Target groups have healthy targets",
         severity: Severity::High,
         explains: &[

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{Listener, Protocol};
 use crate::tls::matching_name;
@@ -20,7 +21,7 @@ use crate::view::{RoutePath, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "tls-certificate-hostname",
+        id: CheckId::TlsCertificateHostname,
         title: "Listener certificate matches the integration host",
         severity: Severity::High,
         explains: &[

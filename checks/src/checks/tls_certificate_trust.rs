@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Certificate, CertificateStatus, CertificateType};
 use crate::tls::{ChainVerdict, PrivateVerdict, verify_chain, verify_private};
@@ -24,7 +25,7 @@ use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "tls-certificate-trust",
+        id: CheckId::TlsCertificateTrust,
         title: "Listener certificate is issued, valid and publicly trusted",
         severity: Severity::High,
         explains: &[

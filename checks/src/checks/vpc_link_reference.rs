@@ -7,6 +7,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, private_routes};
@@ -14,7 +15,7 @@ use crate::view::{Hop, LinkVersion, RoutePath, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "vpc-link-reference",
+        id: CheckId::VpcLinkReference,
         title: "Connection id resolves to an existing VPC link",
         severity: Severity::Critical,
         explains: &[

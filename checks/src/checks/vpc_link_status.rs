@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::VpcLinkStatus;
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes};
@@ -13,7 +14,7 @@ use crate::view::AnyLink;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
-        id: "vpc-link-status",
+        id: CheckId::VpcLinkStatus,
         title: "VPC link is AVAILABLE",
         severity: Severity::Critical,
         explains: &[
