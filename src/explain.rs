@@ -31,7 +31,7 @@ struct MatchOut {
     signature: &'static str,
     meaning: &'static str,
     causes: &'static [&'static str],
-    checks: &'static [&'static str],
+    checks: &'static [apigw_audit_checks::CheckId],
 }
 
 #[derive(Debug, Serialize)]
@@ -488,7 +488,7 @@ fn deciding_checks(sigs: &[&'static Signature], probing: bool) -> Vec<String> {
     let mut checks: Vec<String> = Vec::new();
     for s in sigs {
         for c in s.checks {
-            if !checks.iter().any(|x| x == c) {
+            if !checks.iter().any(|x| x == c.as_str()) {
                 checks.push(c.to_string());
             }
         }
@@ -736,7 +736,8 @@ fn write_signatures(
         if s.checks.is_empty() {
             writeln!(out, "   No check can see this cause in AWS configuration.")?;
         } else {
-            writeln!(out, "   Deciding checks: {}", s.checks.join(", "))?;
+            let names: Vec<&str> = s.checks.iter().map(|c| c.as_str()).collect();
+            writeln!(out, "   Deciding checks: {}", names.join(", "))?;
         }
     }
     Ok(())

@@ -84,7 +84,7 @@ mod tests {
         for sig in crate::explain::SIGNATURES {
             for check in sig.checks {
                 assert!(
-                    find(check).is_some(),
+                    find(check.as_str()).is_some(),
                     "{} names unknown check {check}",
                     sig.id
                 );

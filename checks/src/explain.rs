@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::Serialize;
 
+use crate::check_id::CheckId;
 use crate::model::Route;
 
 /// One error signature.
@@ -31,7 +32,7 @@ pub struct Signature {
     /// Likely causes, most likely first.
     pub causes: &'static [&'static str],
     /// The checks that decide between the causes.
-    pub checks: &'static [&'static str],
+    pub checks: &'static [CheckId],
     /// The text as users see it, for the documentation and the tests.
     pub example: &'static str,
 }
@@ -52,7 +53,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the integration URI names a different host than the certificate was issued for (a typo, an old domain)",
             "a wildcard certificate is expected to cover the apex or two labels, which wildcards never do",
         ],
-        checks: &["tls-certificate-hostname"],
+        checks: &[CheckId::TlsCertificateHostname],
         example: "Execution failed due to configuration error: Host name 'domain.com.com' does not match the certificate subject provided by the peer (CN=myinstance.com)",
     },
     Signature {
@@ -71,7 +72,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the listener serves the certificate without its intermediate chain",
             "the integration sets insecureSkipVerification but the chain does not end in a root CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign)",
         ],
-        checks: &["tls-certificate-trust"],
+        checks: &[CheckId::TlsCertificateTrust],
         example: "Execution failed due to configuration error: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
     },
     Signature {
@@ -89,7 +90,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the certificate is not valid yet (its notBefore is in the future)",
             "a certificate in the chain was revoked",
         ],
-        checks: &["tls-certificate-trust"],
+        checks: &[CheckId::TlsCertificateTrust],
         example: "Execution failed due to configuration error: PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed",
     },
     Signature {
@@ -121,7 +122,7 @@ pub static SIGNATURES: &[Signature] = &[
             "an http:// integration reaches a TLS listener",
             "TLS passes through a TCP listener to a target that does not speak TLS on that port",
         ],
-        checks: &["protocol-match"],
+        checks: &[CheckId::ProtocolMatch],
         example: "Execution failed due to configuration error: Not a valid protocol version",
     },
     Signature {
@@ -140,7 +141,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the authorizer's Lambda function was deleted or renamed",
             "the authorizer returned a malformed policy or timed out",
         ],
-        checks: &["authorizer-config"],
+        checks: &[CheckId::AuthorizerConfig],
         example: "{\"message\": null} x-amzn-errortype: AuthorizerConfigurationException",
     },
     Signature {
@@ -156,10 +157,10 @@ pub static SIGNATURES: &[Signature] = &[
             "a security group or network ACL drops part of the traffic",
         ],
         checks: &[
-            "idle-timeout",
-            "target-health",
-            "security-groups",
-            "network-acls",
+            CheckId::IdleTimeout,
+            CheckId::TargetHealth,
+            CheckId::SecurityGroups,
+            CheckId::NetworkAcls,
         ],
         example: "Execution failed due to an internal error",
     },
@@ -179,12 +180,12 @@ pub static SIGNATURES: &[Signature] = &[
             "no target is healthy",
         ],
         checks: &[
-            "vpc-link-status",
-            "vpc-link-reference",
-            "load-balancer-exists",
-            "endpoint-connection",
-            "listener-port",
-            "target-health",
+            CheckId::VpcLinkStatus,
+            CheckId::VpcLinkReference,
+            CheckId::LoadBalancerExists,
+            CheckId::EndpointConnection,
+            CheckId::ListenerPort,
+            CheckId::TargetHealth,
         ],
         example: "Execution failed due to configuration error: There was an internal error while executing your request",
     },
@@ -204,10 +205,10 @@ pub static SIGNATURES: &[Signature] = &[
             "no target is healthy, or targets are too slow",
         ],
         checks: &[
-            "security-groups",
-            "network-acls",
-            "privatelink-inbound-rules",
-            "target-health",
+            CheckId::SecurityGroups,
+            CheckId::NetworkAcls,
+            CheckId::PrivatelinkInboundRules,
+            CheckId::TargetHealth,
         ],
         example: "{\"message\": \"Endpoint request timed out\"}",
     },
@@ -225,7 +226,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the distribution talks to API Gateway over plain HTTP (origin protocol policy http-only, or match-viewer with HTTP viewers)",
             "the origin domain or origin path does not name the API's execute-api host, custom domain or stage",
         ],
-        checks: &["cloudfront-origin-protocol"],
+        checks: &[CheckId::CloudfrontOriginProtocol],
         example: "ERROR: The request could not be satisfied. 502 Bad Gateway. CloudFront wasn't able to connect to the origin.",
     },
     Signature {
@@ -242,7 +243,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the request lacks the authorizer's identity source (a header, query string, cookie or context value it requires), so the authorizer is never invoked",
             "the token is invalid, expired or for another audience",
         ],
-        checks: &["authorizer-config"],
+        checks: &[CheckId::AuthorizerConfig],
         example: "{\"message\":\"Unauthorized\"} x-amzn-errortype: UnauthorizedException",
     },
     Signature {
@@ -258,7 +259,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the method is not defined on that path",
             "the route uses IAM authorization and the request is unsigned",
         ],
-        checks: &["route-exists"],
+        checks: &[CheckId::RouteExists],
         example: "{\"message\":\"Missing Authentication Token\"} x-amzn-errortype: MissingAuthenticationTokenException",
     },
     Signature {
@@ -275,7 +276,7 @@ pub static SIGNATURES: &[Signature] = &[
             "a Deny statement in the resource policy matches the caller (source IP, VPC endpoint, principal)",
             "a private API's policy denies requests that do not come through an allowed VPC endpoint",
         ],
-        checks: &["resource-policy"],
+        checks: &[CheckId::ResourcePolicy],
         example: "{\"Message\":\"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********7890:a1b2c3/stage/GET/v1/orders with an explicit deny\"}",
     },
     Signature {
@@ -290,7 +291,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the execute-api endpoint is disabled and the URL does not use the custom domain",
             "a WAF rule blocked the request",
         ],
-        checks: &["resource-policy"],
+        checks: &[CheckId::ResourcePolicy],
         example: "{\"message\":\"Forbidden\"} x-amzn-errortype: ForbiddenException",
     },
     Signature {
@@ -306,17 +307,17 @@ pub static SIGNATURES: &[Signature] = &[
             "an authorizer API Gateway cannot invoke",
         ],
         checks: &[
-            "vpc-link-status",
-            "vpc-link-reference",
-            "load-balancer-exists",
-            "endpoint-connection",
-            "listener-port",
-            "target-health",
-            "tls-certificate-hostname",
-            "tls-certificate-trust",
-            "protocol-match",
-            "authorizer-config",
-            "execution-logging",
+            CheckId::VpcLinkStatus,
+            CheckId::VpcLinkReference,
+            CheckId::LoadBalancerExists,
+            CheckId::EndpointConnection,
+            CheckId::ListenerPort,
+            CheckId::TargetHealth,
+            CheckId::TlsCertificateHostname,
+            CheckId::TlsCertificateTrust,
+            CheckId::ProtocolMatch,
+            CheckId::AuthorizerConfig,
+            CheckId::ExecutionLogging,
         ],
         example: "{\"message\": \"Internal server error\"}",
     },

@@ -157,11 +157,12 @@ fn statuses(s: &[u16]) -> String {
     }
 }
 
-fn checks_text(c: &[&str]) -> String {
+fn checks_text(c: &[apigw_audit_checks::CheckId]) -> String {
     if c.is_empty() {
         "none: no AWS setting shows it".to_string()
     } else {
-        c.join(", ")
+        let names: Vec<&str> = c.iter().map(|id| id.as_str()).collect();
+        names.join(", ")
     }
 }
 
