@@ -63,85 +63,12 @@ fn one_line_error(out: &Output) -> String {
     err
 }
 
-/// The manifest beside the examples; it is JSON but not a snapshot.
-const MANIFEST: &str = "expected.json";
-
-/// `examples/snapshots/expected.json`, which `checks/tests/examples.rs`
-/// reads too.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Manifest {
-    #[allow(dead_code)]
-    about: Vec<String>,
-    examples: Vec<Expected>,
-}
-
-/// One example's expected verdicts: the worst status of each check across
-/// every API and stage is the list's it appears in, `pass` for every check
-/// of the catalogue that none names.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    name: String,
-    kind: String,
-    #[serde(default)]
-    fail: Vec<String>,
-    #[serde(default)]
-    warn: Vec<String>,
-    #[serde(default)]
-    error: Vec<String>,
-    #[serde(default)]
-    skip: Vec<String>,
-    #[serde(default)]
-    why: Option<String>,
-}
-
-impl Expected {
-    /// The worst status of every check of the catalogue.
-    fn worst(&self) -> BTreeMap<String, String> {
-        let mut out: BTreeMap<String, String> = apigw_audit_checks::CHECKS
-            .iter()
-            .map(|c| (c.meta.id.to_string(), "pass".to_string()))
-            .collect();
-        for (list, status) in [
-            (&self.fail, "fail"),
-            (&self.warn, "warn"),
-            (&self.error, "error"),
-            (&self.skip, "skip"),
-        ] {
-            for check in list {
-                let slot = out
-                    .get_mut(check)
-                    .unwrap_or_else(|| panic!("{}: no check {check} in the catalogue", self.name));
-                assert_eq!(
-                    slot.as_str(),
-                    "pass",
-                    "{}: {check} is listed twice in {MANIFEST}",
-                    self.name
-                );
-                *slot = status.to_string();
-            }
-        }
-        out
-    }
-
-    /// The contract's exit code under the default `--fail-on fail`.
-    fn exit_code(&self) -> i32 {
-        if !self.fail.is_empty() {
-            1
-        } else if !self.error.is_empty() {
-            3
-        } else {
-            0
-        }
-    }
-}
+#[path = "../checks/tests/common/manifest.rs"]
+mod manifest_file;
+use manifest_file::{Expected, MANIFEST};
 
 fn manifest() -> Vec<Expected> {
-    let path = root().join("examples/snapshots").join(MANIFEST);
-    let text = std::fs::read_to_string(&path).expect("examples/snapshots/expected.json");
-    let m: Manifest = serde_json::from_str(&text).expect("the manifest parses");
-    m.examples
+    manifest_file::manifest(root().join("examples/snapshots").to_str().expect("utf-8"))
 }
 
 #[test]
@@ -195,9 +122,14 @@ fn every_example_gets_the_verdicts_and_exit_code_the_manifest_expects() {
         );
         let report = json_of(&out);
         validate(&report);
+        let want: BTreeMap<String, String> = expected
+            .worst()
+            .into_iter()
+            .map(|(check, status)| (check, status.as_str().to_string()))
+            .collect();
         assert_eq!(
             worst_by_check(&report),
-            expected.worst(),
+            want,
             "{name}: got the left, {MANIFEST} says the right. {why}"
         );
         if let [fails] = expected.fail.as_slice()

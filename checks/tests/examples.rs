@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use apigw_audit_checks::{Selection, Snapshot, Status, audit};
-use serde::Deserialize;
 
 fn snapshots_dir() -> String {
     format!("{}/../examples/snapshots", env!("CARGO_MANIFEST_DIR"))
@@ -19,73 +18,12 @@ fn load(name: &str) -> Snapshot {
     Snapshot::from_json(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The manifest beside the examples; it is JSON but not a snapshot.
-const MANIFEST: &str = "expected.json";
-
-/// `examples/snapshots/expected.json`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Manifest {
-    #[allow(dead_code)]
-    about: Vec<String>,
-    examples: Vec<Expected>,
-}
-
-/// One example's expected verdicts: the worst status of each check across
-/// every API and stage is the list's it appears in, `pass` for every check
-/// of the catalogue that none names.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    name: String,
-    kind: String,
-    #[serde(default)]
-    fail: Vec<String>,
-    #[serde(default)]
-    warn: Vec<String>,
-    #[serde(default)]
-    error: Vec<String>,
-    #[serde(default)]
-    skip: Vec<String>,
-    #[serde(default)]
-    why: Option<String>,
-}
-
-impl Expected {
-    /// The worst status of every check of the catalogue.
-    fn worst(&self) -> BTreeMap<String, Status> {
-        let mut out: BTreeMap<String, Status> = apigw_audit_checks::CHECKS
-            .iter()
-            .map(|c| (c.meta.id.to_string(), Status::Pass))
-            .collect();
-        for (list, status) in [
-            (&self.fail, Status::Fail),
-            (&self.warn, Status::Warn),
-            (&self.error, Status::Error),
-            (&self.skip, Status::Skip),
-        ] {
-            for check in list {
-                let slot = out
-                    .get_mut(check)
-                    .unwrap_or_else(|| panic!("{}: no check {check} in the catalogue", self.name));
-                assert_eq!(
-                    *slot,
-                    Status::Pass,
-                    "{}: {check} is listed twice in {MANIFEST}",
-                    self.name
-                );
-                *slot = status;
-            }
-        }
-        out
-    }
-}
+#[path = "common/manifest.rs"]
+mod manifest_file;
+use manifest_file::{Expected, MANIFEST};
 
 fn manifest() -> Vec<Expected> {
-    let path = format!("{}/{MANIFEST}", snapshots_dir());
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let m: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    m.examples
+    manifest_file::manifest(&snapshots_dir())
 }
 
 /// The names of every example snapshot, sorted.
