@@ -54,6 +54,25 @@ impl CheckDef {
     }
 }
 
+/// Keeps one finding per resource in `by_resource`: the worse verdict
+/// wins, and routes of equal verdicts are united, whatever order they come
+/// in.
+pub fn merge_by_resource(by_resource: &mut BTreeMap<String, Finding>, f: Finding) {
+    let key = f.resource.clone().unwrap_or_default();
+    match by_resource.get_mut(&key) {
+        None => {
+            by_resource.insert(key, f);
+        }
+        Some(old) if f.status > old.status => *old = f,
+        Some(old) if f.status == old.status => {
+            old.routes.extend(f.routes);
+            old.routes.sort();
+            old.routes.dedup();
+        }
+        Some(_) => {}
+    }
+}
+
 /// What a check sees of one stage: its [`StageView`] (through `Deref`),
 /// and what is derived from the view once per stage, however many checks
 /// use it. It lives here rather than on the view because the walk is built
@@ -109,19 +128,7 @@ impl Findings {
     }
 
     pub fn add(&mut self, f: Finding) {
-        let key = f.resource.clone().unwrap_or_default();
-        match self.by_resource.get_mut(&key) {
-            None => {
-                self.by_resource.insert(key, f);
-            }
-            Some(old) if f.status > old.status => *old = f,
-            Some(old) if f.status == old.status => {
-                old.routes.extend(f.routes);
-                old.routes.sort();
-                old.routes.dedup();
-            }
-            Some(_) => {}
-        }
+        merge_by_resource(&mut self.by_resource, f);
     }
 
     /// Reports a walk that stopped before reaching what this check judges.

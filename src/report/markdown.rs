@@ -144,11 +144,7 @@ fn write_attention(api: &ApiReport, st: &StageReport, out: &mut impl Write) -> s
     if shown.is_empty() {
         return Ok(());
     }
-    shown.sort_by(|a, b| {
-        b.status
-            .cmp(&a.status)
-            .then(a.check.as_str().cmp(b.check.as_str()))
-    });
+    shown.sort_by(FindingReport::worst_first);
     writeln!(out)?;
     writeln!(out, "#### {} / {}", api.id, cell(stage_name(st)))?;
     writeln!(out)?;

@@ -99,6 +99,14 @@ pub struct FindingReport {
 }
 
 impl FindingReport {
+    /// The order findings are listed in: worst first, then by check id (as
+    /// a string, the order the outputs have always had).
+    pub fn worst_first(a: &&FindingReport, b: &&FindingReport) -> std::cmp::Ordering {
+        b.status
+            .cmp(&a.status)
+            .then(a.check.as_str().cmp(b.check.as_str()))
+    }
+
     /// Whether the finding counts toward the exit code and the stage's
     /// status: neither suppressed nor already in the baseline. A baseline
     /// accepts known verdicts about the configuration; an `error` says this

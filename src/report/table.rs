@@ -166,11 +166,7 @@ fn write_stage_findings(
     if shown.is_empty() {
         return Ok(());
     }
-    shown.sort_by(|a, b| {
-        b.status
-            .cmp(&a.status)
-            .then(a.check.as_str().cmp(b.check.as_str()))
-    });
+    shown.sort_by(FindingReport::worst_first);
     writeln!(out)?;
     writeln!(
         out,

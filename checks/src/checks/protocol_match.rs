@@ -278,29 +278,12 @@ fn run(view: &StageCtx, out: &mut Findings) {
             let f = Finding::new(meta, status, &listener.arn, message)
                 .routes([rp.label.clone()])
                 .evidence(ev);
-            merge(&mut per_listener, f);
+            // A route judged twice, through two target groups, keeps its worst.
+            crate::toolkit::merge_by_resource(&mut per_listener, f);
         }
     }
     for f in per_listener.into_values() {
         out.add(f);
-    }
-}
-
-/// Keeps the worst finding of each listener, uniting the routes of equal
-/// ones (a route judged twice, through two target groups, keeps its worst).
-fn merge(per_listener: &mut BTreeMap<String, Finding>, f: Finding) {
-    let arn = f.resource.clone().unwrap_or_default();
-    match per_listener.get_mut(&arn) {
-        Some(old) if f.status > old.status => *old = f,
-        Some(old) if f.status == old.status => {
-            old.routes.extend(f.routes);
-            old.routes.sort();
-            old.routes.dedup();
-        }
-        Some(_) => {}
-        None => {
-            per_listener.insert(arn, f);
-        }
     }
 }
 
