@@ -764,7 +764,7 @@ fn explain_names_each_signature_and_its_deciding_checks() {
                 "{\"message\":\"Missing Authentication Token\"}",
             ],
             "missing-authentication-token",
-            &["route-exists"],
+            &["route-exists", "deployment-drift"],
         ),
         (
             &[

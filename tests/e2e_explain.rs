@@ -151,7 +151,10 @@ fn explain_url_missing_its_prefix_names_the_right_path() {
     assert_eq!(ex["route"]["closest"][0], "/api/v1/orders", "{ex}");
     assert_eq!(
         verdicts(&ex),
-        vec![("route-exists".to_string(), "fail".to_string())]
+        vec![
+            ("deployment-drift".to_string(), "pass".to_string()),
+            ("route-exists".to_string(), "fail".to_string()),
+        ]
     );
     assert_eq!(code, 1);
 

@@ -4,28 +4,9 @@
 
 pub use crate::toolkit::CheckDef;
 
-/// Every check, in the contract's catalogue order.
-pub static CHECKS: &[&CheckDef] = &[
-    &crate::checks::vpc_link_status::CHECK,
-    &crate::checks::vpc_link_reference::CHECK,
-    &crate::checks::load_balancer_exists::CHECK,
-    &crate::checks::endpoint_connection::CHECK,
-    &crate::checks::listener_port::CHECK,
-    &crate::checks::target_health::CHECK,
-    &crate::checks::security_groups::CHECK,
-    &crate::checks::network_acls::CHECK,
-    &crate::checks::privatelink_inbound_rules::CHECK,
-    &crate::checks::tls_certificate_hostname::CHECK,
-    &crate::checks::tls_certificate_trust::CHECK,
-    &crate::checks::protocol_match::CHECK,
-    &crate::checks::idle_timeout::CHECK,
-    &crate::checks::execution_logging::CHECK,
-    &crate::checks::deployment_drift::CHECK,
-    &crate::checks::authorizer_config::CHECK,
-    &crate::checks::resource_policy::CHECK,
-    &crate::checks::cloudfront_origin_protocol::CHECK,
-    &crate::checks::route_exists::CHECK,
-];
+/// Every check, in the contract's catalogue order (registered in
+/// [`crate::checks`]).
+pub static CHECKS: &[&CheckDef] = crate::checks::ALL;
 
 /// The check `id` (or a former id) names.
 pub fn find(id: &str) -> Option<&'static CheckDef> {
@@ -57,7 +38,11 @@ mod tests {
         for c in CHECKS {
             let m = &c.meta;
             assert!(!m.title.is_empty() && !m.remediation.is_empty(), "{}", m.id);
-            assert!(!m.explains.is_empty(), "{} explains no message", m.id);
+            assert!(
+                !crate::explain::explained_by(m.id).is_empty(),
+                "{} is the deciding check of no error signature",
+                m.id
+            );
             assert!(
                 m.id.as_str()
                     .chars()

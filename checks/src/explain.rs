@@ -35,6 +35,39 @@ pub struct Signature {
     pub checks: &'static [CheckId],
     /// The text as users see it, for the documentation and the tests.
     pub example: &'static str,
+    /// Where users see [`Signature::example`]: the catalogue shows a
+    /// response body after its status.
+    pub seen_in: Seen,
+}
+
+/// Where an error text shows up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The HTTP response the client got (its body, maybe a header).
+    Response,
+    /// An execution log line, or an API call's error message.
+    Log,
+}
+
+impl Signature {
+    /// The line the check catalogue shows for this signature.
+    pub fn shown(&self) -> String {
+        match (self.seen_in, self.statuses.first()) {
+            (Seen::Response, Some(status)) => format!("HTTP {status} {}", self.example),
+            _ => self.example.to_string(),
+        }
+    }
+}
+
+/// The error texts check `id` explains: those of every signature naming
+/// it as a deciding check. This is the one source of a check's "explains"
+/// list, so the catalogue, SARIF rules and `explain` cannot disagree.
+pub fn explained_by(id: CheckId) -> Vec<String> {
+    SIGNATURES
+        .iter()
+        .filter(|s| s.checks.contains(&id))
+        .map(Signature::shown)
+        .collect()
 }
 
 /// Every signature, most specific first.
@@ -55,6 +88,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::TlsCertificateHostname],
         example: "Execution failed due to configuration error: Host name 'domain.com.com' does not match the certificate subject provided by the peer (CN=myinstance.com)",
+        seen_in: Seen::Log,
     },
     Signature {
         id: "pkix-path-building-failed",
@@ -74,6 +108,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::TlsCertificateTrust],
         example: "Execution failed due to configuration error: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
+        seen_in: Seen::Log,
     },
     Signature {
         id: "pkix-path-validation-failed",
@@ -92,6 +127,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::TlsCertificateTrust],
         example: "Execution failed due to configuration error: PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed",
+        seen_in: Seen::Log,
     },
     Signature {
         id: "ecdh-signature-mismatch",
@@ -105,6 +141,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[],
         example: "Execution failed due to configuration error: Cannot verify ECDH ServerKeyExchange signature",
+        seen_in: Seen::Log,
     },
     Signature {
         id: "not-a-valid-protocol-version",
@@ -124,6 +161,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::ProtocolMatch],
         example: "Execution failed due to configuration error: Not a valid protocol version",
+        seen_in: Seen::Log,
     },
     Signature {
         id: "authorizer-configuration",
@@ -143,6 +181,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::AuthorizerConfig],
         example: "{\"message\": null} x-amzn-errortype: AuthorizerConfigurationException",
+        seen_in: Seen::Response,
     },
     Signature {
         id: "internal-error",
@@ -163,7 +202,11 @@ pub static SIGNATURES: &[Signature] = &[
             CheckId::NetworkAcls,
         ],
         example: "Execution failed due to an internal error",
+        seen_in: Seen::Log,
     },
+    // The causes are those the knowledge-center article lists for this
+    // line (https://repost.aws/knowledge-center/api-gateway-500-error-vpc),
+    // including security groups, network ACLs and redeploying after a fix.
     Signature {
         id: "internal-configuration-error",
         statuses: &[500],
@@ -178,6 +221,8 @@ pub static SIGNATURES: &[Signature] = &[
             "API Gateway's PrivateLink endpoint connection to the NLB was rejected",
             "the load balancer does not listen on the integration's port",
             "no target is healthy",
+            "a security group or network ACL blocks the integration's port or its return traffic (the NLB's security group also filters PrivateLink traffic unless its enforcement is off)",
+            "the stage still serves a deployment made before the integration was fixed",
         ],
         checks: &[
             CheckId::VpcLinkStatus,
@@ -186,8 +231,13 @@ pub static SIGNATURES: &[Signature] = &[
             CheckId::EndpointConnection,
             CheckId::ListenerPort,
             CheckId::TargetHealth,
+            CheckId::SecurityGroups,
+            CheckId::NetworkAcls,
+            CheckId::PrivatelinkInboundRules,
+            CheckId::DeploymentDrift,
         ],
         example: "Execution failed due to configuration error: There was an internal error while executing your request",
+        seen_in: Seen::Log,
     },
     Signature {
         id: "integration-timeout",
@@ -211,6 +261,7 @@ pub static SIGNATURES: &[Signature] = &[
             CheckId::TargetHealth,
         ],
         example: "{\"message\": \"Endpoint request timed out\"}",
+        seen_in: Seen::Response,
     },
     Signature {
         id: "cloudfront-could-not-satisfy",
@@ -228,6 +279,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::CloudfrontOriginProtocol],
         example: "ERROR: The request could not be satisfied. 502 Bad Gateway. CloudFront wasn't able to connect to the origin.",
+        seen_in: Seen::Response,
     },
     Signature {
         id: "unauthorized",
@@ -245,6 +297,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::AuthorizerConfig],
         example: "{\"message\":\"Unauthorized\"} x-amzn-errortype: UnauthorizedException",
+        seen_in: Seen::Response,
     },
     Signature {
         id: "missing-authentication-token",
@@ -259,8 +312,9 @@ pub static SIGNATURES: &[Signature] = &[
             "the method is not defined on that path",
             "the route uses IAM authorization and the request is unsigned",
         ],
-        checks: &[CheckId::RouteExists],
+        checks: &[CheckId::RouteExists, CheckId::DeploymentDrift],
         example: "{\"message\":\"Missing Authentication Token\"} x-amzn-errortype: MissingAuthenticationTokenException",
+        seen_in: Seen::Response,
     },
     Signature {
         id: "explicit-deny",
@@ -278,6 +332,7 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::ResourcePolicy],
         example: "{\"Message\":\"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********7890:a1b2c3/stage/GET/v1/orders with an explicit deny\"}",
+        seen_in: Seen::Response,
     },
     Signature {
         id: "forbidden",
@@ -293,6 +348,51 @@ pub static SIGNATURES: &[Signature] = &[
         ],
         checks: &[CheckId::ResourcePolicy],
         example: "{\"message\":\"Forbidden\"} x-amzn-errortype: ForbiddenException",
+        seen_in: Seen::Response,
+    },
+    // HTTP APIs answer 503 when the private integration cannot be reached:
+    // after a VPC link went idle (INACTIVE) or a backend moved
+    // (https://github.com/aws-samples/aws-apigw-http-api-private--integrations/issues/2,
+    // https://stackoverflow.com/questions/62217230). Not status-alone:
+    // CloudFront and load balancers answer 503 too.
+    Signature {
+        id: "service-unavailable",
+        statuses: &[503],
+        error_types: &[],
+        patterns: &[r#"^\s*\{?\s*"?message"?\s*:\s*"Service Unavailable"\s*\}?\s*$"#],
+        status_alone: false,
+        meaning: "API Gateway (an HTTP API) could not get a connection to its private integration.",
+        causes: &[
+            "the VPC link is INACTIVE after 60 days without traffic, or not AVAILABLE",
+            "the load balancer or Cloud Map service behind the integration was deleted, or does not listen on the integration's port",
+            "no target is healthy",
+        ],
+        checks: &[
+            CheckId::VpcLinkStatus,
+            CheckId::LoadBalancerExists,
+            CheckId::ListenerPort,
+            CheckId::TargetHealth,
+        ],
+        example: "{\"message\":\"Service Unavailable\"}",
+        seen_in: Seen::Response,
+    },
+    // UpdateStage's answer when a stage turns on execution logging in an
+    // account without a CloudWatch Logs role: logging needs the account's
+    // cloudWatchRoleArn set first
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+    Signature {
+        id: "cloudwatch-logs-role-missing",
+        statuses: &[400],
+        error_types: &["BadRequestException"],
+        patterns: &[r"CloudWatch Logs role ARN must be set in account settings to enable logging"],
+        status_alone: false,
+        meaning: "The account has no CloudWatch Logs role for API Gateway, so no stage can write execution logs.",
+        causes: &[
+            "the account's API Gateway settings (GetAccount cloudwatchRoleArn) name no role, or a role API Gateway cannot assume",
+        ],
+        checks: &[CheckId::ExecutionLogging],
+        example: "CloudWatch Logs role ARN must be set in account settings to enable logging",
+        seen_in: Seen::Log,
     },
     Signature {
         id: "internal-server-error",
@@ -318,8 +418,10 @@ pub static SIGNATURES: &[Signature] = &[
             CheckId::ProtocolMatch,
             CheckId::AuthorizerConfig,
             CheckId::ExecutionLogging,
+            CheckId::DeploymentDrift,
         ],
         example: "{\"message\": \"Internal server error\"}",
+        seen_in: Seen::Response,
     },
 ];
 
@@ -845,6 +947,37 @@ mod tests {
         }
     }
 
+    /// A check's "explains" list is what the signatures naming it show:
+    /// a response with its status, a log line as it is.
+    #[test]
+    fn explains_lists_come_from_the_signatures() {
+        let drift = explained_by(CheckId::DeploymentDrift);
+        assert!(
+            drift
+                .iter()
+                .any(|l| l.starts_with("HTTP 403 {\"message\":\"Missing Authentication Token\"}")),
+            "{drift:?}"
+        );
+        assert!(
+            drift.iter().any(|l| l.starts_with(
+                "Execution failed due to configuration error: There was an internal error"
+            )),
+            "{drift:?}"
+        );
+        let logging = explained_by(CheckId::ExecutionLogging);
+        assert!(
+            logging
+                .iter()
+                .any(|l| l.starts_with("CloudWatch Logs role ARN")),
+            "{logging:?}"
+        );
+        // A check no signature names would explain nothing.
+        for id in CheckId::ALL {
+            let n = SIGNATURES.iter().filter(|s| s.checks.contains(id)).count();
+            assert_eq!(explained_by(*id).len(), n, "{id}");
+        }
+    }
+
     #[test]
     fn exact_article_texts() {
         let table: Vec<(&str, ErrorInput)> = vec![
@@ -973,6 +1106,18 @@ mod tests {
             (
                 "internal-server-error",
                 seen(Some(500), None, "{\"message\": \"Internal server error\"}"),
+            ),
+            (
+                "service-unavailable",
+                seen(Some(503), None, "{\"message\":\"Service Unavailable\"}"),
+            ),
+            (
+                "cloudwatch-logs-role-missing",
+                seen(
+                    None,
+                    None,
+                    "CloudWatch Logs role ARN must be set in account settings to enable logging (Service: AmazonApiGatewayV2",
+                ),
             ),
         ];
         for (want, input) in table.iter() {

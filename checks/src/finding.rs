@@ -67,8 +67,6 @@ pub struct CheckMeta {
     pub id: CheckId,
     pub title: &'static str,
     pub severity: Severity,
-    /// The error messages and log lines this check explains.
-    pub explains: &'static [&'static str],
     pub remediation: &'static str,
     /// Former ids, kept so a rename never breaks a suppression or a filter.
     pub aliases: &'static [&'static str],

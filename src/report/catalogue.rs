@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use apigw_audit_checks::CHECKS;
-use apigw_audit_checks::explain::SIGNATURES;
+use apigw_audit_checks::explain::{SIGNATURES, explained_by};
 use serde_json::json;
 use tabled::builder::Builder;
 use tabled::settings::object::Columns;
@@ -22,7 +22,7 @@ pub fn render(format: CatalogueFormat, out: &mut impl Write) -> std::io::Result<
                         "id": c.meta.id,
                         "title": c.meta.title,
                         "severity": c.meta.severity.as_str(),
-                        "explains": c.meta.explains,
+                        "explains": explained_by(c.meta.id),
                         "remediation": c.meta.remediation,
                         "aliases": c.meta.aliases,
                     })
@@ -97,9 +97,7 @@ pub fn markdown(out: &mut impl Write) -> std::io::Result<()> {
     )?;
     writeln!(out, "|---|---|---|---|---|")?;
     for c in CHECKS {
-        let explains: Vec<String> = c
-            .meta
-            .explains
+        let explains: Vec<String> = explained_by(c.meta.id)
             .iter()
             .map(|e| format!("`{}`", cell(e)))
             .collect();

@@ -64,10 +64,11 @@ fn rules() -> Vec<ReportingDescriptor> {
             let mut r = ReportingDescriptor::builder().id(m.id.as_str()).build();
             r.name = Some(rule_name(m.id.as_str()));
             r.short_description = Some(text(m.title));
-            let explains = if m.explains.is_empty() {
+            let explained = apigw_audit_checks::explain::explained_by(m.id);
+            let explains = if explained.is_empty() {
                 String::new()
             } else {
-                format!(" Explains: {}.", m.explains.join("; "))
+                format!(" Explains: {}.", explained.join("; "))
             };
             r.full_description = Some(text(format!("{}.{explains}", m.title)));
             let mut help = text(m.remediation);
@@ -75,7 +76,7 @@ fn rules() -> Vec<ReportingDescriptor> {
                 "**{}**\n\n{}\n\n{}",
                 m.title,
                 m.remediation,
-                m.explains
+                explained
                     .iter()
                     .map(|e| format!("- `{}`", e.replace('`', "'")))
                     .collect::<Vec<_>>()

@@ -26,11 +26,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::AuthorizerConfig,
         title: "Authorizers are complete and invocable",
         severity: Severity::High,
-        explains: &[
-            "HTTP 401 {\"message\":\"Unauthorized\"} (x-amzn-errortype: UnauthorizedException)",
-            "HTTP 500 {\"message\": null} (x-amzn-errortype: AuthorizerConfigurationException)",
-            "Execution failed due to configuration error: Invalid permissions on Lambda function",
-        ],
         remediation: "Give the authorizer the identity sources callers send (and tell callers which), point it at an existing Lambda function, and let API Gateway invoke it: aws lambda add-permission --function-name FN --statement-id apigateway --action lambda:InvokeFunction --principal apigateway.amazonaws.com --source-arn arn:aws:execute-api:REGION:ACCOUNT:API_ID/authorizers/AUTHORIZER_ID.",
         aliases: &[],
     },

@@ -18,10 +18,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::CloudfrontOriginProtocol,
         title: "CloudFront reaches the API over HTTPS",
         severity: Severity::High,
-        explains: &[
-            "HTTP 502 ERROR: The request could not be satisfied. CloudFront wasn't able to connect to the origin.",
-            "HTTP 503 ERROR: The request could not be satisfied",
-        ],
         remediation: "Set the origin's protocol policy to https-only (aws cloudfront update-distribution: Origins.Items[].CustomOriginConfig.OriginProtocolPolicy = https-only), or keep match-viewer only with behaviors whose viewer protocol policy is redirect-to-https or https-only.",
         aliases: &[],
     },

@@ -20,10 +20,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::DeploymentDrift,
         title: "The stage serves the API's current definition",
         severity: Severity::Medium,
-        explains: &[
-            "A fix to an integration that changes nothing: the stage still serves its old deployment",
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-        ],
         remediation: "Deploy the API to the stage (aws apigateway create-deployment --rest-api-id ID --stage-name STAGE, or for an HTTP API aws apigatewayv2 create-deployment, or turn on auto-deploy) once the current definition is the one you want served.",
         aliases: &[],
     },

@@ -25,10 +25,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::EndpointConnection,
         title: "PrivateLink endpoint connection to the NLB is available",
         severity: Severity::Critical,
-        explains: &[
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-            "HTTP 500 {\"message\": \"Internal server error\"}",
-        ],
         remediation: "Accept the pending or rejected endpoint connection on the NLB's endpoint service (aws ec2 accept-vpc-endpoint-connections); if the endpoint service was deleted, delete and recreate the VPC link so API Gateway creates it again.",
         aliases: &[],
     },

@@ -18,10 +18,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::ExecutionLogging,
         title: "Execution logging is on",
         severity: Severity::Low,
-        explains: &[
-            "HTTP 500 {\"message\": \"Internal server error\"} with no execution log to say why",
-            "CloudWatch Logs role ARN must be set in account settings to enable logging",
-        ],
         remediation: "Set the account's CloudWatch Logs role (aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=ROLE_ARN), then turn on execution logging for the stage (aws apigateway update-stage --patch-operations op=replace,path=/*/*/logging/loglevel,value=ERROR).",
         aliases: &[],
     },

@@ -25,10 +25,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::IdleTimeout,
         title: "Downstream hops keep idle connections as long as the NLB",
         severity: Severity::Medium,
-        explains: &[
-            "Execution failed due to an internal error",
-            "HTTP 502 {\"message\": \"Bad Gateway\"}",
-        ],
         remediation: "Raise the ALB's idle timeout (idle_timeout.timeout_seconds) above the NLB listener's tcp.idle_timeout.seconds (350 s by default), or lower the NLB's; for instance and IP targets, keep the server's keep-alive timeout longer than the NLB's idle timeout.",
         aliases: &[],
     },

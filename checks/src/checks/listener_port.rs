@@ -21,11 +21,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::ListenerPort,
         title: "Load balancer listens where the integration connects",
         severity: Severity::Critical,
-        explains: &[
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-            "HTTP 500 {\"message\": \"Internal server error\"}",
-            "HTTP 503 {\"message\": \"Service Unavailable\"}",
-        ],
         remediation: "Add a listener on the integration's port to the load balancer, or change the port in the integration URI (an absent port means 80 for http:// and 443 for https://) to one it listens on; for an HTTP API, point the integration at an existing listener ARN. Then redeploy.",
         aliases: &[],
     },

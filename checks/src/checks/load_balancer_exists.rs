@@ -17,11 +17,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::LoadBalancerExists,
         title: "Load balancer exists and is active",
         severity: Severity::Critical,
-        explains: &[
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-            "HTTP 500 {\"message\": \"Internal server error\"}",
-            "HTTP 503 {\"message\": \"Service Unavailable\"}",
-        ],
         remediation: "Recreate the load balancer (or pick the one that replaced it): a VPC link v1 cannot be repointed, so create a new link targeting its ARN and update the integrations or stage variable; for VPC link v2, update the integration's target or listener ARN. Then redeploy the stage.",
         aliases: &[],
     },

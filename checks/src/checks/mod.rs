@@ -1,22 +1,37 @@
-//! One module per check. Each declares its metadata next to its logic and
-//! is registered in [`crate::catalogue::CHECKS`].
+//! One module per check. Each declares its metadata next to its logic; the
+//! one line naming it below both declares its module and registers it, in
+//! the contract's catalogue order (a test holds that order to
+//! [`crate::CheckId::ALL`]).
 
-pub mod authorizer_config;
-pub mod cloudfront_origin_protocol;
-pub mod deployment_drift;
-pub mod endpoint_connection;
-pub mod execution_logging;
-pub mod idle_timeout;
-pub mod listener_port;
-pub mod load_balancer_exists;
-pub mod network_acls;
-pub mod privatelink_inbound_rules;
-pub mod protocol_match;
-pub mod resource_policy;
-pub mod route_exists;
-pub mod security_groups;
-pub mod target_health;
-pub mod tls_certificate_hostname;
-pub mod tls_certificate_trust;
-pub mod vpc_link_reference;
-pub mod vpc_link_status;
+/// Declares each check's module and lists its [`CheckDef`] in order, so
+/// registering a check is one line, not a `mod` here and an entry there.
+macro_rules! registry {
+    ($($module:ident,)+) => {
+        $(pub mod $module;)+
+
+        /// Every check, in the contract's catalogue order.
+        pub static ALL: &[&crate::toolkit::CheckDef] = &[$(&$module::CHECK,)+];
+    };
+}
+
+registry! {
+    vpc_link_status,
+    vpc_link_reference,
+    load_balancer_exists,
+    endpoint_connection,
+    listener_port,
+    target_health,
+    security_groups,
+    network_acls,
+    privatelink_inbound_rules,
+    tls_certificate_hostname,
+    tls_certificate_trust,
+    protocol_match,
+    idle_timeout,
+    execution_logging,
+    deployment_drift,
+    authorizer_config,
+    resource_policy,
+    cloudfront_origin_protocol,
+    route_exists,
+}

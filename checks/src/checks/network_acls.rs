@@ -28,11 +28,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::NetworkAcls,
         title: "Network ACLs allow the request and its return traffic",
         severity: Severity::High,
-        explains: &[
-            "Execution failed due to a timeout error",
-            "HTTP 504 {\"message\": \"Endpoint request timed out\"}",
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-        ],
         remediation: "Add network ACL rules, numbered below any deny that matches first, that allow the request port inbound on the destination subnet and outbound on the source subnet, and the ephemeral ports 1024-65535 for the return traffic in the opposite directions.",
         aliases: &[],
     },

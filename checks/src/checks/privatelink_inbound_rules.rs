@@ -26,11 +26,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::PrivatelinkInboundRules,
         title: "NLB security groups admit PrivateLink traffic",
         severity: Severity::High,
-        explains: &[
-            "Execution failed due to a timeout error",
-            "HTTP 504 {\"message\": \"Endpoint request timed out\"}",
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-        ],
         remediation: "Turn off inbound-rule evaluation for PrivateLink traffic on the NLB (aws elbv2 set-security-groups --load-balancer-arn ARN --security-groups SG... --enforce-security-group-inbound-rules-on-private-link-traffic off), as the API Gateway guide advises, or admit the listener port from 0.0.0.0/0 in the NLB's security group.",
         aliases: &[],
     },

@@ -25,11 +25,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::ProtocolMatch,
         title: "Integration scheme, listener and target protocols agree",
         severity: Severity::High,
-        explains: &[
-            "Execution failed due to configuration error: Not a valid protocol version",
-            "Execution failed due to configuration error: Unrecognized SSL message, plaintext connection?",
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-        ],
         remediation: "Make the integration URI's scheme match what answers it: https:// for a TLS or HTTPS listener, or for TLS passing through a TCP listener to a target that speaks TLS; http:// for a TCP or HTTP listener in front of a target that speaks plain HTTP. Then redeploy.",
         aliases: &[],
     },

@@ -19,10 +19,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::ResourcePolicy,
         title: "The resource policy lets callers in",
         severity: Severity::Medium,
-        explains: &[
-            "HTTP 403 User: anonymous is not authorized to perform: execute-api:Invoke on resource: ... with an explicit deny",
-            "HTTP 403 {\"message\":\"Forbidden\"}",
-        ],
         remediation: "Narrow or remove the Deny statement that matches the callers (its principal, resource and condition are in the finding), or, for a private API, add an Allow for execute-api:Invoke from the VPC endpoints that call it; then redeploy the API, since a policy change takes effect on deployment.",
         aliases: &[],
     },

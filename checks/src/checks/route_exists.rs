@@ -16,9 +16,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::RouteExists,
         title: "The requested route exists on the stage",
         severity: Severity::Medium,
-        explains: &[
-            "HTTP 403 {\"message\":\"Missing Authentication Token\"} (x-amzn-errortype: MissingAuthenticationTokenException)",
-        ],
         remediation: "Call the path and method the stage serves (the finding names the closest ones), or add the route and deploy the API to the stage.",
         aliases: &[],
     },

@@ -37,11 +37,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::SecurityGroups,
         title: "Security groups allow the path on the real ports",
         severity: Severity::High,
-        explains: &[
-            "Execution failed due to a timeout error",
-            "HTTP 504 {\"message\": \"Endpoint request timed out\"}",
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-        ],
         remediation: "Add the missing rule the finding names: inbound on the receiving end's security group for the port, from the sending end's security group (or its subnets), and outbound on the sending end's group when it restricts egress; for targets, allow both the traffic port and the health-check port.",
         aliases: &[],
     },

@@ -20,12 +20,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::TargetHealth,
         title: "Target groups have healthy targets",
         severity: Severity::High,
-        explains: &[
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-            "Execution failed due to a timeout error",
-            "HTTP 503 {\"message\": \"Service Unavailable\"}",
-            "HTTP 504 {\"message\": \"Endpoint request timed out\"}",
-        ],
         remediation: "Register targets in the target group and make them pass health checks: read each reason code (Target.FailedHealthChecks or Target.ResponseCodeMismatch: the health check path or port fails; Target.Timeout: security groups or NACLs drop the health check; Target.NotInUse: the target's Availability Zone is not enabled on the load balancer; Target.NotRegistered: nothing is registered). For Cloud Map, register instances and make their health checks pass.",
         aliases: &[],
     },

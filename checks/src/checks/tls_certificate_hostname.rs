@@ -24,10 +24,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::TlsCertificateHostname,
         title: "Listener certificate matches the integration host",
         severity: Severity::High,
-        explains: &[
-            "Execution failed due to configuration error: Host name 'X' does not match the certificate subject provided by the peer (CN=Y)",
-            "Execution failed due to configuration error: General SSLEngine problem",
-        ],
         remediation: "Attach to the TLS listener a certificate (default or SNI) whose domain name or subject alternative names cover the host API Gateway verifies, or set the integration URI's host (or serverNameToVerify) to a name the certificate covers, then redeploy.",
         aliases: &[],
     },

@@ -28,10 +28,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::TlsCertificateTrust,
         title: "Listener certificate is issued, valid and publicly trusted",
         severity: Severity::High,
-        explains: &[
-            "Execution failed due to configuration error: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
-            "Execution failed due to configuration error: General SSLEngine problem",
-        ],
         remediation: "Attach a certificate a public CA issued (an ACM public certificate, or an imported one with its full intermediate chain), renew it before it expires, and make sure its status is ISSUED; a REST integration that must use a private or self-signed certificate needs insecureSkipVerification and a chain that ends in a root CA certificate with basicConstraints CA:TRUE and keyUsage keyCertSign.",
         aliases: &[],
     },

@@ -18,10 +18,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::VpcLinkReference,
         title: "Connection id resolves to an existing VPC link",
         severity: Severity::Critical,
-        explains: &[
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-            "HTTP 500 {\"message\": \"Internal server error\"}",
-        ],
         remediation: "Set the integration's connection id (or the stage variable it names) to the id of an existing VPC link in the API's region, then redeploy the stage.",
         aliases: &[],
     },

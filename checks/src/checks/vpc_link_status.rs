@@ -17,11 +17,6 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::VpcLinkStatus,
         title: "VPC link is AVAILABLE",
         severity: Severity::Critical,
-        explains: &[
-            "Execution failed due to configuration error: There was an internal error while executing your request",
-            "HTTP 500 {\"message\": \"Internal server error\"}",
-            "HTTP 503 {\"message\": \"Service Unavailable\"}",
-        ],
         remediation: "Read the VPC link's status message and fix what it names (a deleted or replaced load balancer, missing permissions, subnets or security groups); a FAILED link must be deleted and recreated, and the integration or stage variable pointed at the new one. An INACTIVE v2 link becomes AVAILABLE again once traffic resumes; send a request (or recreate it) before relying on it.",
         aliases: &[],
     },
