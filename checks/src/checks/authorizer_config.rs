@@ -168,6 +168,15 @@ fn run(view: &StageCtx, out: &mut Findings) {
     }
 }
 
+/// What callers must send, as a message says it.
+fn spoken(sends: &[String]) -> String {
+    if sends.is_empty() {
+        "nothing in particular".to_string()
+    } else {
+        sends.join(" and ")
+    }
+}
+
 fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
     let meta = &CHECK.meta;
     let name = a.name.as_deref().unwrap_or(&a.id);
@@ -176,11 +185,7 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         .as_ref()
         .map_or("unknown", AuthorizerType::as_str);
     let sends = describe_sources(&a.identity_sources);
-    let sends_text = if sends.is_empty() {
-        "nothing in particular".to_string()
-    } else {
-        sends.join(" and ")
-    };
+    let sends_text = spoken(&sends);
     let base = || {
         json!({
         "authorizer_id": a.id, "name": a.name, "type": kind, "identity_sources": a.identity_sources,
