@@ -50,6 +50,11 @@ struct RouteOut {
     methods_at_path: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// An addition: why the stage's deployed routes are unknown, when they
+    /// could not be read. `exists` then answers for the API's current
+    /// definition only, which the stage may not serve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployed_unknown: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -435,9 +440,17 @@ fn route(target: &Target, method: Option<&str>) -> Option<(RouteOut, Probe)> {
         _ => Vec::new(),
     };
     let route_out = if names.contains(&st) || !matches!(api.stages, Fetched::Ok(_)) {
-        let routes = api
-            .deployed_routes
-            .get(&st)
+        let deployed = api.deployed_routes.get(&st);
+        let deployed_unknown = match deployed {
+            Some(Fetched::Ok(_)) => None,
+            Some(Fetched::NotFound(f) | Fetched::Error(f)) => Some(format!(
+                "{} failed: {}",
+                f.operation,
+                f.message.trim_end_matches('.')
+            )),
+            None => Some("the snapshot holds no export of the stage's deployment".to_string()),
+        };
+        let routes = deployed
             .and_then(|r| r.ok())
             .or_else(|| api.routes.ok())
             .cloned()
@@ -453,6 +466,7 @@ fn route(target: &Target, method: Option<&str>) -> Option<(RouteOut, Probe)> {
             matched: m.matched,
             methods_at_path: m.methods_at_path,
             note: r.note.clone(),
+            deployed_unknown,
         }
     } else {
         RouteOut {
@@ -470,6 +484,7 @@ fn route(target: &Target, method: Option<&str>) -> Option<(RouteOut, Probe)> {
                 if st.is_empty() { "in the URL" } else { &st },
                 names.join(", ")
             )),
+            deployed_unknown: None,
         }
     };
     // route-exists judges the stage too: one the API lacks is a fail.
@@ -752,6 +767,19 @@ fn write_route(out: &mut impl Write, r: &RouteOut) -> std::io::Result<()> {
         r.method.as_deref().unwrap_or("(any method)"),
         r.path
     );
+    if let Some(why) = &r.deployed_unknown {
+        // Never "serves" or "does not serve": the stage's routes are unknown.
+        let current = match (&r.matched, r.exists) {
+            (Some(m), true) => format!("has {what} (route {m})"),
+            _ => format!("does not have {what}"),
+        };
+        writeln!(
+            out,
+            "Route: the deployed routes of stage {} of API {} could not be read ({why}); the API's current definition {current}, which the stage may not serve.",
+            r.stage, r.api_id
+        )?;
+        return write_route_hints(out, r);
+    }
     if let (Some(m), true) = (&r.matched, r.exists) {
         return writeln!(
             out,
@@ -767,6 +795,15 @@ fn write_route(out: &mut impl Write, r: &RouteOut) -> std::io::Result<()> {
             "Route: stage {} of API {} does not serve {what}.",
             r.stage, r.api_id
         )?;
+    }
+    write_route_hints(out, r)
+}
+
+/// What comes closest to a route the stage (or its current definition)
+/// lacks.
+fn write_route_hints(out: &mut impl Write, r: &RouteOut) -> std::io::Result<()> {
+    if r.exists {
+        return Ok(());
     }
     if let Some(n) = &r.note {
         writeln!(out, "  {n}.")?;

@@ -977,6 +977,48 @@ fn explain_url_matches_routes_and_names_the_closest() {
     assert!(one_line_error(&out).contains("www.example.org"));
 }
 
+/// With the stage's deployed routes unreadable, explain's route line never
+/// says "serves" or "does not serve", and route-exists is not a pass.
+#[test]
+fn explain_route_line_says_the_deployed_routes_are_unknown() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("snap.json");
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(example("rest-healthy")).expect("read"))
+            .expect("json");
+    v["regions"][0]["apis"][0]["deployed_routes"]["prod"] = serde_json::json!({"error": {
+        "operation": "apigateway:GetExport", "iam_action": "apigateway:GET", "kind": "access_denied",
+        "code": "AccessDeniedException", "message": "denied"}});
+    std::fs::write(&path, v.to_string()).expect("write");
+    let s = path.to_str().expect("utf-8");
+    let url = format!("https://{API}.execute-api.us-east-1.amazonaws.com/prod/orders");
+    let out = explain(&["--url", &url, "--method", "GET", "--snapshot", s]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Route:"))
+        .expect("a route line");
+    assert!(
+        line.contains("could not be read")
+            && line.contains("GetExport")
+            && !line.contains(" serves "),
+        "{line}"
+    );
+    let (_, v) = explain_json(&["--url", &url, "--method", "GET", "--snapshot", s]);
+    assert!(
+        v["route"]["deployed_unknown"]
+            .as_str()
+            .is_some_and(|w| w.contains("GetExport")),
+        "{v}"
+    );
+    let route_exists: Vec<String> = explain_findings(&v)
+        .into_iter()
+        .filter(|(_, c, _)| c == "route-exists")
+        .map(|(_, _, st)| st)
+        .collect();
+    assert_eq!(route_exists, vec!["error".to_string()], "{v}");
+}
+
 #[test]
 fn explain_from_logs_on_a_snapshot_runs_the_full_audit_and_says_why() {
     let snap = example("rest-healthy");

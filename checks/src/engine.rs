@@ -146,11 +146,11 @@ fn audit_api(
                     let mut sink = Findings::new(def);
                     (def.run)(&stage_ctx, &mut sink);
                     let mut got = sink.into_vec();
-                    if let Definition::Current(why) = &view.definition
+                    if let Definition::Current(failure) = &view.definition
                         && !def.judges_definition_itself
                     {
                         for f in got.iter_mut().filter(|f| !f.routes.is_empty()) {
-                            note_current_definition(f, why);
+                            judged_on_current(f, failure);
                         }
                     }
                     findings.extend(got);
@@ -191,13 +191,31 @@ fn audit_api(
     }
 }
 
-/// Says, in a finding judged on the current definition, that the deployed
-/// one could not be read: the verdict may not be what the stage serves.
-fn note_current_definition(f: &mut Finding, why: &str) {
-    f.message = format!(
-        "{} (judged on the API's current definition, since the stage's deployed one could not be read: {why}).",
-        f.message.trim_end_matches('.')
+/// A finding judged on the API's current definition because the stage's
+/// deployed one could not be read. What the stage serves is then unknown,
+/// so a `pass` becomes `error` naming the failed read: the current
+/// definition passing says nothing about the deployed one. A `fail` or
+/// `warn` keeps its verdict with the note, since the next deployment will
+/// serve what it found.
+fn judged_on_current(f: &mut Finding, failure: &Failure) {
+    let why = format!(
+        "{} failed: {}",
+        failure.operation,
+        failure.message.trim_end_matches('.')
     );
+    if f.status == Status::Pass {
+        f.status = Status::Error;
+        f.message = format!(
+            "The stage's deployed definition could not be read ({why}), so what it serves is unknown; on the API's current definition: {}",
+            f.message
+        );
+        f.remediation = Some(crate::finding::failure_remediation(failure));
+    } else {
+        f.message = format!(
+            "{} (judged on the API's current definition, since the stage's deployed one could not be read: {why}).",
+            f.message.trim_end_matches('.')
+        );
+    }
     if !crate::finding::evidence_wanted() {
         return;
     }
@@ -205,7 +223,7 @@ fn note_current_definition(f: &mut Finding, why: &str) {
     if let serde_json::Value::Object(m) = &mut evidence {
         m.insert(
             "definition".into(),
-            serde_json::json!({ "judged": "current", "why": why }),
+            serde_json::json!({ "judged": "current", "why": why, "failure": failure }),
         );
         f.evidence = crate::finding::Evidence::new(&evidence);
     }

@@ -202,8 +202,22 @@ pub enum Definition {
     /// What the stage's deployment serves.
     Deployed,
     /// The API's current definition, because the deployed one could not be
-    /// read (why).
-    Current(String),
+    /// read: the read that failed (or never happened, in a snapshot).
+    Current(Box<Failure>),
+}
+
+impl Definition {
+    /// Why the deployed definition is unknown, as a clause.
+    pub fn why_unknown(&self) -> Option<String> {
+        match self {
+            Definition::Deployed => None,
+            Definition::Current(f) => Some(format!(
+                "{} failed: {}",
+                f.operation,
+                f.message.trim_end_matches('.')
+            )),
+        }
+    }
 }
 
 /// One stage of one API, with everything a check reads.
@@ -245,14 +259,9 @@ impl<'a> StageView<'a> {
         };
         let (definition, all_routes) = match api.deployed_routes.get(&stage.name) {
             Some(Fetched::Ok(r)) => (Definition::Deployed, Ok(r.as_slice())),
-            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => (
-                Definition::Current(format!(
-                    "{} failed: {}",
-                    f.operation,
-                    f.message.trim_end_matches('.')
-                )),
-                current,
-            ),
+            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => {
+                (Definition::Current(Box::new(f.clone())), current)
+            }
             None => {
                 if let Some(log) = wants {
                     log.borrow_mut().insert(Want::scoped(
@@ -261,12 +270,9 @@ impl<'a> StageView<'a> {
                         Some(stage.name.clone()),
                     ));
                 }
-                (
-                    Definition::Current(
-                        "the snapshot holds no export of the stage's deployment".to_string(),
-                    ),
-                    current,
-                )
+                let mut f = not_collected(Kind::Deployment.def().operation);
+                f.message = "the snapshot holds no export of the stage's deployment".to_string();
+                (Definition::Current(Box::new(f)), current)
             }
         };
         let routes = all_routes.map(|r| {

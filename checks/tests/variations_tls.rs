@@ -203,21 +203,50 @@ fn idle_timeout_defaults_and_values() {
     assert_eq!(worst(&v, "idle-timeout").0, Status::Error);
 }
 
-#[test]
-fn unreadable_deployment_falls_back_to_the_current_definition_and_says_so() {
-    let mut v = example("rest-healthy");
-    region(&mut v)["apis"][0]["deployed_routes"]["prod"] = json!({"error": {"operation": "apigateway:GetExport",
+fn unreadable_export(v: &mut Value) {
+    region(v)["apis"][0]["deployed_routes"]["prod"] = json!({"error": {"operation": "apigateway:GetExport",
         "iam_action": "apigateway:GET on arn:aws:apigateway:us-east-1::/restapis/k7m2x9q4ab/stages/prod/exports/oas30",
         "kind": "access_denied", "code": "AccessDeniedException", "message": "denied"}});
+}
+
+/// When the stage's deployed definition cannot be read, what it serves is
+/// unknown: no route-walking check may pass on the current definition.
+#[test]
+fn unreadable_deployment_is_never_a_pass_on_the_current_definition() {
+    let mut v = example("rest-healthy");
+    unreadable_export(&mut v);
     let (s, m) = worst(&v, "deployment-drift");
     assert_eq!(s, Status::Error);
     assert!(m.contains("apigateway:GetExport"), "{m}");
     let (s, m) = worst(&v, "target-health");
-    assert_eq!(s, Status::Pass, "the current definition is still judged");
+    assert_eq!(s, Status::Error, "{m}");
     assert!(
-        m.contains("judged on the API's current definition") && m.contains("GetExport"),
+        m.contains("deployed definition could not be read") && m.contains("GetExport"),
         "{m}"
     );
+    let snap = apigw_audit_checks::Snapshot::from_json(&v.to_string()).expect("snapshot");
+    for f in apigw_audit_checks::audit(&snap, &common::prod())
+        .into_iter()
+        .flat_map(|a| a.stages)
+        .flat_map(|s| s.findings)
+        .filter(|f| !f.routes.is_empty())
+    {
+        assert_ne!(f.status, Status::Pass, "{}: {}", f.check, f.message);
+    }
+    // The same read, readable: those checks pass.
+    let v = example("rest-healthy");
+    assert_eq!(worst(&v, "target-health").0, Status::Pass);
+}
+
+/// A failure the current definition shows is kept, with the note: the
+/// next deployment serves it.
+#[test]
+fn unreadable_deployment_keeps_a_fail_found_on_the_current_definition() {
+    let mut v = example("rest-no-healthy-target");
+    unreadable_export(&mut v);
+    let (s, m) = worst(&v, "target-health");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("judged on the API's current definition"), "{m}");
 }
 
 #[test]
