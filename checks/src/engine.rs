@@ -205,8 +205,10 @@ fn judged_on_current(f: &mut Finding, failure: &Failure) {
     );
     if f.status == Status::Pass {
         f.status = Status::Error;
+        let unknown = crate::finding::failure_sentence("the stage's deployed definition", failure);
         f.message = format!(
-            "The stage's deployed definition could not be read ({why}), so what it serves is unknown; on the API's current definition: {}",
+            "{}, and what the stage serves is unknown; on the API's current definition: {}",
+            unknown.trim_end_matches('.'),
             f.message
         );
         f.remediation = Some(crate::finding::failure_remediation(failure));

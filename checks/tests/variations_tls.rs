@@ -221,7 +221,7 @@ fn unreadable_deployment_is_never_a_pass_on_the_current_definition() {
     let (s, m) = worst(&v, "target-health");
     assert_eq!(s, Status::Error, "{m}");
     assert!(
-        m.contains("deployed definition could not be read") && m.contains("GetExport"),
+        m.contains("Could not read the stage's deployed definition") && m.contains("GetExport"),
         "{m}"
     );
     let snap = apigw_audit_checks::Snapshot::from_json(&v.to_string()).expect("snapshot");
