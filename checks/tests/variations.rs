@@ -281,6 +281,58 @@ fn nacl_partial_ephemeral_range_warns() {
     assert!(m.contains("1024-32767"), "{m}");
 }
 
+/// A target whose subnet cannot be read leaves its ACLs unjudged: the
+/// verdict is `error` naming the failed call, even though every ACL that
+/// was read allows the path.
+#[test]
+fn nacl_is_an_error_when_a_target_location_is_unreadable() {
+    let mut v = healthy();
+    assert_eq!(worst(&v, "network-acls").0, Status::Pass);
+    region(&mut v)["instances"]["i-0a1b2c3d4e5f60002"] = json!({"error": {
+        "operation": "ec2:DescribeInstances", "iam_action": "ec2:DescribeInstances",
+        "kind": "throttled", "code": "RequestLimitExceeded", "message": "Request limit exceeded."}});
+    let fs = findings(&v, "network-acls");
+    let (s, m) = worst_of(&fs);
+    assert_eq!(s, Status::Error, "{m}");
+    assert!(m.contains("ec2:DescribeInstances"), "{m}");
+    let f = fs
+        .iter()
+        .find(|f| f.status == Status::Error)
+        .expect("error");
+    assert_eq!(
+        f.resource.as_deref(),
+        Some(TG),
+        "the target group whose target is unknown"
+    );
+    assert!(!f.routes.is_empty());
+    // The ACLs that were read are still judged.
+    assert!(fs.iter().any(|f| {
+        f.status == Status::Pass
+            && f.resource
+                .as_deref()
+                .is_some_and(|r| r.contains("network-acl"))
+    }));
+}
+
+/// An IP target AWS shows on no interface of the account: its ACLs cannot
+/// be seen, so the verdict warns, naming the address, never passes.
+#[test]
+fn nacl_warns_when_a_target_is_outside_the_account() {
+    let mut v = healthy();
+    let tg = &mut region(&mut v)["target_groups"][TG]["ok"];
+    tg["target_type"] = json!("ip");
+    region(&mut v)["target_health"][TG]["ok"] = json!([{"target_id": "172.16.5.9", "port": 8080,
+        "availability_zone": "all", "state": "healthy", "reason": null, "description": null,
+        "health_check_port": "8081"}]);
+    region(&mut v)["network_interfaces"]["172.16.5.9"] = json!({"ok": []});
+    let (s, m) = worst(&v, "network-acls");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(
+        m.contains("172.16.5.9") && m.contains("network ACLs"),
+        "{m}"
+    );
+}
+
 #[test]
 fn privatelink_enforcement_defaults_and_partial_rules() {
     let mut v = healthy();

@@ -18,9 +18,9 @@ use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{LoadBalancer, NetworkAcl, TargetGroup};
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
-use crate::sides::{Side, Zone, lb_side, link_side, location_side, target_ports};
+use crate::sides::{Side, Zone, lb_side, link_side, target_ports};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding};
-use crate::view::{Blocked, Front, Hop, StageView};
+use crate::view::{Blocked, BlockedKind, Front, Hop, StageView, TargetLocation};
 use crate::walk::{CloudMapHop, ListenerHop};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -51,6 +51,23 @@ struct Flow {
     peer_unknowable: bool,
 }
 
+/// The flows of one hop, and the ends whose place on the network is
+/// unknown: no ACL can be judged for those, so they are never a pass.
+#[derive(Default)]
+struct HopFlows {
+    flows: Vec<Flow>,
+    unknown: Vec<(String, Blocked)>,
+}
+
+impl From<Vec<Flow>> for HopFlows {
+    fn from(flows: Vec<Flow>) -> Self {
+        HopFlows {
+            flows,
+            unknown: Vec::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct PerAcl {
     judgement: Judgement,
@@ -64,26 +81,23 @@ fn run(view: &StageCtx, out: &mut Findings) {
     let w = out.walked(view);
     out.skip_dead_ends(w);
     let mut acls: BTreeMap<String, PerAcl> = BTreeMap::new();
-    let blocked = |b: &Blocked, routes: &BTreeSet<String>| {
-        blocked_finding(&CHECK.meta, b).routes(routes.iter().cloned())
+    let mut judge = |got: Hop<HopFlows>, resource: &str, routes: &BTreeSet<String>, out: &mut Findings| {
+        match got {
+            Ok(h) => {
+                unknown_ends(resource, &h.unknown, routes, out);
+                judge_all(view, &mut acls, h.flows, routes, out);
+            }
+            Err(b) => out.add(blocked_finding(&CHECK.meta, &b).routes(routes.iter().cloned())),
+        }
     };
     for hop in &w.listeners {
-        match listener_flows(view, hop) {
-            Ok(f) => judge_all(view, &mut acls, f, &hop.routes, out),
-            Err(b) => out.add(blocked(&b, &hop.routes)),
-        }
+        judge(listener_flows(view, hop).map(HopFlows::from), &hop.lb.arn, &hop.routes, out);
     }
     for hop in &w.target_groups {
-        match target_flows(view, hop.lb, hop.tg) {
-            Ok(f) => judge_all(view, &mut acls, f, &hop.routes, out),
-            Err(b) => out.add(blocked(&b, &hop.routes)),
-        }
+        judge(target_flows(view, hop.lb, hop.tg), &hop.tg.arn, &hop.routes, out);
     }
     for hop in &w.cloud_map {
-        match cloud_map_flows(view, hop) {
-            Ok(f) => judge_all(view, &mut acls, f, &hop.routes, out),
-            Err(b) => out.add(blocked(&b, &hop.routes)),
-        }
+        judge(cloud_map_flows(view, hop), &hop.service.arn, &hop.routes, out);
     }
     for (arn, per) in acls {
         let subnets: Vec<String> = per.subnets.iter().cloned().collect();
@@ -99,6 +113,26 @@ fn run(view: &StageCtx, out: &mut Findings) {
         );
         out.add(f.routes(per.routes));
     }
+}
+
+/// One finding on `resource` for the ends of its hop whose subnet is
+/// unknown: `error` naming the failed read, or `warn` when AWS cannot show
+/// it (an address outside the account), since their ACLs are not judged.
+fn unknown_ends(
+    resource: &str,
+    unknown: &[(String, Blocked)],
+    routes: &BTreeSet<String>,
+    out: &mut Findings,
+) {
+    if unknown.is_empty() {
+        return;
+    }
+    let mut j = Judgement::new();
+    for (end, b) in unknown {
+        j.push_blocked(b, &format!("the network ACLs on the path to {end}"));
+    }
+    let f = j.finding(&CHECK.meta, resource, String::new(), json!({}));
+    out.add(f.routes(routes.iter().cloned()));
 }
 
 /// Judges each flow against the ACL of its subnet, once per ACL and flow
@@ -168,30 +202,55 @@ fn listener_flows(view: &StageView, hop: &ListenerHop) -> Hop<Vec<Flow>> {
 }
 
 /// The flows from a VPC link v2 to the Cloud Map instances it reaches.
-fn cloud_map_flows(view: &StageView, hop: &CloudMapHop) -> Hop<Vec<Flow>> {
+fn cloud_map_flows(view: &StageView, hop: &CloudMapHop) -> Hop<HopFlows> {
     let resource = hop.service.arn.as_str();
     let src = link_side(view, hop.link, resource)?;
-    let mut flows = Vec::new();
+    let mut out = HopFlows::default();
     for inst in &hop.service.instances {
+        let end = format!("Cloud Map instance {}", inst.id);
         let (Some(ip), Some(port)) = (&inst.ipv4, inst.port) else {
+            let why = format!("{end} registers no IPv4 address or port");
+            out.unknown.push((end, skip_blocked(resource, why)));
             continue;
         };
-        // An instance whose interface is not visible: security-groups
-        // reports it; no subnet, so no ACL to judge.
-        let Ok(loc) = view.ip_location(ip, None, resource) else {
-            continue;
+        let loc = match view.ip_location(ip, None, resource) {
+            Ok(l) => l,
+            Err(b) => {
+                out.unknown.push((format!("{end} ({ip})"), b));
+                continue;
+            }
         };
-        let Ok(dst) = location_side(view, &loc, resource) else {
-            continue;
-        };
-        flows.extend(hop_flows(
+        out.flows.extend(hop_flows(
             &src,
-            &dst,
+            &acl_side(&loc),
             &PortSet::single(port),
             "the link's request to the instance",
         ));
     }
-    Ok(flows)
+    Ok(out)
+}
+
+/// A target as one end of a flow: the ACL check needs its subnet and
+/// addresses only, so an unreadable security group does not hide it.
+fn acl_side<'a>(loc: &TargetLocation) -> Side<'a> {
+    Side {
+        label: loc.target.clone(),
+        zones: vec![Zone {
+            subnet_id: loc.subnet_id.clone(),
+            cidr: None,
+            addrs: loc.addrs.clone(),
+            exact: loc.exact,
+        }],
+        group_ids: loc.security_groups.clone(),
+        groups: Vec::new(),
+    }
+}
+
+fn skip_blocked(resource: &str, why: String) -> Blocked {
+    Blocked {
+        resource: resource.to_string(),
+        kind: BlockedKind::Skip(why),
+    }
 }
 
 fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
@@ -352,40 +411,40 @@ fn hop_flows(src: &Side, dst: &Side, ports: &PortSet, role: &str) -> Vec<Flow> {
 
 /// Load balancer -> every target of a group, on the traffic and
 /// health-check ports.
-fn target_flows(view: &StageView, lb: &LoadBalancer, tg: &TargetGroup) -> Hop<Vec<Flow>> {
+fn target_flows(view: &StageView, lb: &LoadBalancer, tg: &TargetGroup) -> Hop<HopFlows> {
     let resource = tg.arn.as_str();
     // Both ends are walked before either failure returns, so a planning run
     // asks for every part in one level.
     let src = lb_side(view, lb, resource);
+    let mut out = HopFlows::default();
     let mut ends = Vec::new();
     for t in view.target_health(tg)? {
+        let end = format!("target {}", t.target_id);
         let Some((traffic, health)) = target_ports(tg, t) else {
+            let why = format!("{end} has no port or an unreadable health-check port");
+            out.unknown.push((end, skip_blocked(resource, why)));
             continue;
         };
-        // Where a target sits is unknowable or unreadable: security-groups
-        // reports it, and no flow can be built.
-        let Ok(locs) = view.target_locations(tg, t) else {
-            continue;
-        };
-        for loc in locs {
-            touch_acl(view, &loc.subnet_id);
-            let Ok(dst) = location_side(view, &loc, resource) else {
-                continue;
-            };
-            ends.push((dst, traffic, health));
+        match view.target_locations(tg, t) {
+            Ok(locs) => {
+                for loc in locs {
+                    touch_acl(view, &loc.subnet_id);
+                    ends.push((acl_side(&loc), traffic, health));
+                }
+            }
+            Err(b) => out.unknown.push((end, b)),
         }
     }
     let src = src?;
-    let mut flows = Vec::new();
     for (dst, traffic, health) in ends {
-        flows.extend(hop_flows(
+        out.flows.extend(hop_flows(
             &src,
             &dst,
             &PortSet::of([traffic, health]),
             "the load balancer's request and health check to the target",
         ));
     }
-    Ok(flows)
+    Ok(out)
 }
 
 /// Looks a subnet's ACL up ahead of need: a planning run then reads it in
