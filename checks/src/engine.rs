@@ -144,8 +144,10 @@ fn audit_api(
                 let mut findings = Vec::new();
                 for def in checks {
                     let mut sink = Findings::new(def);
+                    view.take_misses();
                     (def.run)(&stage_ctx, &mut sink);
                     let mut got = sink.into_vec();
+                    no_pass_on_misses(&mut got, &view.take_misses());
                     if let Definition::Current(failure) = &view.definition
                         && !def.judges_definition_itself
                     {
@@ -188,6 +190,33 @@ fn audit_api(
         name,
         kind: api.kind,
         stages,
+    }
+}
+
+/// The engine's rule under every check: a check whose lookups missed data
+/// (a failed read, or one never made) and that reported no `error` built
+/// its passes on what it could see, so they become `error` naming the
+/// first miss. A check that reports the miss itself (the usual way, with
+/// [`crate::toolkit::blocked_finding`]) is left as it said.
+///
+/// A check that reports one miss and silently passes on another is not
+/// caught here; the per-check tests and the hostile-snapshot suite are.
+pub fn no_pass_on_misses(findings: &mut [Finding], misses: &[crate::view::Miss]) {
+    let Some(first) = misses.first() else {
+        return;
+    };
+    if findings.iter().any(|f| f.status == Status::Error) {
+        return;
+    }
+    let unknown = crate::finding::failure_sentence(&first.what, &first.failure);
+    for f in findings.iter_mut().filter(|f| f.status == Status::Pass) {
+        f.status = Status::Error;
+        f.message = format!(
+            "{}; it passed only on what could be read: {}",
+            unknown.trim_end_matches('.'),
+            f.message
+        );
+        f.remediation = Some(crate::finding::failure_remediation(&first.failure));
     }
 }
 
@@ -248,5 +277,72 @@ fn unreadable_stages(
                 Finding::from_failure(&def.meta, &arn, &format!("the stages of API {}", api.id), f)
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::CheckMeta;
+    use crate::model::FailureKind;
+    use crate::view::Miss;
+
+    static META: CheckMeta = CheckMeta {
+        id: crate::CheckId::NetworkAcls,
+        title: "t",
+        severity: crate::Severity::High,
+        remediation: "r",
+        aliases: &[],
+    };
+
+    fn miss() -> Miss {
+        Miss {
+            resource: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg/1".into(),
+            what: "instance i-1".into(),
+            failure: Failure {
+                operation: "ec2:DescribeInstances".into(),
+                iam_action: Some("ec2:DescribeInstances".into()),
+                kind: FailureKind::AccessDenied,
+                code: None,
+                message: String::new(),
+            },
+        }
+    }
+
+    fn pass() -> Finding {
+        Finding::new(&META, Status::Pass, "arn:acl", "ACL acl-1 allows the path.")
+    }
+
+    #[test]
+    fn a_pass_built_on_a_miss_the_check_ignored_becomes_an_error() {
+        let mut fs = vec![pass(), Finding::new(&META, Status::Warn, "arn:x", "w")];
+        no_pass_on_misses(&mut fs, &[miss()]);
+        assert_eq!(fs[0].status, Status::Error);
+        assert!(
+            fs[0].message.contains("ec2:DescribeInstances"),
+            "{}",
+            fs[0].message
+        );
+        assert!(fs[0].message.contains("ACL acl-1 allows the path"));
+        assert!(
+            fs[0]
+                .remediation
+                .as_deref()
+                .is_some_and(|r| r.contains("ec2:DescribeInstances"))
+        );
+        assert_eq!(fs[1].status, Status::Warn, "only passes change");
+    }
+
+    #[test]
+    fn a_check_that_reported_its_miss_or_missed_nothing_is_left_alone() {
+        let mut fs = vec![
+            pass(),
+            Finding::new(&META, Status::Error, "arn:tg", "could not read"),
+        ];
+        no_pass_on_misses(&mut fs, &[miss()]);
+        assert_eq!(fs[0].status, Status::Pass);
+        let mut fs = vec![pass()];
+        no_pass_on_misses(&mut fs, &[]);
+        assert_eq!(fs[0].status, Status::Pass);
     }
 }

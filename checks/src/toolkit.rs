@@ -93,8 +93,18 @@ impl<'v, 'a> StageCtx<'v, 'a> {
     /// The stage's topology walk, made by the first check that asks. Its
     /// lookups are recorded in the view's want log then, once: the log is
     /// a set, so planning sees the same wants as when each check walked.
+    ///
+    /// The walk's own misses are not the asking check's: the walk records
+    /// where each route stopped and why, and every check reports that
+    /// itself (`Findings::walked`), so the engine's no-pass-on-misses rule
+    /// judges only the lookups a check makes beyond the walk.
     pub fn walk(&self) -> &Walk<'a> {
-        self.walk.get_or_init(|| walk(self.view))
+        self.walk.get_or_init(|| {
+            let from = self.view.misses_len();
+            let w = walk(self.view);
+            self.view.forget_misses_from(from);
+            w
+        })
     }
 }
 

@@ -233,6 +233,18 @@ pub struct StageView<'a> {
     wants: Option<&'a WantLog>,
     /// A request to judge with `route-exists` (explain --url).
     pub probe: Option<&'a Probe>,
+    /// The lookups that found no data (failed, or never read) since the
+    /// engine last took them: the engine holds a check that passes on
+    /// them to `error` (see [`crate::engine`]).
+    misses: RefCell<Vec<Miss>>,
+}
+
+/// A lookup that found no data: what was looked up and why it is missing.
+#[derive(Debug, Clone)]
+pub struct Miss {
+    pub resource: String,
+    pub what: String,
+    pub failure: Failure,
 }
 
 /// A request `explain --url` asks about: does this stage serve it?
@@ -291,7 +303,34 @@ impl<'a> StageView<'a> {
             routes,
             wants,
             probe: None,
+            misses: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The misses recorded since the last call, which clears them.
+    pub fn take_misses(&self) -> Vec<Miss> {
+        std::mem::take(&mut *self.misses.borrow_mut())
+    }
+
+    /// How many misses are recorded now, to tell which a step added.
+    pub fn misses_len(&self) -> usize {
+        self.misses.borrow().len()
+    }
+
+    /// Forgets the misses recorded from position `from` on (those of the
+    /// walk, which reports them as data).
+    pub fn forget_misses_from(&self, from: usize) {
+        self.misses.borrow_mut().truncate(from);
+    }
+
+    /// An error hop for `what`, recorded as a miss.
+    fn missed<T>(&self, resource: &str, what: &str, failure: &Failure) -> Hop<T> {
+        self.misses.borrow_mut().push(Miss {
+            resource: resource.to_string(),
+            what: what.to_string(),
+            failure: failure.clone(),
+        });
+        error(resource, what, failure)
     }
 
     /// Looks up a whole-account listing (`None` in the snapshot: not read).
@@ -304,11 +343,11 @@ impl<'a> StageView<'a> {
     ) -> Hop<&'m T> {
         match field {
             Some(Fetched::Ok(v)) => Ok(v),
-            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => error(resource, what, f),
+            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => self.missed(resource, what, f),
             None => {
                 let op = want.operation();
                 self.want(want);
-                error(resource, what, &not_collected(op))
+                self.missed(resource, what, &not_collected(op))
             }
         }
     }
@@ -389,10 +428,10 @@ impl<'a> StageView<'a> {
         match K::map(self.region).get(key) {
             Some(Fetched::Ok(v)) => Ok(Some(v)),
             Some(Fetched::NotFound(_)) => Ok(None),
-            Some(Fetched::Error(f)) => error(resource, what, f),
+            Some(Fetched::Error(f)) => self.missed(resource, what, f),
             None => {
                 self.want(Want::scoped(K::KIND, key, scope.map(str::to_string)));
-                error(resource, what, &not_collected(K::KIND.def().operation))
+                self.missed(resource, what, &not_collected(K::KIND.def().operation))
             }
         }
     }
