@@ -157,10 +157,11 @@ fn json_report(out: &Output) -> Value {
     common::json_of(out)
 }
 
-/// Every entry of every lookup table in the example snapshots, removed in
-/// turn, leaves the references to it dangling. The audit must then see the
-/// gap: no verdict may become `pass`, and either some verdict turns to
-/// `error` or `fail`, or the entry was not needed and nothing changes.
+/// Every entry of every lookup table in the example snapshots, healthy and
+/// failing, removed in turn, leaves the references to it dangling. The
+/// audit must then see the gap: no verdict may become `pass`, and every
+/// check whose findings changed (so it read the entry) must now report an
+/// `error` itself; an entry no check read changes nothing.
 #[test]
 fn dangling_references_are_errors_never_passes() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -172,74 +173,43 @@ fn dangling_references_are_errors_never_passes() {
         "http-healthy.json",
         "rest-nlb-to-alb-healthy.json",
         "rest-vpc-link-v2-healthy.json",
+        "rest-no-healthy-target.json",
+        "rest-nacl-drops-return.json",
+        "rest-target-sg-drops-port.json",
+        "rest-tls-self-signed.json",
+        "rest-authorizer-no-permission.json",
+        "http-cloud-map-no-healthy-instance.json",
+        "http-link-sg-no-egress.json",
     ] {
         let snap = example(name);
         let base_path = root().join("examples/snapshots").join(name);
         let base = findings_of(&json_report(&audit(&base_path)));
-        let region = &snap["regions"][0];
-        let tables: Vec<(String, Vec<String>)> = region
-            .as_object()
-            .expect("region")
-            .iter()
-            .filter_map(|(field, v)| {
-                let keys: Vec<String> = v.as_object()?.keys().cloned().collect();
-                // A single read (`{"ok": ...}`) is not a table of ids.
-                let single = keys
-                    .iter()
-                    .all(|k| ["ok", "not_found", "error"].contains(&k.as_str()));
-                (!single && !keys.is_empty()).then(|| (field.clone(), keys))
-            })
-            .collect();
-        for (field, keys) in tables {
-            for key in keys {
-                removals += 1;
-                let mut broken = snap.clone();
-                broken["regions"][0][&field]
-                    .as_object_mut()
-                    .expect("table")
-                    .remove(&key);
-                let path = dir.path().join("dangling.json");
-                std::fs::write(&path, broken.to_string()).expect("write");
-                let out = audit(&path);
-                let label = format!("{name}: without {field}[{key}]");
-                if !matches!(out.status.code(), Some(0 | 1 | 3)) {
-                    problems.push(format!(
-                        "{label}: exit {:?}: {}",
-                        out.status.code(),
-                        String::from_utf8_lossy(&out.stderr)
-                    ));
-                    continue;
-                }
-                let got = findings_of(&common::json_of(&out));
-                let mut worse = false;
-                for (k, v) in &got {
-                    let now = status_of(v);
-                    let was = base.get(k).map(|b| status_of(b));
-                    if now == "pass" && was != Some("pass") {
-                        problems.push(format!("{label}: {k} became pass: {v}"));
-                    }
-                    if (now == "error" || now == "fail") && was != Some(now) {
-                        worse = true;
-                    }
-                }
-                for (k, v) in &base {
-                    if status_of(v) == "pass" && !got.contains_key(k) {
-                        // A pass that vanished must have become an error elsewhere.
-                        worse |= got.values().any(|g| status_of(g) == "error");
-                    }
-                }
-                if !worse {
-                    if got == base {
-                        unused.push(format!("{name}: {field}[{key}]"));
-                    } else {
-                        problems.push(format!(
-                            "{label}: the report changed, with no error or fail"
-                        ));
-                    }
-                }
-                if out.status.code() != Some(expected_code(&got)) {
-                    problems.push(format!("{label}: exit {:?}", out.status.code()));
-                }
+        for (field, key) in lookup_entries(&snap["regions"][0]) {
+            removals += 1;
+            let mut broken = snap.clone();
+            broken["regions"][0][&field]
+                .as_object_mut()
+                .expect("table")
+                .remove(&key);
+            let path = dir.path().join("dangling.json");
+            std::fs::write(&path, broken.to_string()).expect("write");
+            let out = audit(&path);
+            let label = format!("{name}: without {field}[{key}]");
+            if !matches!(out.status.code(), Some(0 | 1 | 3)) {
+                problems.push(format!(
+                    "{label}: exit {:?}: {}",
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+                continue;
+            }
+            let got = findings_of(&common::json_of(&out));
+            if got == base {
+                unused.push(format!("{name}: {field}[{key}]"));
+            }
+            problems.extend(judge_removal(&label, &base, &got));
+            if out.status.code() != Some(expected_code(&got)) {
+                problems.push(format!("{label}: exit {:?}", out.status.code()));
             }
         }
     }
@@ -252,4 +222,73 @@ fn dangling_references_are_errors_never_passes() {
         "only {removals} removals: the tables were not found"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The `(field, key)` of every entry of the region's lookup tables (a
+/// single read, `{"ok": ...}`, is not a table of ids).
+fn lookup_entries(region: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (field, v) in region.as_object().expect("region") {
+        let Some(table) = v.as_object() else { continue };
+        let single = table
+            .keys()
+            .all(|k| ["ok", "not_found", "error"].contains(&k.as_str()));
+        if single || table.is_empty() {
+            continue;
+        }
+        out.extend(table.keys().map(|k| (field.clone(), k.clone())));
+    }
+    out
+}
+
+/// A finding key's stage and check: `region api stage check ...`.
+fn check_of(key: &str) -> String {
+    key.split(' ').take(4).collect::<Vec<_>>().join(" ")
+}
+
+/// What is wrong with the report after a removal: a new pass, or a check
+/// whose findings changed without an error of its own.
+fn judge_removal(
+    label: &str,
+    base: &std::collections::BTreeMap<String, String>,
+    got: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut changed = std::collections::BTreeSet::new();
+    for (k, v) in got {
+        let was = base.get(k).map(|b| status_of(b));
+        if status_of(v) == "pass" && was != Some("pass") {
+            problems.push(format!("{label}: {k} became pass: {v}"));
+        }
+        if base.get(k) != Some(v) {
+            changed.insert(check_of(k));
+        }
+    }
+    changed.extend(
+        base.keys()
+            .filter(|k| !got.contains_key(*k))
+            .map(|k| check_of(k)),
+    );
+    for check in changed {
+        let errs = got
+            .iter()
+            .any(|(k, v)| check_of(k) == check && status_of(v) == "error");
+        // Within one finding a fail outranks the error of a flow it could
+        // not read: a finding that stays `fail` has not hidden the gap.
+        let vanished = base
+            .keys()
+            .any(|k| check_of(k) == check && !got.contains_key(k));
+        let still_failing = got
+            .iter()
+            .filter(|(k, v)| check_of(k) == check && base.get(*k) != Some(*v))
+            .all(|(k, v)| {
+                status_of(v) == "fail" && base.get(k).is_some_and(|b| status_of(b) == "fail")
+            });
+        if !errs && (vanished || !still_failing) {
+            problems.push(format!(
+                "{label}: {check} changed without an error of its own"
+            ));
+        }
+    }
+    problems
 }

@@ -12,9 +12,9 @@ use serde_json::json;
 
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{Listener, LoadBalancer, Protocol, TargetType};
+use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetType};
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
-use crate::view::{ListenerSel, RoutePath, RouteTarget, StageView};
+use crate::view::{BlockedKind, ListenerSel, RoutePath, RouteTarget, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -134,9 +134,25 @@ fn alb_needs<'a>(
     out: &mut Findings,
 ) {
     // Where the walk stops is reported by `route_needs`, route by route,
-    // through this check's own lookups; only the target groups it reaches
-    // matter here.
+    // through this check's own lookups, up to the first load balancer. A
+    // walk that could not read what lies behind it (an NLB's target group)
+    // may hide an ALB whose listener is then unknown: an error, not a pass.
+    // Only an NLB can have an ALB behind it.
     let w = view.walk();
+    let behind_nlb: BTreeSet<&String> = needs
+        .values()
+        .filter(|n| n.lb.lb_type == Some(LbType::Network))
+        .flat_map(|n| n.wanted.values().flat_map(|(_, routes, _)| routes))
+        .collect();
+    for s in &w.stopped {
+        // A target group ARN names `:targetgroup/`: an unreadable group
+        // is what may hide an ALB; a stop past one (its rules) does not.
+        let hides_alb = s.blocked.resource.contains(":targetgroup/")
+            && s.routes.iter().any(|r| behind_nlb.contains(r));
+        if hides_alb && matches!(s.blocked.kind, BlockedKind::Error { .. }) {
+            out.blocked(&s.blocked, &s.routes);
+        }
+    }
     for hop in &w.target_groups {
         if hop.tg.target_type != Some(TargetType::Alb) {
             continue;
