@@ -91,6 +91,10 @@ pub struct ExplainArgs {
     /// Judge a saved snapshot instead of reading AWS.
     #[arg(long, value_name = "SNAPSHOT.json")]
     pub snapshot: Option<PathBuf>,
+    /// Replace every stage variable value no check resolved for a verdict
+    /// before judging and reporting.
+    #[arg(long)]
+    pub redact: bool,
     /// The lowest finding status that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
@@ -168,8 +172,9 @@ pub struct AuditArgs {
     /// Audit a saved snapshot offline instead of reading AWS.
     #[arg(long, value_name = "SNAPSHOT.json")]
     pub snapshot: Option<PathBuf>,
-    /// Replace the values no verdict needs (stage variables that no route,
-    /// deployment or authorizer references) before recording or reporting.
+    /// Replace the values no verdict needs (every stage variable no check
+    /// resolved for a verdict, such as a key passed on through
+    /// requestParameters) before recording or reporting.
     #[arg(long)]
     pub redact: bool,
     /// Run only this check; repeat for several.

@@ -218,7 +218,16 @@ async fn target(args: &ExplainArgs, asked: &Asked, rec: &RecordCalls) -> Result<
             Some(UrlTarget::ExecuteApi { api_id, .. }) => Some(api_id.clone()),
             _ => None,
         });
-    let snapshot = judged_snapshot(api_id.as_deref(), snapshot_file, live_cfg.as_ref()).await?;
+    let mut snapshot = judged_snapshot(api_id.as_deref(), snapshot_file, live_cfg.as_ref()).await?;
+    if args.redact
+        && let Some((s, _)) = &mut snapshot
+    {
+        let n = apigw_audit_checks::redact::redact(s);
+        tracing::info!(
+            values = n,
+            "redacted stage variable values no check resolved"
+        );
+    }
     let api_record = api_record(snapshot.as_ref(), api_id.as_deref())?;
     if let (
         Some(UrlTarget::ExecuteApi {

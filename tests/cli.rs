@@ -1608,3 +1608,101 @@ fn the_scheduled_job_examples_bound_a_run_and_replace_the_report_whole() {
         assert!(help.contains(flag), "audit --help lacks {flag}");
     }
 }
+
+/// A backend key kept in a stage variable and passed on only through
+/// `requestParameters` decides no verdict: no output format, at any
+/// verbosity, with or without `--redact`, nor `explain`; the verdicts do
+/// not change. (`--record` is live only: `e2e_safety.rs` checks recordings,
+/// and `redact.rs` that `--redact` drops such a key from a snapshot.)
+#[test]
+fn a_secret_stage_variable_no_check_resolves_reaches_no_output() {
+    const KEY: &str = "sk_live_51Hsecretbackendkey0123456789";
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("snap.json");
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(example("rest-healthy")).expect("read"))
+            .expect("json");
+    let api = &mut v["regions"][0]["apis"][0];
+    for st in api["stages"]["ok"].as_array_mut().expect("stages") {
+        st["variables"]["backendKey"] = serde_json::json!(KEY);
+    }
+    for pointer in ["/routes/ok", "/deployed_routes/prod/ok"] {
+        let table = api.pointer_mut(pointer).expect("routes");
+        for r in table.as_array_mut().expect("routes") {
+            r["integration"]["request_parameters"]["integration.request.header.x-api-key"] =
+                serde_json::json!("stageVariables.backendKey");
+        }
+    }
+    std::fs::write(&path, v.to_string()).expect("write");
+    // The same, with prod's VPC link variable missing: vpc-link-reference
+    // fails there, and its evidence once listed every stage variable.
+    let broken = dir.path().join("broken.json");
+    let stages = v["regions"][0]["apis"][0]["stages"]["ok"]
+        .as_array_mut()
+        .expect("stages");
+    for st in stages.iter_mut().filter(|st| st["name"] == "prod") {
+        st["variables"]
+            .as_object_mut()
+            .expect("variables")
+            .remove("vpcLinkId");
+    }
+    std::fs::write(&broken, v.to_string()).expect("write");
+    for snap in [&path, &broken] {
+        audit_all_formats(snap.to_str().expect("utf-8"), KEY);
+    }
+    let s = path.to_str().expect("utf-8");
+    for redact in [false, true] {
+        let mut args = vec![
+            "--status",
+            "500",
+            "--message",
+            "{\"message\": \"Internal server error\"}",
+            "--api-id",
+            API,
+            "--snapshot",
+            s,
+            "--output",
+            "json",
+        ];
+        if redact {
+            args.push("--redact");
+        }
+        let out = explain(&args);
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains(KEY),
+            "explain redact={redact}"
+        );
+    }
+}
+
+/// Audits snapshot `s` in every output format at `-vvv`, with and without
+/// `--redact`: none shows `key`, and redaction changes no verdict.
+fn audit_all_formats(s: &str, key: &str) {
+    let mut verdicts = Vec::new();
+    for redact in [false, true] {
+        for format in ["table", "json", "sarif", "junit", "markdown"] {
+            let mut args = vec!["-vvv", "audit", "--snapshot", s, "--output", format];
+            if redact {
+                args.push("--redact");
+            }
+            let out = bin()
+                .args(&args)
+                .env("RUST_LOG", "trace")
+                .output()
+                .expect("run");
+            for (what, text) in [
+                ("stdout", String::from_utf8_lossy(&out.stdout)),
+                ("stderr", String::from_utf8_lossy(&out.stderr)),
+            ] {
+                assert!(
+                    !text.contains(key),
+                    "{format} {what} (redact={redact}) shows the key"
+                );
+            }
+            if format == "json" {
+                verdicts.push(worst_by_check(&json_of(&out)));
+            }
+        }
+    }
+    assert_eq!(verdicts[0], verdicts[1], "redaction changes no verdict");
+}

@@ -870,6 +870,49 @@ pub fn stage_arn(region: &str, api: &ApiRecord, stage: &str) -> String {
     format!("{}/stages/{stage}", api_arn(region, api))
 }
 
+thread_local! {
+    /// The `(stage, variable)` pairs resolved while recording (see
+    /// [`recording_resolved`]); `None` when nobody records.
+    static RESOLVED: RefCell<Option<BTreeSet<(String, String)>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` and returns, beside its result, every stage variable
+/// [`substitute_stage_variables`] resolved meanwhile, as `(stage, name)`:
+/// the variables a verdict was built on, which `--redact` keeps.
+pub fn recording_resolved<R>(f: impl FnOnce() -> R) -> (R, BTreeSet<(String, String)>) {
+    let outer = RESOLVED.with(|r| r.replace(Some(BTreeSet::new())));
+    let got = f();
+    let resolved = RESOLVED.with(|r| r.replace(outer)).unwrap_or_default();
+    (got, resolved)
+}
+
+fn note_resolved(stage: &Stage, name: &str) {
+    RESOLVED.with(|r| {
+        if let Some(set) = r.borrow_mut().as_mut() {
+            set.insert((stage.name.clone(), name.to_string()));
+        }
+    });
+}
+
+/// The stage variables `text` references, with their values: what a
+/// finding's evidence may show of them (never the stage's whole set, which
+/// can hold secrets no check needs).
+pub fn variables_in(text: &str, stage: &Stage) -> BTreeMap<String, String> {
+    const OPEN: &str = "${stageVariables.";
+    let mut out = BTreeMap::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if let Some(v) = stage.variables.get(name) {
+            out.insert(name.to_string(), v.clone());
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
 /// Resolves `${stageVariables.NAME}` references in `text`.
 pub fn substitute_stage_variables(text: &str, stage: &Stage) -> Result<String, String> {
     const OPEN: &str = "${stageVariables.";
@@ -885,7 +928,10 @@ pub fn substitute_stage_variables(text: &str, stage: &Stage) -> Result<String, S
         };
         let name = &after[..end];
         match stage.variables.get(name) {
-            Some(v) => out.push_str(v),
+            Some(v) => {
+                note_resolved(stage, name);
+                out.push_str(v);
+            }
             None => {
                 return Err(format!(
                     "stage variable `{name}` used by `{text}` is not defined on stage {}",

@@ -14,7 +14,7 @@ use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetType};
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
-use crate::view::{BlockedKind, ListenerSel, RoutePath, RouteTarget, StageView};
+use crate::view::{BlockedKind, ListenerSel, RoutePath, RouteTarget, StageView, variables_in};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -91,7 +91,12 @@ fn route_needs<'a>(
                             ),
                         )
                         .routes([rp.label.clone()])
-                        .evidence(|| json!({ "uri": rp.integration.uri, "stage_variables": view.stage.variables })),
+                        .evidence(|| json!({
+                            "uri": rp.integration.uri,
+                            // Only what the URI names: other values may be secrets.
+                            "stage_variables": rp.integration.uri.as_deref().map(|u| variables_in(u, view.stage)),
+                            "defined_stage_variables": view.stage.variables.keys().collect::<Vec<_>>(),
+                        })),
                     );
                 } else {
                     out.blocked(&b, &[&rp.label]);
