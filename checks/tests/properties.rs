@@ -70,6 +70,11 @@ fn port_range() -> impl Strategy<Value = (Option<i32>, Option<i32>)> {
     prop_oneof![
         (990i32..1040, 0i32..20).prop_map(|(f, w)| (Some(f), Some(f + w))),
         (990i32..1040, 1i32..5).prop_map(|(f, w)| (Some(f), Some(f - w))),
+        // One port, and the whole range, as consoles write them.
+        (990i32..1040).prop_map(|p| (Some(p), Some(p))),
+        Just((Some(0), Some(65535))),
+        // A range far from every flow's ports.
+        (2000i32..65000).prop_map(|f| (Some(f), Some(f + 10))),
     ]
 }
 
@@ -126,7 +131,11 @@ fn peer_block() -> impl Strategy<Value = (u32, u32)> {
 }
 
 fn flow_ports() -> impl Strategy<Value = (u16, u16)> {
-    (0u16..PORTS, 0u16..8).prop_map(|(lo, w)| (PORT_LO + lo, PORT_LO + (lo + w).min(PORTS - 1)))
+    prop_oneof![
+        4 => (0u16..PORTS, 0u16..8).prop_map(|(lo, w)| (PORT_LO + lo, PORT_LO + (lo + w).min(PORTS - 1))),
+        // Single ports at the edges of the port space.
+        1 => prop_oneof![Just(0u16), Just(1u16), Just(65535u16), 2000u16..65000].prop_map(|p| (p, p)),
+    ]
 }
 
 fn classify(points: impl Iterator<Item = bool>) -> Coverage {
@@ -222,6 +231,66 @@ proptest! {
             Coverage::Partial => SgVerdict::Partial,
         };
         prop_assert_eq!(got.verdict, want);
+    }
+
+    /// With prefix lists in the rules, some unreadable: the verdict is the
+    /// naive one when every list resolves; otherwise it is `All` only when
+    /// the readable rules alone admit everything, `None` only when even
+    /// lists admitting everything would not, and `Unknown` between. An
+    /// unreadable list never yields a pass it did not prove.
+    #[test]
+    fn unreadable_prefix_lists_never_prove_a_pass(
+        rules in prop::collection::vec((sg_rule(), prop::bool::weighted(0.4)), 1..5),
+        list in prop::collection::vec(cidr(), 0..3),
+        readable in any::<bool>(),
+        (lo, hi) in peer_block(),
+        (plo, phi) in flow_ports(),
+    ) {
+        let ingress: Vec<SgRule> = rules
+            .into_iter()
+            .map(|(mut r, with_list)| {
+                if with_list {
+                    r.prefix_list_ids = vec!["pl-1".to_string()];
+                }
+                r
+            })
+            .collect();
+        let g = SecurityGroup { id: "sg-1".into(), name: None, vpc_id: None, owner_id: None, ingress: ingress.clone(), egress: vec![] };
+        let peer = Peer { addrs: addr_set(lo, hi), groups: vec![] };
+        let nets: Vec<Ipv4Net> = list.iter().filter_map(|c| c.parse().ok()).collect();
+        let resolve = |_: &str| readable.then(|| nets.clone());
+        let got = sg::evaluate(&[&g], Direction::Ingress, &peer, &PortSet::range(plo, phi), &resolve).verdict;
+        // The naive model with the list standing for `cidrs`.
+        let naive_with = |cidrs: &[String]| classify((lo..=hi).flat_map(|a| (plo..=phi).map(move |p| (a, p))).map(|(a, p)| {
+            ingress.iter().any(|r| {
+                is_tcp(&r.protocol)
+                    && ports_contain(&r.protocol, r.from_port, r.to_port, p)
+                    && (r.ipv4_ranges.iter().any(|c| cidr_contains(c, addr(a)))
+                        || (!r.prefix_list_ids.is_empty() && cidrs.iter().any(|c| cidr_contains(c, addr(a)))))
+            })
+        }));
+        // A list matters only on a TCP rule whose ports meet the flow's.
+        let uses_list = ingress.iter().any(|r| {
+            !r.prefix_list_ids.is_empty()
+                && is_tcp(&r.protocol)
+                && (plo..=phi).any(|p| ports_contain(&r.protocol, r.from_port, r.to_port, p))
+        });
+        let want = if readable || !uses_list {
+            match naive_with(&list) {
+                Coverage::All => SgVerdict::All,
+                Coverage::None => SgVerdict::None,
+                Coverage::Partial => SgVerdict::Partial,
+            }
+        } else {
+            let lower = naive_with(&[]);
+            let upper = naive_with(&["0.0.0.0/0".to_string()]);
+            match (lower, upper) {
+                (Coverage::All, _) => SgVerdict::All,
+                (_, Coverage::None) => SgVerdict::None,
+                _ => SgVerdict::Unknown,
+            }
+        };
+        prop_assert_eq!(got, want, "{:?}", ingress);
     }
 
     /// A certificate name covers a host when equal (ignoring case and a
