@@ -112,6 +112,9 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     };
 
     let started = std::time::Instant::now();
+    if let Some(d) = args.deadline {
+        crate::collect::pace::set_deadline(d);
+    }
     let (mut snapshot, source, cost) = read_snapshot(&args, &overrides, quiet).await?;
     if args.redact {
         let n = apigw_audit_checks::redact::redact(&mut snapshot);

@@ -172,6 +172,11 @@ pub struct AuditArgs {
     /// Audit a saved snapshot offline instead of reading AWS.
     #[arg(long, value_name = "SNAPSHOT.json")]
     pub snapshot: Option<PathBuf>,
+    /// End the run's reads after this long (30s, 10m, 2h; 1s to 7d): reads
+    /// still waiting or in flight then become error findings, and the
+    /// report is written.
+    #[arg(long, value_name = "DURATION", value_parser = parse_deadline)]
+    pub deadline: Option<std::time::Duration>,
     /// Replace the values no verdict needs (every stage variable no check
     /// resolved for a verdict, such as a key passed on through
     /// requestParameters) before recording or reporting.
@@ -212,4 +217,13 @@ pub struct ChecksArgs {
     /// Catalogue format.
     #[arg(long, value_enum, default_value_t = CatalogueFormat::Table)]
     pub output: CatalogueFormat,
+}
+
+/// `--deadline`: a duration like 30s, 10m or 2h, from one second to a week.
+fn parse_deadline(s: &str) -> Result<std::time::Duration, String> {
+    let secs = apigw_audit_checks::explain::parse_duration(s)?;
+    if !(1..=7 * 86_400).contains(&secs) {
+        return Err(format!("`{s}` is not between 1s and 7d"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }

@@ -414,3 +414,57 @@ fn throttling_ends_in_a_complete_report_and_pacing_avoids_it() {
     assert!(report["stats"]["rate_limit_waits"].as_u64().expect("waits") > 0);
     assert_eq!(worst_by_check(&report), calm);
 }
+
+/// `--deadline`: a read still unanswered when it passes is cut there, its
+/// check is `error` saying so, the rest of the report is written, and the
+/// exit code is 3; the run does not wait for the call timeout.
+#[test]
+fn deadline_cuts_pending_reads_into_errors_and_writes_the_report() {
+    let s = build("rest-v1", "deadline", 171);
+    let api = s["api_id"].as_str().expect("api id");
+    set_faults(
+        "AKIDdeadline",
+        &json!({ "ec2:DescribeNetworkAcls": "slow:40" }),
+    );
+    let started = std::time::Instant::now();
+    let out = run(tool("AKIDdeadline").args([
+        "audit",
+        "--api-id",
+        api,
+        "--output",
+        "json",
+        "--deadline",
+        "4s",
+        "--call-timeout",
+        "60",
+        "--max-attempts",
+        "1",
+    ]));
+    let took = started.elapsed();
+    let report = json_of(&out);
+    let w = worst_by_check(&report);
+    assert_eq!(w["network-acls"], "error", "{w:?}");
+    assert_eq!(
+        w["vpc-link-status"], "pass",
+        "reads done before the deadline count: {w:?}"
+    );
+    let msg = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "network-acls")
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(msg.contains("--deadline"), "{msg}");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "the deadline, not the 40 s answer or the 60 s call timeout, ended the run: {took:?}"
+    );
+    // A bad value is refused before anything runs.
+    for bad in ["0s", "8d", "soon"] {
+        let out = run(tool("AKIDdeadline").args(["audit", "--api-id", api, "--deadline", bad]));
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}

@@ -361,6 +361,18 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// When the run must end (`--deadline`), if it must.
+static DEADLINE: std::sync::OnceLock<tokio::time::Instant> = std::sync::OnceLock::new();
+
+/// What a read cut by the deadline says.
+pub const DEADLINE_PASSED: &str = "the run's --deadline passed before AWS answered";
+
+/// Sets the run's deadline, `after` from now; a second call changes
+/// nothing (one run, one deadline).
+pub fn set_deadline(after: Duration) {
+    let _ = DEADLINE.set(tokio::time::Instant::now() + after);
+}
+
 /// An HTTP client that paces every request of one service.
 #[derive(Debug, Clone)]
 pub struct PacedClient {
@@ -416,7 +428,7 @@ impl HttpConnector for PacedConnector {
         let pacer = self.pacer.clone();
         let service = self.service;
         let attempt_timeout = self.attempt_timeout;
-        let send = async move {
+        let work = async move {
             let op = operation_of(service, &request);
             pacer.admit(service, op.as_deref()).await;
             // A closed semaphore cannot happen (it is never closed); if it
@@ -431,6 +443,18 @@ impl HttpConnector for PacedConnector {
                     Err(_) => Err(ConnectorError::timeout(
                         format!("no answer within {limit:?}").into(),
                     )),
+                },
+            }
+        };
+        // The whole run's deadline cuts every attempt, waiting for its
+        // turn or in flight: what has not answered by then is a timeout,
+        // and its read becomes an `error` finding in the report.
+        let send = async move {
+            match DEADLINE.get() {
+                None => work.await,
+                Some(at) => match tokio::time::timeout_at(*at, work).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err(ConnectorError::timeout(DEADLINE_PASSED.into())),
                 },
             }
         };
