@@ -516,3 +516,76 @@ fn every_fault_on_every_collector_operation_errors_only_what_needed_it() {
         problems.join("\n")
     );
 }
+
+/// Transient faults: every operation the audit calls fails on its first
+/// request only (throttled, a 503, a reset connection) and succeeds on the
+/// SDK's retry. Every verdict, message and the exit code must be those of
+/// the clean run: a retried read is as good as a first-time one.
+#[test]
+fn transient_faults_on_every_operation_change_no_verdict() {
+    let rest = build("rest-v1", "fmonce", 172);
+    for b in [
+        "authorizer-with-permission",
+        "custom-domain",
+        "prefix-list-rule",
+    ] {
+        apply(&rest, b);
+    }
+    let http = build("http-v2", "fmoncehttp", 173);
+    apply(&http, "cloud-map-route");
+    let args: Vec<String> = [
+        "audit",
+        "--output",
+        "json",
+        "--call-timeout",
+        CALL_TIMEOUT,
+        "--api-id",
+        rest["api_id"].as_str().expect("api id"),
+        "--api-id",
+        http["api_id"].as_str().expect("api id"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let findings = |out: &Outcome| {
+        serde_json::from_slice::<Value>(&out.stdout)
+            .map(|r| findings_of(&r))
+            .unwrap_or_default()
+    };
+    let clean = run_within_budget("AKIDfmonceclean", &args);
+    let ops = calls_of("AKIDfmonceclean");
+    assert!(ops.len() > 15, "the clean run reads little: {ops:?}");
+    let base = findings(&clean);
+    assert!(
+        !base.is_empty() && base.values().all(|v| status_of(v) != "error"),
+        "{base:#?}"
+    );
+    for (i, fault) in ["throttle", "http-503", "reset"].iter().enumerate() {
+        let key = format!("AKIDfmonce{i}");
+        let config: serde_json::Map<String, Value> = ops
+            .keys()
+            .map(|op| (op.clone(), json!(format!("once:{fault}"))))
+            .collect();
+        set_faults(&key, &Value::Object(config));
+        let out = run_within_budget(&key, &args);
+        let calls = calls_of(&key);
+        let retried = ops
+            .keys()
+            .filter(|op| calls.get(*op) > ops.get(*op))
+            .count();
+        assert!(
+            retried * 2 > ops.len(),
+            "{fault}: few operations were retried: {calls:?}"
+        );
+        assert_eq!(out.code, clean.code, "{fault}: {}", out.stderr);
+        let got = findings(&out);
+        let changed: Vec<_> = got
+            .iter()
+            .filter(|(k, v)| base.get(*k) != Some(*v))
+            .collect();
+        assert!(
+            changed.is_empty() && got.len() == base.len(),
+            "{fault}: {changed:#?}"
+        );
+    }
+}

@@ -39,7 +39,9 @@ Faults: ``access-denied``, ``throttle``, ``http-500``, ``http-503``,
 answer, then the connection drops), ``reset`` (the connection is closed, with an RST, before any
 byte of the answer), ``slow:SECONDS``, and ``second-page`` (the real answer
 gains a pagination token, as a listing with more results has, and the
-request for that next page fails with HTTP 500). The same file
+request for that next page fails with HTTP 500). ``once:FAULT`` applies FAULT
+to the key's first request of that operation only, as a transient error
+whose retry succeeds. The same file
 can add latency to every request (``"_delay_ms": 50``) and AWS-like token
 buckets (``"_buckets": {"apigateway": [10, 40], "ec2:*": [20, 100]}``):
 a request that finds a bucket empty gets the service's throttling error.
@@ -543,6 +545,8 @@ def instrumented_app(app, log_path, faults_dir):
     configured faults, latency (`_delay_ms`) and rate limits (`_buckets`)."""
     log = open(log_path, "a", buffering=1) if log_path else None
     buckets = Buckets()
+    once_seen = set()
+    once_lock = threading.Lock()
 
     def wrapped(environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -577,6 +581,13 @@ def instrumented_app(app, log_path, faults_dir):
         if throttled:
             return record(fault_response(service, "throttle", start_response))
         fault = config.get(f"{service}:{op}")
+        if fault and fault.startswith("once:"):
+            # A transient fault: the first request of this operation by
+            # this key gets it, every later one (the SDK's retry) does not.
+            with once_lock:
+                first = (key, service, op) not in once_seen
+                once_seen.add((key, service, op))
+            fault = fault[len("once:"):] if first else None
         if fault == "second-page" and PAGE_TOKEN.encode() in body + environ.get("QUERY_STRING", "").encode():
             return record(fault_response(service, "http-500", start_response))
         if fault == "reset":
