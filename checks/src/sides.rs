@@ -145,7 +145,15 @@ pub fn location_side<'a>(
     loc: &TargetLocation,
     resource: &str,
 ) -> Hop<Side<'a>> {
-    Ok(Side {
+    let mut side = location_place(loc);
+    side.groups = view.security_groups(&loc.security_groups, resource)?;
+    Ok(side)
+}
+
+/// Where a target sits, without reading its security groups: enough for
+/// the network-ACL check, which an unreadable group must not stop.
+pub fn location_place<'a>(loc: &TargetLocation) -> Side<'a> {
+    Side {
         label: loc.target.clone(),
         zones: vec![Zone {
             subnet_id: loc.subnet_id.clone(),
@@ -154,6 +162,6 @@ pub fn location_side<'a>(
             exact: loc.exact,
         }],
         group_ids: loc.security_groups.clone(),
-        groups: view.security_groups(&loc.security_groups, resource)?,
-    })
+        groups: Vec::new(),
+    }
 }

@@ -18,9 +18,9 @@ use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{LoadBalancer, NetworkAcl, TargetGroup};
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
-use crate::sides::{Side, Zone, lb_side, link_side, target_ports};
+use crate::sides::{Side, Zone, lb_side, link_side, location_place, target_ports};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding};
-use crate::view::{Blocked, BlockedKind, Front, Hop, StageView, TargetLocation};
+use crate::view::{Blocked, BlockedKind, Front, Hop, StageView};
 use crate::walk::{CloudMapHop, ListenerHop};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -222,28 +222,12 @@ fn cloud_map_flows(view: &StageView, hop: &CloudMapHop) -> Hop<HopFlows> {
         };
         out.flows.extend(hop_flows(
             &src,
-            &acl_side(&loc),
+            &location_place(&loc),
             &PortSet::single(port),
             "the link's request to the instance",
         ));
     }
     Ok(out)
-}
-
-/// A target as one end of a flow: the ACL check needs its subnet and
-/// addresses only, so an unreadable security group does not hide it.
-fn acl_side<'a>(loc: &TargetLocation) -> Side<'a> {
-    Side {
-        label: loc.target.clone(),
-        zones: vec![Zone {
-            subnet_id: loc.subnet_id.clone(),
-            cidr: None,
-            addrs: loc.addrs.clone(),
-            exact: loc.exact,
-        }],
-        group_ids: loc.security_groups.clone(),
-        groups: Vec::new(),
-    }
 }
 
 fn skip_blocked(resource: &str, why: String) -> Blocked {
@@ -429,7 +413,7 @@ fn target_flows(view: &StageView, lb: &LoadBalancer, tg: &TargetGroup) -> Hop<Ho
             Ok(locs) => {
                 for loc in locs {
                     touch_acl(view, &loc.subnet_id);
-                    ends.push((acl_side(&loc), traffic, health));
+                    ends.push((location_place(&loc), traffic, health));
                 }
             }
             Err(b) => out.unknown.push((end, b)),
