@@ -120,3 +120,80 @@ fn several_regions_make_one_report_and_an_id_must_exist_in_one() {
     assert_eq!(report["apis"][0]["region"], "eu-west-3");
     assert_eq!(calls("AKIDallregions").get("ec2:DescribeRegions"), Some(&1));
 }
+
+/// One region that cannot be read (an SCP denies API Gateway there) is
+/// `error` for that region, with a report for the others and exit 3:
+/// never an aborted run, and never an errored API invented where the id
+/// was not found.
+#[test]
+fn a_region_that_fails_is_an_error_entry_and_the_others_are_judged() {
+    let s = build_in("eu-west-3", "rest-v1", "regionfail", 52);
+    let api = s["api_id"].as_str().expect("api id");
+    set_faults(
+        "AKIDregionfail",
+        &serde_json::json!({
+            "ap-southeast-2/apigateway:GetRestApi": "access-denied",
+            "ap-southeast-2/apigateway:GetApi": "access-denied",
+            "ap-southeast-2/apigateway:GetRestApis": "access-denied",
+            "ap-southeast-2/apigateway:GetApis": "access-denied",
+        }),
+    );
+    for (what, select) in [
+        ("named", vec!["--api-id", api]),
+        ("listed", vec!["--all-apis"]),
+    ] {
+        let mut args = vec![
+            "audit",
+            "--output",
+            "json",
+            "--region",
+            "eu-west-3",
+            "--region",
+            "ap-southeast-2",
+        ];
+        args.extend(select);
+        let out = run(tool("AKIDregionfail").args(&args));
+        let report = json_of(&out);
+        validate_report(&report);
+        let apis = report["apis"].as_array().expect("apis");
+        let failed: Vec<&Value> = apis
+            .iter()
+            .filter(|a| a["region"] == "ap-southeast-2")
+            .collect();
+        assert_eq!(
+            failed.len(),
+            1,
+            "{what}: one entry for the failed region: {report}"
+        );
+        assert_eq!(
+            failed[0]["id"],
+            Value::Null,
+            "{what}: no API is invented there"
+        );
+        assert_eq!(failed[0]["kind"], Value::Null);
+        let findings = failed[0]["stages"][0]["findings"]
+            .as_array()
+            .expect("findings");
+        assert_eq!(findings.len(), apigw_audit_checks::CHECKS.len(), "{what}");
+        for f in findings {
+            assert_eq!(f["status"], "error", "{what}: {f}");
+            let m = f["message"].as_str().unwrap_or_default();
+            assert!(
+                m.contains("ap-southeast-2") && m.contains("apigateway:Get"),
+                "{what}: {m}"
+            );
+        }
+        // The readable region is judged as usual.
+        let ours = apis
+            .iter()
+            .find(|a| a["id"] == api)
+            .expect("the API in eu-west-3");
+        assert_eq!(ours["region"], "eu-west-3");
+        assert_eq!(ours["stages"][0]["status"], "pass", "{what}: {ours}");
+        if what == "named" {
+            assert_eq!(out.status.code(), Some(3), "{what}");
+        } else {
+            assert!(matches!(out.status.code(), Some(1 | 3)), "{what}");
+        }
+    }
+}

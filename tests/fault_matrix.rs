@@ -271,14 +271,18 @@ fn judge(
     }
     for (k, v) in &base.findings {
         if !got.contains_key(k) {
-            // A finding may only vanish where the whole stage or API turned
-            // into an error about the failed read.
+            // A finding may only vanish where the whole stage, API or
+            // region turned into an error about the failed read.
             // (Its stage, or the API as a whole when its stages are unknown.)
             let parts: Vec<&str> = k.split(' ').collect();
             let stage = format!("{} {} {} ", parts[0], parts[1], parts[2]);
             let whole = format!("{} {} - ", parts[0], parts[1]);
+            // Or the region, when its APIs could not be listed (its entry
+            // has no id and no stage).
+            let region = format!("{}  - ", parts[0]);
             let covered = got.iter().any(|(g, s)| {
-                (g.starts_with(&stage) || g.starts_with(&whole)) && status_of(s) == "error"
+                (g.starts_with(&stage) || g.starts_with(&whole) || g.starts_with(&region))
+                    && status_of(s) == "error"
             });
             if !covered {
                 problems.push(format!(

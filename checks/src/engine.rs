@@ -5,7 +5,7 @@ use crate::catalogue::CHECKS;
 use crate::finding::{Finding, Status};
 use crate::model::{ApiKind, ApiRecord, Failure, Fetched, RegionData, Snapshot};
 use crate::toolkit::{CheckDef, Findings, StageCtx};
-use crate::view::{Definition, StageView, Want, WantLog, api_arn};
+use crate::view::{Definition, StageView, Want, WantLog, api_arn, partition};
 
 /// Which checks, APIs and stages to run.
 #[derive(Debug, Clone, Default)]
@@ -37,9 +37,11 @@ impl Selection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResult {
     pub region: String,
+    /// Empty for the entry of a region whose APIs could not be listed.
     pub id: String,
     pub name: Option<String>,
-    pub kind: ApiKind,
+    /// `None` for the entry of a region whose APIs could not be listed.
+    pub kind: Option<ApiKind>,
     pub stages: Vec<StageResult>,
 }
 
@@ -67,6 +69,9 @@ pub fn audit(snapshot: &Snapshot, selection: &Selection) -> Vec<ApiResult> {
     let checks = selection.checks();
     let mut out = Vec::new();
     for region in &snapshot.regions {
+        if let Some(f) = &region.unlisted {
+            out.push(unlisted_region(region, &checks, f));
+        }
         for api in &region.apis {
             if !selection.apis.is_empty() && !selection.apis.contains(&api.id) {
                 continue;
@@ -188,7 +193,7 @@ fn audit_api(
         region: region.region.clone(),
         id: api.id.clone(),
         name,
-        kind: api.kind,
+        kind: Some(api.kind),
         stages,
     }
 }
@@ -257,6 +262,31 @@ fn judged_on_current(f: &mut Finding, failure: &Failure) {
             serde_json::json!({ "judged": "current", "why": why, "failure": failure }),
         );
         f.evidence = crate::finding::Evidence::new(&evidence);
+    }
+}
+
+/// A region whose APIs could not be listed: no API to judge, so every
+/// check is `error` on the region, naming the call that failed, and the
+/// other regions' report is still written.
+fn unlisted_region(region: &RegionData, checks: &[&'static CheckDef], f: &Failure) -> ApiResult {
+    let arn = format!(
+        "arn:{}:apigateway:{}::/restapis",
+        partition(&region.region),
+        region.region
+    );
+    let what = format!("the APIs of region {}", region.region);
+    ApiResult {
+        region: region.region.clone(),
+        id: String::new(),
+        name: None,
+        kind: None,
+        stages: vec![StageResult {
+            name: None,
+            findings: checks
+                .iter()
+                .map(|def| Finding::from_failure(&def.meta, &arn, &what, f))
+                .collect(),
+        }],
     }
 }
 

@@ -121,6 +121,12 @@ impl<T> Fetched<T> {
 pub struct RegionData {
     pub region: String,
     pub apis: Vec<ApiRecord>,
+    /// Why the region's APIs are unknown, when they could not be listed
+    /// (or a named API could not be looked up): an SCP that denies the
+    /// region, an endpoint that cannot be reached. `apis` is then empty
+    /// because nothing could be read, not because there is nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unlisted: Option<Failure>,
     /// API Gateway's account settings (the CloudWatch Logs role).
     pub apigateway_account: Option<Fetched<ApiGatewayAccount>>,
     /// VPC links v1, by id.

@@ -256,7 +256,7 @@ async fn named_api(
     region: &str,
     id: String,
     missing_ok: bool,
-) -> Result<Option<ApiRecord>, Fatal> {
+) -> Result<Named, Fatal> {
     let kind = async {
         let (rest, http) = join(
             apigw::get_rest_api(&c.apigw, region, &id),
@@ -266,15 +266,25 @@ async fn named_api(
         let nf =
             |r: &Result<ApiInfo, Failure>| matches!(r, Err(f) if f.kind == FailureKind::NotFound);
         match (rest, http) {
-            (Ok(info), _) => Ok(Some((ApiKind::Rest, Fetched::Ok(info)))),
-            (_, Ok(info)) => Ok(Some((ApiKind::Http, Fetched::Ok(info)))),
-            (r, h) if nf(&r) && nf(&h) && missing_ok => Ok(None),
+            (Ok(info), _) => Ok(Lookup::Kind(ApiKind::Rest, Fetched::Ok(info))),
+            (_, Ok(info)) => Ok(Lookup::Kind(ApiKind::Http, Fetched::Ok(info))),
+            (r, h) if nf(&r) && nf(&h) && missing_ok => Ok(Lookup::Absent),
             (r, h) if nf(&r) && nf(&h) => Err(Fatal::Usage(format!(
                 "no REST or HTTP API with id {id} in {region}"
             ))),
+            // Auditing several regions, an id the lookups could not answer
+            // for is not an errored API of this region (it may live
+            // elsewhere): it is this region's failure, reported as such.
+            (Err(r), Err(h)) if missing_ok => {
+                Ok(Lookup::Unknown(if r.kind == FailureKind::NotFound {
+                    h
+                } else {
+                    r
+                }))
+            }
             // One side unreadable, the other absent: it is the unreadable kind.
-            (r, h) if nf(&r) => Ok(Some((ApiKind::Http, fetched(h)))),
-            (r, _) => Ok(Some((ApiKind::Rest, fetched(r)))),
+            (r, h) if nf(&r) => Ok(Lookup::Kind(ApiKind::Http, fetched(h))),
+            (r, _) => Ok(Lookup::Kind(ApiKind::Rest, fetched(r))),
         }
     };
     let mut kind = std::pin::pin!(kind);
@@ -290,15 +300,40 @@ async fn named_api(
             h = &mut http_body, if http_done.is_none() => http_done = Some(h),
         }
     };
-    let Some((kind, info)) = known else {
-        return Ok(None);
+    let (kind, info) = match known {
+        Lookup::Kind(kind, info) => (kind, info),
+        Lookup::Absent => return Ok(Named::Absent),
+        Lookup::Unknown(f) => return Ok(Named::Unknown(f)),
     };
     let (stages, routes) = match (kind, rest_done, http_done) {
         (ApiKind::Rest, Some(done), _) | (ApiKind::Http, _, Some(done)) => done,
         (ApiKind::Rest, None, _) => rest_body.await,
         (ApiKind::Http, _, None) => http_body.await,
     };
-    Ok(Some(record(id.clone(), kind, info, stages, routes)))
+    Ok(Named::Found(Box::new(record(
+        id.clone(),
+        kind,
+        info,
+        stages,
+        routes,
+    ))))
+}
+
+/// What looking a named API up in one region found.
+pub enum Named {
+    Found(Box<ApiRecord>),
+    /// Not in this region (auditing several).
+    Absent,
+    /// Unknown: both lookups failed (auditing several), so the region's
+    /// entry reports the failure instead of inventing an errored API.
+    Unknown(Failure),
+}
+
+/// Which kind an id names, before its stages and routes are read.
+enum Lookup {
+    Kind(ApiKind, Fetched<ApiInfo>),
+    Absent,
+    Unknown(Failure),
 }
 
 /// An API the region's listing named, with its stages and routes.
@@ -362,25 +397,20 @@ fn record(
 }
 
 /// Every API of the region, with its kind and description.
-async fn list_roots(c: &Clients, region: &str) -> Result<Vec<(String, ApiKind, ApiInfo)>, Fatal> {
+/// A failed listing is the region's failure: its APIs are unknown, which
+/// the audit reports as `error` for the region while judging the others.
+async fn list_roots(c: &Clients, region: &str) -> Result<Vec<(String, ApiKind, ApiInfo)>, Failure> {
     let (rest, http) = join(
         apigw::get_rest_apis(&c.apigw, region),
         apigw2::get_apis(&c.apigw2, region),
     )
     .await;
-    let listing = |f: Failure| {
-        Fatal::Incomplete(format!(
-            "could not list the APIs in {region}: {} failed: {}",
-            f.operation, f.message
-        ))
-    };
-    let mut roots: Vec<_> = rest
-        .map_err(listing)?
+    let mut roots: Vec<_> = rest?
         .into_iter()
         .map(|(id, info)| (id, ApiKind::Rest, info))
         .collect();
     roots.extend(
-        http.map_err(listing)?
+        http?
             .into_iter()
             .map(|(id, info)| (id, ApiKind::Http, info)),
     );

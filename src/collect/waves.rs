@@ -57,10 +57,11 @@ enum Landed {
         links: Links,
     },
     /// The region's APIs (`--all-apis`).
-    Listing(Result<Vec<(String, ApiKind, ApiInfo)>, Fatal>),
-    /// One API with its stages and routes; `None` for an id that names no
-    /// API in this region while auditing several.
-    Api(Result<Option<ApiRecord>, Fatal>),
+    Listing(Result<Vec<(String, ApiKind, ApiInfo)>, Failure>),
+    /// One listed API with its stages and routes.
+    Api(ApiRecord),
+    /// A named API, as looked up in this region.
+    Named(Result<super::Named, Fatal>),
     /// The answers of one wave.
     Wave(Box<WaveAnswers>),
 }
@@ -172,7 +173,7 @@ impl<'a> Schedule<'a> {
             pending.push(Box::pin(async move {
                 (
                     1,
-                    Landed::Api(named_api(c, region, id, req.multi_region).await),
+                    Landed::Named(named_api(c, region, id, req.multi_region).await),
                 )
             }));
         }
@@ -196,21 +197,33 @@ impl<'a> Schedule<'a> {
                 self.planner.all = true;
                 self.planner.changed();
             }
-            Landed::Listing(roots) => {
-                let roots = roots?;
+            Landed::Listing(Err(f)) => {
+                self.rd.unlisted = Some(f);
+                self.apis_due = Some(0);
+            }
+            Landed::Listing(Ok(roots)) => {
                 self.apis_due = Some(roots.len());
                 let (c, region) = (self.c, self.region);
                 for (id, kind, info) in roots {
                     pending.push(Box::pin(async move {
                         let api = listed_api(c, region, id, kind, info).await;
-                        (d + 1, Landed::Api(Ok(Some(api))))
+                        (d + 1, Landed::Api(api))
                     }));
                 }
             }
             Landed::Api(api) => {
                 self.apis_due = self.apis_due.map(|n| n.saturating_sub(1));
-                if let Some(api) = api? {
-                    self.add_api(api);
+                self.add_api(api);
+            }
+            Landed::Named(named) => {
+                self.apis_due = self.apis_due.map(|n| n.saturating_sub(1));
+                match named? {
+                    super::Named::Found(api) => self.add_api(*api),
+                    super::Named::Absent => {}
+                    // The first failure stands for the region's.
+                    super::Named::Unknown(f) => {
+                        self.rd.unlisted.get_or_insert(f);
+                    }
                 }
             }
             Landed::Wave(answers) => {
@@ -235,7 +248,8 @@ impl<'a> Schedule<'a> {
 
     /// Once every API has landed, refuses a `--stage` none of them has.
     fn check_stages(&mut self) -> Result<(), Fatal> {
-        if self.apis_due == Some(0) && !self.stages_checked {
+        // A region whose APIs are unknown has no stages to refuse.
+        if self.apis_due == Some(0) && !self.stages_checked && self.rd.unlisted.is_none() {
             self.stages_checked = true;
             let req = self.req;
             check_stage_names(

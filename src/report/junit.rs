@@ -87,8 +87,13 @@ pub fn render(report: &Report, fail_on: FailOn, out: &mut impl Write) -> std::io
     let mut junit = quick_junit::Report::new("apigw-audit");
     for api in &report.apis {
         for stage in &api.stages {
-            let stage_name = stage.name.as_deref().unwrap_or("(stages unreadable)");
-            let mut suite = TestSuite::new(format!("{} / {stage_name}", api.id));
+            let stage_name = api.stage_label(stage);
+            let suite_name = if api.id.is_empty() {
+                api.label()
+            } else {
+                format!("{} / {stage_name}", api.id)
+            };
+            let mut suite = TestSuite::new(suite_name);
             suite.add_properties([
                 Property::new("region", api.region.clone()),
                 Property::new("api_id", api.id.clone()),

@@ -46,7 +46,7 @@ fn api_title(a: &ApiReport) -> String {
             a.kind.to_uppercase(),
             a.region
         ),
-        None => format!("{} ({}, {})", a.id, a.kind.to_uppercase(), a.region),
+        None => a.label(),
     }
 }
 

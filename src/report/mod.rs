@@ -65,12 +65,52 @@ pub struct Tool {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiReport {
+    /// `null` (empty here) for a region whose APIs could not be listed.
+    #[serde(serialize_with = "empty_as_null")]
     pub id: String,
     pub name: Option<String>,
+    /// `null` (empty here) for a region whose APIs could not be listed.
+    #[serde(serialize_with = "empty_as_null")]
     pub kind: &'static str,
     /// An addition to v1: the region the API lives in.
     pub region: String,
     pub stages: Vec<StageReport>,
+}
+
+/// The contract's "unknown values are null": an id or kind left empty
+/// because nothing could be read is written as `null`.
+fn empty_as_null<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() {
+        s.serialize_none()
+    } else {
+        s.serialize_str(v)
+    }
+}
+
+impl ApiReport {
+    /// How a text report names one of its stages.
+    pub fn stage_label<'s>(&self, stage: &'s StageReport) -> &'s str {
+        match (&stage.name, self.id.is_empty()) {
+            (Some(n), _) => n,
+            (None, true) => "(no API could be read)",
+            (None, false) => "(stages unreadable)",
+        }
+    }
+
+    /// How a text report names it: "id (REST, region)", or the region
+    /// whose APIs could not be listed.
+    pub fn label(&self) -> String {
+        if self.id.is_empty() {
+            format!("the APIs of {} (could not be listed)", self.region)
+        } else {
+            format!(
+                "{} ({}, {})",
+                self.id,
+                self.kind.to_uppercase(),
+                self.region
+            )
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,7 +221,7 @@ impl Report {
             .map(|api| ApiReport {
                 id: api.id,
                 name: api.name,
-                kind: api.kind.as_str(),
+                kind: api.kind.map_or("", |k| k.as_str()),
                 region: api.region,
                 stages: api
                     .stages
@@ -340,7 +380,7 @@ mod tests {
             region: "us-east-1".into(),
             id: "a".into(),
             name: None,
-            kind: ApiKind::Rest,
+            kind: Some(ApiKind::Rest),
             stages: vec![StageResult {
                 name: Some("prod".into()),
                 findings: statuses.iter().map(|s| finding(*s)).collect(),

@@ -123,7 +123,7 @@ fn result(
     f: &FindingReport,
     rule_index: Option<usize>,
 ) -> SarifResult {
-    let stage_name = stage.name.as_deref().unwrap_or("(stages unreadable)");
+    let stage_name = api.stage_label(stage);
     let message = Message {
         text: Some(f.message.clone()),
         ..Default::default()

@@ -105,18 +105,22 @@ fn write_api(
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     writeln!(out)?;
-    writeln!(
-        out,
-        "{} ({}, {}, {})",
-        api.name.as_deref().unwrap_or("(name unknown)"),
-        api.id,
-        api.kind.to_uppercase(),
-        api.region
-    )?;
+    if api.id.is_empty() {
+        writeln!(out, "{}", api.label())?;
+    } else {
+        writeln!(
+            out,
+            "{} ({}, {}, {})",
+            api.name.as_deref().unwrap_or("(name unknown)"),
+            api.id,
+            api.kind.to_uppercase(),
+            api.region
+        )?;
+    }
     let name_width = api
         .stages
         .iter()
-        .map(|s| s.name.as_deref().unwrap_or("(stages unreadable)").len())
+        .map(|s| api.stage_label(s).len())
         .max()
         .unwrap_or(0);
     for stage in &api.stages {
@@ -124,7 +128,7 @@ fn write_api(
         writeln!(
             out,
             "  {:<name_width$}  {}  {counts}",
-            stage.name.as_deref().unwrap_or("(stages unreadable)"),
+            api.stage_label(stage),
             paint(
                 &format!("{:<5}", label(stage.status)),
                 stage.status,
@@ -171,8 +175,12 @@ fn write_stage_findings(
     writeln!(
         out,
         "{} / {}",
-        api.name.as_deref().unwrap_or(&api.id),
-        stage.name.as_deref().unwrap_or("(stages unreadable)")
+        if api.id.is_empty() {
+            api.label()
+        } else {
+            api.name.clone().unwrap_or_else(|| api.id.clone())
+        },
+        api.stage_label(stage)
     )?;
     let mut b = Builder::default();
     b.push_record(["Status", "Check", "Routes", "Finding"]);

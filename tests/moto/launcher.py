@@ -39,7 +39,8 @@ Faults: ``access-denied``, ``throttle``, ``http-500``, ``http-503``,
 answer, then the connection drops), ``reset`` (the connection is closed, with an RST, before any
 byte of the answer), ``slow:SECONDS``, and ``second-page`` (the real answer
 gains a pagination token, as a listing with more results has, and the
-request for that next page fails with HTTP 500). ``once:FAULT`` applies FAULT
+request for that next page fails with HTTP 500). A key ``REGION/service:Operation`` scopes a fault to one region (from the
+request's credential scope). ``once:FAULT`` applies FAULT
 to the key's first request of that operation only, as a transient error
 whose retry succeeds. The same file
 can add latency to every request (``"_delay_ms": 50``) and AWS-like token
@@ -396,6 +397,7 @@ REST_ROUTES = {
 }
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/")
+REGION = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/")
 
 
 def operation(environ, body):
@@ -580,7 +582,11 @@ def instrumented_app(app, log_path, faults_dir):
 
         if throttled:
             return record(fault_response(service, "throttle", start_response))
-        fault = config.get(f"{service}:{op}")
+        region = REGION.search(environ.get("HTTP_AUTHORIZATION") or "")
+        region = region.group(1) if region else ""
+        # A region-scoped fault (``"eu-west-1/apigateway:GetRestApis"``)
+        # wins over one for every region.
+        fault = config.get(f"{region}/{service}:{op}", config.get(f"{service}:{op}"))
         if fault and fault.startswith("once:"):
             # A transient fault: the first request of this operation by
             # this key gets it, every later one (the SDK's retry) does not.
