@@ -206,20 +206,6 @@ pub enum Definition {
     Current(Box<Failure>),
 }
 
-impl Definition {
-    /// Why the deployed definition is unknown, as a clause.
-    pub fn why_unknown(&self) -> Option<String> {
-        match self {
-            Definition::Deployed => None,
-            Definition::Current(f) => Some(format!(
-                "{} failed: {}",
-                f.operation,
-                f.message.trim_end_matches('.')
-            )),
-        }
-    }
-}
-
 /// One stage of one API, with everything a check reads.
 pub struct StageView<'a> {
     pub snapshot: &'a Snapshot,
