@@ -11,7 +11,7 @@ use apigw_audit_checks::explain::{
     ErrorInput, Resolved, RouteMatch, Signature, UrlTarget, classify_line, match_route,
     match_signatures, parse_duration, parse_url, resolve_custom_domain, resolve_execute_api,
 };
-use apigw_audit_checks::model::{ApiKind, ApiRecord, Fetched, Snapshot};
+use apigw_audit_checks::model::{ApiKind, ApiRecord, Failure, Fetched, Route, Snapshot};
 use apigw_audit_checks::view::Probe;
 use aws_config::SdkConfig;
 use serde::Serialize;
@@ -449,21 +449,12 @@ fn route(target: &Target, method: Option<&str>) -> Option<(RouteOut, Probe)> {
         _ => Vec::new(),
     };
     let route_out = if names.contains(&st) || !matches!(api.stages, Fetched::Ok(_)) {
-        let deployed = api.deployed_routes.get(&st);
-        let deployed_unknown = match deployed {
-            Some(Fetched::Ok(_)) => None,
-            Some(Fetched::NotFound(f) | Fetched::Error(f)) => Some(format!(
-                "{} failed: {}",
-                f.operation,
-                f.message.trim_end_matches('.')
-            )),
-            None => Some("the snapshot holds no export of the stage's deployment".to_string()),
+        let deployed = apigw_audit_checks::view::deployed_routes(api, &st);
+        let deployed_unknown = deployed.as_ref().err().map(Failure::clause);
+        let routes: Vec<Route> = match deployed {
+            Ok(r) => r.to_vec(),
+            Err(_) => api.routes.ok().cloned().unwrap_or_default(),
         };
-        let routes = deployed
-            .and_then(|r| r.ok())
-            .or_else(|| api.routes.ok())
-            .cloned()
-            .unwrap_or_default();
         let m: RouteMatch = match_route(&routes, method.as_deref(), &r.path);
         RouteOut {
             api_id: r.api_id.clone(),

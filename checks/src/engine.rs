@@ -232,11 +232,7 @@ pub fn no_pass_on_misses(findings: &mut [Finding], misses: &[crate::view::Miss])
 /// `warn` keeps its verdict with the note, since the next deployment will
 /// serve what it found.
 fn judged_on_current(f: &mut Finding, failure: &Failure) {
-    let why = format!(
-        "{} failed: {}",
-        failure.operation,
-        failure.message.trim_end_matches('.')
-    );
+    let why = failure.clause();
     if f.status == Status::Pass {
         f.status = Status::Error;
         let unknown = crate::finding::failure_sentence("the stage's deployed definition", failure);
@@ -280,13 +276,7 @@ fn unlisted_region(region: &RegionData, checks: &[&'static CheckDef], f: &Failur
         id: String::new(),
         name: None,
         kind: None,
-        stages: vec![StageResult {
-            name: None,
-            findings: checks
-                .iter()
-                .map(|def| Finding::from_failure(&def.meta, &arn, &what, f))
-                .collect(),
-        }],
+        stages: vec![every_check_errs(checks, &arn, &what, f)],
     }
 }
 
@@ -298,14 +288,23 @@ fn unreadable_stages(
     checks: &[&'static CheckDef],
     f: &Failure,
 ) -> StageResult {
-    let arn = api_arn(&region.region, api);
+    let what = format!("the stages of API {}", api.id);
+    every_check_errs(checks, &api_arn(&region.region, api), &what, f)
+}
+
+/// A stage-less result in which every check is `error` on `arn`, because
+/// `what` could not be read.
+fn every_check_errs(
+    checks: &[&'static CheckDef],
+    arn: &str,
+    what: &str,
+    f: &Failure,
+) -> StageResult {
     StageResult {
         name: None,
         findings: checks
             .iter()
-            .map(|def| {
-                Finding::from_failure(&def.meta, &arn, &format!("the stages of API {}", api.id), f)
-            })
+            .map(|def| Finding::from_failure(&def.meta, arn, what, f))
             .collect(),
     }
 }

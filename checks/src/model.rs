@@ -61,6 +61,17 @@ pub struct Failure {
     pub message: String,
 }
 
+impl Failure {
+    /// "`operation` failed: `message`", as a clause inside a sentence.
+    pub fn clause(&self) -> String {
+        format!(
+            "{} failed: {}",
+            self.operation,
+            self.message.trim_end_matches('.')
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {

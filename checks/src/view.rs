@@ -206,6 +206,21 @@ pub enum Definition {
     Current(Box<Failure>),
 }
 
+/// The routes stage `stage` of `api` has deployed, or the failure that
+/// keeps them unknown; a snapshot without the export is a read never
+/// made. The checks' view and `explain`'s route line both ask this.
+pub fn deployed_routes<'a>(api: &'a ApiRecord, stage: &str) -> Result<&'a [Route], Failure> {
+    match api.deployed_routes.get(stage) {
+        Some(Fetched::Ok(r)) => Ok(r.as_slice()),
+        Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => Err(f.clone()),
+        None => {
+            let mut f = not_collected(Kind::Deployment.def().operation);
+            f.message = "the snapshot holds no export of the stage's deployment".to_string();
+            Err(f)
+        }
+    }
+}
+
 /// One stage of one API, with everything a check reads.
 pub struct StageView<'a> {
     pub snapshot: &'a Snapshot,
@@ -255,21 +270,18 @@ impl<'a> StageView<'a> {
             Fetched::Ok(r) => Ok(r.as_slice()),
             Fetched::NotFound(f) | Fetched::Error(f) => Err(f),
         };
-        let (definition, all_routes) = match api.deployed_routes.get(&stage.name) {
-            Some(Fetched::Ok(r)) => (Definition::Deployed, Ok(r.as_slice())),
-            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => {
-                (Definition::Current(Box::new(f.clone())), current)
-            }
-            None => {
-                if let Some(log) = wants {
+        let (definition, all_routes) = match deployed_routes(api, &stage.name) {
+            Ok(r) => (Definition::Deployed, Ok(r)),
+            Err(f) => {
+                if !api.deployed_routes.contains_key(&stage.name)
+                    && let Some(log) = wants
+                {
                     log.borrow_mut().insert(Want::scoped(
                         Kind::Deployment,
                         &api.id,
                         Some(stage.name.clone()),
                     ));
                 }
-                let mut f = not_collected(Kind::Deployment.def().operation);
-                f.message = "the snapshot holds no export of the stage's deployment".to_string();
                 (Definition::Current(Box::new(f)), current)
             }
         };
