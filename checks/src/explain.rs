@@ -353,8 +353,10 @@ pub static SIGNATURES: &[Signature] = &[
     // HTTP APIs answer 503 when the private integration cannot be reached:
     // after a VPC link went idle (INACTIVE) or a backend moved
     // (https://github.com/aws-samples/aws-apigw-http-api-private--integrations/issues/2,
-    // https://stackoverflow.com/questions/62217230). Not status-alone:
-    // CloudFront and load balancers answer 503 too.
+    // https://stackoverflow.com/questions/62217230). The AWS guides do not
+    // document this body, so the signature only points at the checks to
+    // run; it decides no verdict. Not status-alone: CloudFront and load
+    // balancers answer 503 too.
     Signature {
         id: "service-unavailable",
         statuses: &[503],

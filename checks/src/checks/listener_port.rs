@@ -142,7 +142,9 @@ fn alb_needs<'a>(
     // through this check's own lookups, up to the first load balancer. A
     // walk that could not read what lies behind it (an NLB's target group)
     // may hide an ALB whose listener is then unknown: an error, not a pass.
-    // Only an NLB can have an ALB behind it.
+    // Only an NLB can have an ALB behind it: an `alb` target group is a
+    // Network Load Balancer feature
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/application-load-balancer-target.html).
     let w = view.walk();
     let behind_nlb: BTreeSet<&String> = needs
         .values()
