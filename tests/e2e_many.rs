@@ -46,7 +46,6 @@ fn all_apis_sharing_one_nlb_read_it_once() {
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeTargetGroups",
         "elasticloadbalancing:DescribeTargetHealth",
-        "elasticloadbalancing:DescribeListenerAttributes",
         "cloudfront:ListDistributions",
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeNetworkAcls",

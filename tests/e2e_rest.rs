@@ -51,8 +51,10 @@ fn healthy_rest_api_passes_every_check_and_replays_offline() {
         // moto's NLB has no security groups, so PrivateLink enforcement does
         // not apply; the integration speaks plain HTTP, so TLS checks do not;
         // no route has an authorizer, no distribution fronts the API and no
-        // URL was asked about.
+        // URL was asked about; the instances' keep-alive is not visible to
+        // AWS, so idle-timeout cannot judge it.
         let skippable = [
+            "idle-timeout",
             "privatelink-inbound-rules",
             "tls-certificate-hostname",
             "tls-certificate-trust",
@@ -110,6 +112,30 @@ fn listener_removed() {
 #[test]
 fn target_unhealthy() {
     broken("unhealthy", 35, "target-unhealthy", "target-health");
+}
+
+/// Cross-zone load balancing is off on moto's NLB (as on AWS by default):
+/// with the instance in the second zone unhealthy, that zone's node has no
+/// healthy target, so target-health warns, naming the zone and the setting.
+#[test]
+fn a_zone_without_a_healthy_target_warns() {
+    let s = build("rest-v1", "onezone", 105);
+    apply(&s, "one-zone-unhealthy");
+    let (report, code) = audit_json("AKIDonezone", s["api_id"].as_str().expect("api id"));
+    let w = worst_by_check(&report);
+    assert_eq!(w["target-health"], "warn", "{w:?}");
+    let f = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "target-health")
+        .expect("target-health");
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains("us-east-1b") && m.contains("load_balancing.cross_zone.enabled = false"),
+        "{m}"
+    );
+    assert_eq!(code, 0, "a warning alone exits 0: {w:?}");
 }
 
 #[test]
@@ -300,9 +326,10 @@ fn a_healthy_rest_api_costs_exactly_these_calls() {
         ("ec2:DescribeVpcEndpointServiceConfigurations", 1),
         ("apigateway:GetDomainNames", 2),
         ("cloudfront:ListDistributions", 1),
-        // Level 3: target health, listener attributes, endpoint connections.
+        // Level 3: target health, endpoint connections. (No listener
+        // attributes: the targets are instances, whose keep-alive
+        // idle-timeout cannot judge, so it reads none.)
         ("elasticloadbalancing:DescribeTargetHealth", 1),
-        ("elasticloadbalancing:DescribeListenerAttributes", 1),
         ("ec2:DescribeVpcEndpointConnections", 1),
         // Level 4: the targets; level 5: their network, one batched call each.
         ("ec2:DescribeInstances", 1),

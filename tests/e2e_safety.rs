@@ -79,6 +79,8 @@ const SCENARIOS: &[(&str, &[&str])] = &[
     ("http-v2", &["link-sg-egress-removed"]),
     ("http-v2", &["search-group-emptied"]),
     ("http-v2", &["cloud-map-route", "custom-domain"]),
+    ("http-v2", &["nlb-behind-link"]),
+    ("rest-v1", &["nlb-to-alb"]),
 ];
 
 #[test]

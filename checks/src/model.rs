@@ -154,6 +154,9 @@ pub struct RegionData {
     pub listener_rules: BTreeMap<String, Fetched<Vec<ListenerRule>>>,
     /// By target group ARN.
     pub target_groups: BTreeMap<String, Fetched<TargetGroup>>,
+    /// `DescribeTargetGroupAttributes`, by target group ARN (client IP
+    /// preservation, cross-zone override).
+    pub target_group_attributes: BTreeMap<String, Fetched<BTreeMap<String, String>>>,
     /// `DescribeTargetHealth`, by target group ARN.
     pub target_health: BTreeMap<String, Fetched<Vec<TargetHealth>>>,
     /// By instance id.

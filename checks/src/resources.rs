@@ -261,6 +261,9 @@ kinds! {
     LoadBalancerAttributes: map(load_balancer_attributes => BTreeMap<String, String>),
         "elasticloadbalancing:DescribeLoadBalancerAttributes",
         ["elasticloadbalancing:DescribeLoadBalancerAttributes"], Batch::One, Wait::No;
+    TargetGroupAttributes: map(target_group_attributes => BTreeMap<String, String>),
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        ["elasticloadbalancing:DescribeTargetGroupAttributes"], Batch::One, Wait::No;
 }
 
 fn land_domain_names(rd: &mut RegionData, a: &mut Answer) {

@@ -4,9 +4,13 @@
 
 use ipnet::Ipv4Net;
 
-use crate::model::{LbType, LoadBalancer, SecurityGroup, TargetGroup, TargetHealth, VpcLinkV2};
+use crate::model::{
+    LbType, LoadBalancer, Protocol, SecurityGroup, TargetGroup, TargetHealth, TargetType, VpcLinkV2,
+};
 use crate::net::AddrSet;
-use crate::view::{Hop, StageView, TargetLocation};
+use crate::resources as res;
+use crate::view::{Front, Hop, StageView, TargetLocation};
+use crate::walk::TargetGroupHop;
 
 /// The port a target receives traffic on, and the port its health checks
 /// probe (`traffic-port` means the same one).
@@ -30,6 +34,7 @@ pub struct Zone {
 }
 
 /// One end of a hop: where it sits and which security groups it carries.
+#[derive(Clone)]
 pub struct Side<'a> {
     /// How messages name it: "NLB orders-nlb", "VPC link abc", "target i-1 (10.0.1.5)".
     pub label: String,
@@ -73,15 +78,23 @@ fn lb_label(lb: &LoadBalancer) -> String {
 /// A load balancer as one end of a hop: one zone per subnet, at the node's
 /// own address when AWS reports it, else the whole subnet.
 pub fn lb_side<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> Hop<Side<'a>> {
-    // Every part is looked up before any failure returns, so a planning
+    // Both parts are looked up before either failure returns, so a planning
     // run asks for all of them in one level.
+    let groups = view.security_groups(&lb.security_groups, resource);
+    let mut side = lb_place(view, lb, resource)?;
+    side.groups = groups?;
+    Ok(side)
+}
+
+/// Where a load balancer sits, without reading its security groups: enough
+/// for the network-ACL check, which an unreadable group must not stop.
+pub fn lb_place<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> Hop<Side<'a>> {
     let cidrs: Vec<Hop<Ipv4Net>> = lb
         .zones
         .iter()
         .filter_map(|z| z.subnet_id.as_deref())
         .map(|sid| view.subnet_cidr(sid, resource))
         .collect();
-    let groups = view.security_groups(&lb.security_groups, resource);
     let mut zones = Vec::new();
     for (z, cidr) in lb.zones.iter().filter(|z| z.subnet_id.is_some()).zip(cidrs) {
         let sid = z.subnet_id.as_deref().unwrap_or_default();
@@ -108,19 +121,26 @@ pub fn lb_side<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> H
         label: lb_label(lb),
         zones,
         group_ids: lb.security_groups.clone(),
-        groups: groups?,
+        groups: Vec::new(),
     })
 }
 
 /// A VPC link v2 as one end of a hop: its interfaces sit in its subnets
 /// (at addresses configuration does not show) with its security groups.
 pub fn link_side<'a>(view: &StageView<'a>, link: &VpcLinkV2, resource: &str) -> Hop<Side<'a>> {
+    let groups = view.security_groups(&link.security_group_ids, resource);
+    let mut side = link_place(view, link, resource)?;
+    side.groups = groups?;
+    Ok(side)
+}
+
+/// Where a VPC link's interfaces sit, without reading its security groups.
+pub fn link_place<'a>(view: &StageView<'a>, link: &VpcLinkV2, resource: &str) -> Hop<Side<'a>> {
     let cidrs: Vec<Hop<Ipv4Net>> = link
         .subnet_ids
         .iter()
         .map(|sid| view.subnet_cidr(sid, resource))
         .collect();
-    let groups = view.security_groups(&link.security_group_ids, resource);
     let mut zones = Vec::new();
     for (sid, cidr) in link.subnet_ids.iter().zip(cidrs) {
         let cidr = cidr?;
@@ -135,7 +155,7 @@ pub fn link_side<'a>(view: &StageView<'a>, link: &VpcLinkV2, resource: &str) -> 
         label: format!("VPC link {}", link.id),
         zones,
         group_ids: link.security_group_ids.clone(),
-        groups: groups?,
+        groups: Vec::new(),
     })
 }
 
@@ -163,5 +183,169 @@ pub fn location_place<'a>(loc: &TargetLocation) -> Side<'a> {
         }],
         group_ids: loc.security_groups.clone(),
         groups: Vec::new(),
+    }
+}
+
+/// Whether an NLB target group's targets see the sender's own address
+/// (client IP preservation), and what says so. ELB guide, "Edit target
+/// group attributes for your Network Load Balancer", "Client IP
+/// preservation": on, and fixed on, for UDP, TCP_UDP, QUIC and TCP_QUIC
+/// groups; for TCP and TLS groups `preserve_client_ip.enabled` decides, by
+/// default on for instance targets and off for IP targets.
+pub fn client_ip_preserved(
+    view: &StageView,
+    tg: &TargetGroup,
+    resource: &str,
+) -> Hop<(bool, String)> {
+    let fixed_on = match &tg.protocol {
+        Some(Protocol::Udp | Protocol::TcpUdp) => true,
+        Some(Protocol::Other(p)) => p == "QUIC" || p == "TCP_QUIC",
+        _ => false,
+    };
+    let name = tg.name.as_deref().unwrap_or(&tg.arn);
+    if fixed_on {
+        return Ok((
+            true,
+            format!(
+                "always on for a {} target group",
+                tg.protocol.as_ref().map_or("", |p| p.as_str())
+            ),
+        ));
+    }
+    let what = format!("the attributes of target group {}", tg.arn);
+    let attrs = view.get::<res::TargetGroupAttributes>(&tg.arn, resource, &what)?;
+    let set = attrs
+        .and_then(|a| a.get("preserve_client_ip.enabled"))
+        .map(|v| v.trim().eq_ignore_ascii_case("true"));
+    Ok(match set {
+        Some(on) => (
+            on,
+            format!("preserve_client_ip.enabled = {on} on target group {name}"),
+        ),
+        None => {
+            let on = tg.target_type == Some(TargetType::Instance);
+            let kind = tg
+                .target_type
+                .as_ref()
+                .map_or("unknown-type", |t| t.as_str());
+            (
+                on,
+                format!(
+                    "the default for {kind} targets of target group {name}, which reports no preserve_client_ip.enabled"
+                ),
+            )
+        }
+    })
+}
+
+/// How one end of a hop is built from its AWS resource.
+type SideOf<T> = for<'a> fn(&StageView<'a>, &T, &str) -> Hop<Side<'a>>;
+
+/// Where a target group's targets receive traffic from: the sources of the
+/// requests (one per way in) and of the health checks.
+pub struct TargetSources<'a> {
+    /// Each distinct source of requests, with why it is that one.
+    pub requests: Vec<(Side<'a>, String)>,
+    /// The load balancer itself: health checks always come from its own
+    /// addresses (same guide).
+    pub health: Side<'a>,
+}
+
+/// The sources a target group's targets see. An ALB proxies, so its own
+/// addresses; an NLB's too through a VPC link v1, since client IP
+/// preservation has no effect on PrivateLink traffic (same guide); through
+/// a VPC link v2 with preservation on, the link's interfaces, though a rule
+/// naming the NLB's security group still admits them (ELB guide, "Update
+/// the security groups for your Network Load Balancer"), so the side keeps
+/// the NLB's groups.
+/// With `groups` false, the sides carry no security groups, which are then
+/// not read (the network-ACL check needs only where the ends sit).
+pub fn target_sources<'a>(
+    view: &StageView<'a>,
+    hop: &TargetGroupHop<'a>,
+    resource: &str,
+    groups: bool,
+) -> Hop<TargetSources<'a>> {
+    // Every part is looked up before any failure returns, so a planning
+    // run asks for all of them in one level.
+    let (lb, link_end) = if groups {
+        (
+            lb_side as SideOf<LoadBalancer>,
+            link_side as SideOf<VpcLinkV2>,
+        )
+    } else {
+        (
+            lb_place as SideOf<LoadBalancer>,
+            link_place as SideOf<VpcLinkV2>,
+        )
+    };
+    let health = lb(view, hop.lb, resource);
+    let nlb_ip_targets = hop.lb.lb_type == Some(LbType::Network)
+        && matches!(
+            hop.tg.target_type,
+            Some(TargetType::Instance | TargetType::Ip)
+        );
+    let mut through_links = Vec::new();
+    for front in &hop.fronts {
+        if let (Front::Link(link), true) = (front, nlb_ip_targets) {
+            let preserved = client_ip_preserved(view, hop.tg, resource);
+            through_links.push((preserved, link_end(view, link, resource)));
+        }
+    }
+    let health = health?;
+    let mut requests: Vec<(Side<'a>, String)> = Vec::new();
+    let own = |why: String, requests: &mut Vec<(Side<'a>, String)>| {
+        if !requests.iter().any(|(s, _)| s.label == health.label) {
+            requests.push((health.clone(), why));
+        }
+    };
+    for front in &hop.fronts {
+        match front {
+            Front::PrivateLink if nlb_ip_targets => own(
+                "client IP preservation has no effect on PrivateLink traffic".to_string(),
+                &mut requests,
+            ),
+            Front::Link(_) if nlb_ip_targets => {}
+            _ => own(
+                "the load balancer's own addresses".to_string(),
+                &mut requests,
+            ),
+        }
+    }
+    for (preserved, link) in through_links {
+        let (on, why) = preserved?;
+        if !on {
+            own(
+                format!("client IP preservation is off ({why})"),
+                &mut requests,
+            );
+            continue;
+        }
+        requests.push((
+            preserved_side(&health, &link?),
+            format!("client IP preservation is on ({why})"),
+        ));
+    }
+    Ok(TargetSources { requests, health })
+}
+
+/// The NLB's subnets and security groups, carrying the addresses of the
+/// link's interfaces, which the NLB preserves as the source.
+fn preserved_side<'a>(nlb: &Side<'a>, link: &Side<'a>) -> Side<'a> {
+    let addrs = link.addrs();
+    Side {
+        label: format!("{}'s interfaces through {}", link.label, nlb.label),
+        zones: nlb
+            .zones
+            .iter()
+            .map(|z| Zone {
+                subnet_id: z.subnet_id.clone(),
+                cidr: z.cidr,
+                addrs: addrs.clone(),
+                exact: false,
+            })
+            .collect(),
+        group_ids: nlb.group_ids.clone(),
+        groups: nlb.groups.clone(),
     }
 }

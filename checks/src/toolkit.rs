@@ -182,6 +182,31 @@ impl Findings {
         }
     }
 
+    /// `f` as it may stand beside this check's other findings. A `pass`
+    /// that aggregates every flow of its routes through one resource (a
+    /// network ACL many hops cross) proves nothing for a route this check
+    /// could not read to its end, since that route's flows through the
+    /// resource may be missing: it becomes `error` naming what was not read.
+    pub fn unless_partial(&self, mut f: Finding) -> Finding {
+        if f.status != Status::Pass {
+            return f;
+        }
+        let unread = self
+            .by_resource
+            .values()
+            .find(|e| e.status == Status::Error && e.routes.iter().any(|r| f.routes.contains(r)));
+        if let Some(e) = unread {
+            f.status = Status::Error;
+            f.message = format!(
+                "{}; it passed only on the flows that could be read: {}",
+                e.message.trim_end_matches('.'),
+                f.message
+            );
+            f.remediation = e.remediation.clone();
+        }
+        f
+    }
+
     pub fn into_vec(self) -> Vec<Finding> {
         self.by_resource.into_values().collect()
     }

@@ -35,6 +35,9 @@ pub struct TargetGroupHop<'a> {
     pub listeners: Vec<&'a Listener>,
     pub tg: &'a TargetGroup,
     pub routes: BTreeSet<String>,
+    /// What sends to the load balancer on the way here, once each: with
+    /// client IP preservation, the source the targets see depends on it.
+    pub fronts: Vec<Front<'a>>,
 }
 
 /// A Cloud Map service an HTTP API integration reaches through a link.
@@ -227,9 +230,17 @@ fn follow_listener<'a>(
                 listeners: Vec::new(),
                 tg,
                 routes: BTreeSet::new(),
+                fronts: Vec::new(),
             });
         if !tghop.listeners.iter().any(|l| l.arn == listener.arn) {
             tghop.listeners.push(listener);
+        }
+        if !tghop
+            .fronts
+            .iter()
+            .any(|f| front_key(f) == front_key(&front))
+        {
+            tghop.fronts.push(front);
         }
         tghop.routes.extend(routes.iter().cloned());
         // An NLB forwarding to an ALB: follow it one level (an ALB

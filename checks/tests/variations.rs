@@ -267,8 +267,12 @@ fn ip_targets_are_found_through_their_network_interfaces() {
     assert_eq!(worst(&v, "security-groups").0, Status::Pass);
 }
 
+/// Load balancers reply from ports across 1024-65535 (VPC guide, "Network
+/// ACLs", ephemeral ports): a return path that admits only part of it
+/// drops every connection whose port falls in the gap, so it fails, with
+/// the gap named.
 #[test]
-fn nacl_partial_ephemeral_range_warns() {
+fn nacl_gap_in_the_ephemeral_range_fails_naming_the_gap() {
     let mut v = healthy();
     let acl = &mut region(&mut v)["network_acls"]["subnet-0c99ee11dd22aa33f"]["ok"]["entries"];
     for e in acl.as_array_mut().expect("entries") {
@@ -277,13 +281,64 @@ fn nacl_partial_ephemeral_range_warns() {
         }
     }
     let (s, m) = worst(&v, "network-acls");
-    assert_eq!(s, Status::Warn, "{m}");
-    assert!(m.contains("1024-32767"), "{m}");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(
+        m.contains("ports 1024-32767 are denied whatever the address"),
+        "{m}"
+    );
 }
 
-/// A target whose subnet cannot be read leaves its ACLs unjudged: the
-/// verdict is `error` naming the failed call, even though every ACL that
-/// was read allows the path.
+/// A deny that covers only some of the peer's addresses (no port denied to
+/// all of them) depends on which address sends: still a warning.
+#[test]
+fn nacl_deny_of_part_of_the_peer_range_warns() {
+    let mut v = healthy();
+    let acl = &mut region(&mut v)["network_acls"]["subnet-0c99ee11dd22aa33f"]["ok"]["entries"];
+    acl.as_array_mut()
+        .expect("entries")
+        .push(json!({"rule_number": 50, "egress": false,
+        "protocol": "-1", "action": "deny", "cidr_block": "10.20.1.128/25",
+        "ipv6_cidr_block": null, "from_port": null, "to_port": null}));
+    let (s, m) = worst(&v, "network-acls");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("10.20.1.128/25"), "{m}");
+}
+
+/// The traffic port and the health-check port are separate flows: an ACL
+/// that admits only the health-check port keeps the targets healthy while
+/// every request is dropped, which is a failure naming the request.
+#[test]
+fn nacl_that_admits_only_the_health_check_port_fails_the_request() {
+    let narrowed = |from: u16, to: u16| {
+        let mut v = healthy();
+        for sid in ["subnet-0c99ee11dd22aa33f", "subnet-0d44bb55cc66ee77b"] {
+            let acl = &mut region(&mut v)["network_acls"][sid]["ok"]["entries"];
+            let entries = acl.as_array_mut().expect("entries");
+            // Rule 110 admits every high port from anywhere; without it the
+            // request ports are rule 100's alone.
+            entries.retain(|e| !(e["egress"] == false && e["rule_number"] == 110));
+            for e in entries.iter_mut() {
+                if e["egress"] == false && e["rule_number"] == 100 {
+                    e["from_port"] = json!(from);
+                    e["to_port"] = json!(to);
+                }
+            }
+        }
+        v
+    };
+    assert_eq!(worst(&narrowed(8080, 8081), "network-acls").0, Status::Pass);
+    let (s, m) = worst(&narrowed(8081, 8081), "network-acls");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(
+        m.contains("TCP 8080") && m.contains("the load balancer's request to the target"),
+        "{m}"
+    );
+    // And the other way round: the health check is dropped.
+    let (s, m) = worst(&narrowed(8080, 8080), "network-acls");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("TCP 8081") && m.contains("health check"), "{m}");
+}
+
 #[test]
 fn nacl_is_an_error_when_a_target_location_is_unreadable() {
     let mut v = healthy();
@@ -297,21 +352,21 @@ fn nacl_is_an_error_when_a_target_location_is_unreadable() {
     assert!(m.contains("ec2:DescribeInstances"), "{m}");
     let f = fs
         .iter()
-        .find(|f| f.status == Status::Error)
-        .expect("error");
-    assert_eq!(
-        f.resource.as_deref(),
-        Some(TG),
-        "the target group whose target is unknown"
-    );
+        .find(|f| f.resource.as_deref() == Some(TG))
+        .expect("a finding on the target group whose target is unknown");
+    assert_eq!(f.status, Status::Error, "{}", f.message);
     assert!(!f.routes.is_empty());
-    // The ACLs that were read are still judged.
-    assert!(fs.iter().any(|f| {
-        f.status == Status::Pass
-            && f.resource
-                .as_deref()
-                .is_some_and(|r| r.contains("network-acl"))
-    }));
+    // The ACLs that were read are judged, but none passes: the unknown
+    // target's flows cross them too (out of the NLB's subnets, say).
+    let acls: Vec<&Finding> = fs
+        .iter()
+        .filter(|f| f.resource.as_deref().is_some_and(|r| r.contains("network-acl")))
+        .collect();
+    assert!(!acls.is_empty());
+    for f in acls {
+        assert_eq!(f.status, Status::Error, "{}", f.message);
+        assert!(f.message.contains("passed only on the flows that could be read"), "{}", f.message);
+    }
 }
 
 /// An IP target AWS shows on no interface of the account: its ACLs cannot
@@ -346,6 +401,33 @@ fn privatelink_enforcement_defaults_and_partial_rules() {
     assert_eq!(worst(&v, "privatelink-inbound-rules").0, Status::Pass);
     region(&mut v)["load_balancers"][NLB]["ok"]["security_groups"] = json!([]);
     assert_eq!(worst(&v, "privatelink-inbound-rules").0, Status::Skip);
+}
+
+/// Enforcement on, each listener port a route uses is its own flow: a
+/// route whose port no rule admits fails, naming the route and the port,
+/// even though the other routes' port is admitted.
+#[test]
+fn privatelink_rules_are_judged_port_by_port() {
+    let mut v = healthy();
+    region(&mut v)["load_balancers"][NLB]["ok"]["enforce_privatelink_inbound_rules"] = json!("on");
+    region(&mut v)["security_groups"][NLB_SG]["ok"]["ingress"] = json!([{"protocol": "tcp", "from_port": 80,
+        "to_port": 80, "ipv4_ranges": ["0.0.0.0/0"], "ipv6_ranges": [], "prefix_list_ids": [], "group_ids": []}]);
+    assert_eq!(worst(&v, "privatelink-inbound-rules").0, Status::Pass);
+    let route = &mut region(&mut v)["apis"][0]["routes"]["ok"][3];
+    route["integration"]["uri"] =
+        json!("http://orders-nlb-4f1c2e0d9a3b7c65.elb.us-east-1.amazonaws.com:8443/orders/{id}");
+    let label = format!(
+        "{} {}",
+        route["method"].as_str().unwrap_or("GET"),
+        route["path"].as_str().unwrap_or("")
+    );
+    let (s, m) = worst(&v, "privatelink-inbound-rules");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("admit no TCP 8443"), "{m}");
+    assert!(
+        m.contains("/orders/{id}") && !m.contains("TCP 80,"),
+        "{m} ({label})"
+    );
 }
 
 #[test]

@@ -188,19 +188,38 @@ fn idle_timeout_defaults_and_values() {
     region(&mut v)["listener_attributes"][listener] =
         json!({"ok": {"tcp.idle_timeout.seconds": "60"}});
     assert_eq!(worst(&v, "idle-timeout").0, Status::Pass);
-    // Instance targets: a pass, with the advice about keep-alive.
-    let f = findings(&example("rest-healthy"), "idle-timeout").remove(0);
-    assert_eq!(f.status, Status::Pass);
-    assert!(
-        f.message.contains("350 s")
-            && f.remediation
-                .as_deref()
-                .is_some_and(|r| r.contains("keep-alive"))
-    );
-    // Unreadable attributes: an error.
-    let mut v = example("rest-healthy");
+    // Unreadable NLB attributes in front of an ALB: an error.
+    let mut v = example("rest-nlb-to-alb-healthy");
     region(&mut v)["listener_attributes"] = json!({});
     assert_eq!(worst(&v, "idle-timeout").0, Status::Error);
+}
+
+/// Instance targets: their keep-alive is not visible to AWS, so the check
+/// never passes; it skips with the advice, and needs no attribute to say so.
+#[test]
+fn idle_timeout_never_passes_on_a_hop_aws_cannot_see() {
+    let f = findings(&example("rest-healthy"), "idle-timeout").remove(0);
+    assert_eq!(f.status, Status::Skip, "{}", f.message);
+    assert!(
+        f.message.contains("not visible to AWS")
+            && f.message.contains("350 s by default")
+            && f.remediation
+                .as_deref()
+                .is_some_and(|r| r.contains("keep-alive")),
+        "{f:?}"
+    );
+    // The listener's attributes are not needed, so losing them changes nothing.
+    let mut v = example("rest-healthy");
+    region(&mut v)["listener_attributes"] = json!({});
+    assert_eq!(worst(&v, "idle-timeout").0, Status::Skip);
+    // An HTTP API's ALB with instance targets: the same.
+    let f = findings(&example("http-healthy"), "idle-timeout").remove(0);
+    assert_eq!(f.status, Status::Skip, "{}", f.message);
+    assert!(
+        f.message.contains("idle_timeout.timeout_seconds"),
+        "{}",
+        f.message
+    );
 }
 
 fn unreadable_export(v: &mut Value) {

@@ -210,3 +210,33 @@ fn vpc_link_v2_listing_unreadable_is_an_error() {
         assert_eq!(s, Status::Error, "{check}: {m}");
     }
 }
+
+/// A network ACL is crossed by many hops of a route: when the route's walk
+/// stops (the ALB's rules unreadable), its flows through that ACL beyond
+/// the stop are unknown, so no ACL on the route may pass; each is an error
+/// naming the failed read, never a pass on the flows that happened to be
+/// read.
+#[test]
+fn an_acl_on_a_route_whose_walk_stopped_is_never_a_pass() {
+    let mut v = example("rest-nlb-to-alb-healthy");
+    assert_eq!(worst(&v, "network-acls").0, Status::Pass);
+    let rules = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/orders-alb/8b9c0d1e2f3a4b5c/9c0d1e2f3a4b5c6d";
+    region(&mut v)["listener_rules"][rules] = json!({"error": {"operation": "elasticloadbalancing:DescribeRules",
+        "iam_action": "elasticloadbalancing:DescribeRules", "kind": "throttled", "code": "Throttling",
+        "message": "Rate exceeded"}});
+    let fs = findings(&v, "network-acls");
+    assert!(!fs.is_empty());
+    for f in &fs {
+        assert_ne!(f.status, Status::Pass, "{f:?}");
+        if f.resource
+            .as_deref()
+            .is_some_and(|r| r.contains("network-acl/"))
+        {
+            assert!(
+                f.message.contains("elasticloadbalancing:DescribeRules"),
+                "{}",
+                f.message
+            );
+        }
+    }
+}

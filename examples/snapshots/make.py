@@ -65,6 +65,11 @@ def sg_rule(proto, lo, hi, cidrs=(), groups=(), pls=()):
 
 
 ALL_OUT = [sg_rule("-1", None, None, ["0.0.0.0/0"])]
+NLB_ATTRS = {"load_balancing.cross_zone.enabled": "false", "deletion_protection.enabled": "false",
+             "dns_record.client_routing_policy": "any_availability_zone"}
+NLB_TG_ATTRS = {"load_balancing.cross_zone.enabled": "use_load_balancer_configuration",
+                "preserve_client_ip.enabled": "true", "deregistration_delay.timeout_seconds": "300",
+                "proxy_protocol_v2.enabled": "false", "stickiness.enabled": "false", "stickiness.type": "source_ip"}
 NLB_LISTENER_ATTRS = {"tcp.idle_timeout.seconds": "350", "proxy_protocol_v2.enabled": "false"}
 
 
@@ -149,13 +154,17 @@ def healthy():
             "state_reason": None, "vpc_id": VPC, "dns_name": NLB_DNS,
             "zones": [{"zone_name": az, "subnet_id": sid} for sid, az, _ in NLB_SUBNETS],
             "security_groups": [NLB_SG["id"]], "enforce_privatelink_inbound_rules": "off"})},
-        "load_balancer_attributes": {},
+        # Cross-zone load balancing, which target-health reads: an NLB's
+        # default (off), which the target group defers to.
+        "load_balancer_attributes": {NLB: ok(NLB_ATTRS)},
         "listeners": {NLB: ok([{"arn": LISTENER, "load_balancer_arn": NLB, "port": 80, "protocol": "TCP",
                                 "default_actions": [{"action_type": "forward",
                                                      "target_groups": [{"arn": TG, "weight": 1}]}],
                                 "certificate_arns": [], "ssl_policy": None}])},
         "listener_rules": {},
-        "listener_attributes": {LISTENER: ok(NLB_LISTENER_ATTRS)},
+        # Instance targets: idle-timeout cannot judge them and reads no attributes.
+        "listener_attributes": {},
+        "target_group_attributes": {TG: ok(NLB_TG_ATTRS)},
         "target_groups": {TG: ok({"arn": TG, "name": "orders-app-8080", "protocol": "TCP", "port": 8080,
                                   "target_type": "instance", "vpc_id": VPC, "load_balancer_arns": [NLB],
                                   "health_check": {"enabled": True, "protocol": "HTTP", "port": "8081",
@@ -351,7 +360,7 @@ def http_healthy():
             "state_reason": None, "vpc_id": VPC2, "dns_name": "internal-catalog-alb-1234567890.us-east-1.elb.amazonaws.com",
             "zones": [{"zone_name": az, "subnet_id": sid, "private_ipv4_addresses": []} for sid, az, _ in ALB_SUBNETS],
             "security_groups": [SG_ALB["id"]], "enforce_privatelink_inbound_rules": None})},
-        "load_balancer_attributes": {ALB: ok(alb_attrs(60))},
+        "load_balancer_attributes": {},
         "listeners": {ALB: ok([{"arn": ALB_LISTENER, "load_balancer_arn": ALB, "port": 80, "protocol": "HTTP",
                                 "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG_WEB, "weight": 1}]}],
                                 "certificate_arns": [], "ssl_policy": None}])},
@@ -458,11 +467,14 @@ def rest_v2_healthy():
                                  "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG_BILL, "weight": None}]}],
                                  "certificate_arns": [], "ssl_policy": None}])}
     r["listener_rules"] = {}
-    r["load_balancer_attributes"] = {}
-    r["listener_attributes"] = {NLB2_LISTENER: ok(NLB_LISTENER_ATTRS)}
+    r["load_balancer_attributes"] = {NLB2: ok(NLB_ATTRS)}
+    r["listener_attributes"] = {}
     r["target_groups"] = {TG_BILL: ok({"arn": TG_BILL, "name": "billing-app", "protocol": "TCP", "port": 8080,
                                        "target_type": "instance", "vpc_id": VPC2, "load_balancer_arns": [NLB2],
                                        "health_check": {"enabled": True, "protocol": "TCP", "port": "traffic-port", "path": None}})}
+    # What AWS reports for an NLB's instance target group: client IP
+    # preservation on by default, so the targets see the link's interfaces.
+    r["target_group_attributes"] = {TG_BILL: ok(NLB_TG_ATTRS)}
     r["target_health"] = {TG_BILL: ok([health(iid, WEB_SUBNETS[i][1]) for iid, i, _ in WEB_INSTANCES])}
     r["network_interfaces"] = {}
     r["cloud_map_services"] = {}
@@ -516,6 +528,12 @@ def nlb_alb_healthy():
                                      "certificate_arns": [], "ssl_policy": None}])
     r["listener_rules"][ALB_CHAIN_LISTENER] = ok([])
     r["load_balancer_attributes"][ALB_CHAIN] = ok(alb_attrs(400))
+    # The NLB's group holds an ALB, not instances: no zone analysis reads
+    # the NLB's cross-zone setting, and the instance group is gone.
+    del r["load_balancer_attributes"][NLB]
+    r["target_group_attributes"] = {}
+    # The NLB in front of the ALB: idle-timeout compares the two.
+    r["listener_attributes"][LISTENER] = ok(NLB_LISTENER_ATTRS)
     for sid, az, cidr in ALB_CHAIN_SUBNETS:
         r["subnets"][sid] = subnet(sid, az, cidr)
         r["network_acls"][sid] = ok(DEFAULT_ACL)

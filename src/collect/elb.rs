@@ -362,6 +362,23 @@ pub async fn describe_listener_certificates(
     .await
 }
 
+/// One attribute list (listener, load balancer or target group) as a map.
+/// The three SDK types differ only in name, so the macro saves three
+/// copies of the same loop.
+macro_rules! attribute_map {
+    ($attrs:expr) => {
+        $attrs
+            .iter()
+            .filter_map(|a| {
+                Some((
+                    a.key()?.to_string(),
+                    a.value().unwrap_or_default().to_string(),
+                ))
+            })
+            .collect()
+    };
+}
+
 pub async fn describe_listener_attributes(
     c: &Client,
     listener_arn: &str,
@@ -373,16 +390,7 @@ pub async fn describe_listener_attributes(
         .send()
         .await
         .map_err(|e| classify(&op, &e))?;
-    Ok(out
-        .attributes()
-        .iter()
-        .filter_map(|a| {
-            Some((
-                a.key()?.to_string(),
-                a.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect())
+    Ok(attribute_map!(out.attributes()))
 }
 
 pub async fn describe_load_balancer_attributes(
@@ -396,14 +404,19 @@ pub async fn describe_load_balancer_attributes(
         .send()
         .await
         .map_err(|e| classify(&op, &e))?;
-    Ok(out
-        .attributes()
-        .iter()
-        .filter_map(|a| {
-            Some((
-                a.key()?.to_string(),
-                a.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect())
+    Ok(attribute_map!(out.attributes()))
+}
+
+pub async fn describe_target_group_attributes(
+    c: &Client,
+    tg_arn: &str,
+) -> Result<BTreeMap<String, String>, Failure> {
+    let op = Op::named("elasticloadbalancing:DescribeTargetGroupAttributes");
+    let out = c
+        .describe_target_group_attributes()
+        .target_group_arn(tg_arn)
+        .send()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(attribute_map!(out.attributes()))
 }

@@ -121,6 +121,11 @@ pub fn read<'a>(ctx: &'a Ctx<'a>, kind: Kind, wants: Vec<Want>) -> Option<Readin
                 elb::describe_load_balancer_attributes(&c.elb, &arn).await
             ))
         }
+        Kind::TargetGroupAttributes => {
+            per_key!(ctx, keys, target_group_attributes, |c, arn| fetched(
+                elb::describe_target_group_attributes(&c.elb, &arn).await
+            ))
+        }
     })
 }
 

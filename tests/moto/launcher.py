@@ -25,6 +25,10 @@ ordinary AWS calls (tags), never by a side channel:
   the API's authorizers.
 * EC2 filters on many-valued attributes match only when one set contains
   the other: they match on any common value, as EC2 does.
+* NLB target groups report no ``preserve_client_ip.enabled`` attribute:
+  TCP, TLS, UDP and TCP_UDP groups report it as AWS does (``true`` for
+  instance targets and for UDP and TCP_UDP groups, ``false`` for IP targets
+  over TCP and TLS), and ``ModifyTargetGroupAttributes`` changes it.
 * ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
   service configuration reports one connection from an API Gateway-owned
   endpoint, whose state is the service's tag
@@ -312,6 +316,18 @@ def patch_elbv2():
         return status
 
     m.FakeTargetGroup.health_for = health_for
+
+    orig_init = m.FakeTargetGroup.__init__
+
+    def init(self, *args, **kwargs):
+        orig_init(self, *args, **kwargs)
+        # ELB guide, "Edit target group attributes for your Network Load
+        # Balancer": the defaults AWS reports for client IP preservation.
+        if self.protocol in ("TCP", "TLS", "UDP", "TCP_UDP"):
+            on = self.target_type == "instance" or self.protocol in ("UDP", "TCP_UDP")
+            self.attributes["preserve_client_ip.enabled"] = "true" if on else "false"
+
+    m.FakeTargetGroup.__init__ = init
 
 
 def patch_ec2_filters():

@@ -221,6 +221,7 @@ def build_http_v2(c, suffix, octet):
         "api_id": api, "vpc_link_id": link, "alb_arn": alb["LoadBalancerArn"], "listener_arn": listener_arn,
         "web_tg": web["TargetGroupArn"], "search_tg": search["TargetGroupArn"], "search_ips": search_ips,
         "instances": instances, "link_sg": link_sg, "alb_sg": alb_sg, "app_sg": app_sg, "vpc": vpc, "net": net,
+        "link_subnets": link_subnets, "alb_subnets": alb_subnets, "app_subnets": app_subnets,
     }
 
 
@@ -392,6 +393,54 @@ def more_apis_on_the_same_link(c, s, count=2):
     return ids
 
 
+def nlb_to_alb(c, s):
+    """The NLB's port-80 listener forwards to an ALB (an `alb` target
+    group) whose HTTP listener forwards to the instances. The ALB keeps its
+    default 60 s idle timeout, shorter than the NLB's 350 s: idle-timeout
+    fails, and judging it reads both load balancers' attributes."""
+    elb = c["elbv2"]
+    alb = elb.create_load_balancer(Name=f"orders-alb-{s['api_id'][:6]}", Type="application", Scheme="internal",
+                                   Subnets=s["app_subnets"], SecurityGroups=[s["app_sg"]])["LoadBalancers"][0]
+    app_tg = elb.create_target_group(Name=f"orders-app-{s['api_id'][:6]}", Protocol="HTTP", Port=8080,
+                                     VpcId=s["vpc"], TargetType="instance")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=app_tg["TargetGroupArn"], Targets=[{"Id": i} for i in s["instances"]])
+    elb.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=8080,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": app_tg["TargetGroupArn"]}])
+    alb_tg = elb.create_target_group(Name=f"orders-alb-{s['api_id'][:6]}", Protocol="TCP", Port=8080,
+                                     VpcId=s["vpc"], TargetType="alb")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=alb_tg["TargetGroupArn"],
+                         Targets=[{"Id": alb["LoadBalancerArn"], "Port": 8080}])
+    elb.modify_listener(ListenerArn=s["listener_arn"],
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": alb_tg["TargetGroupArn"]}])
+
+
+def nlb_behind_link(c, s):
+    """(HTTP API) A second route, ANY /orders, through the same VPC link v2
+    to an internal NLB (no security groups) in the ALB's subnets, whose TCP
+    target group holds the app instances on 8080. The app group admits 8080
+    from the NLB's subnets only: with client IP preservation on (the
+    default for instance targets) the requests arrive from the link's
+    interfaces instead, and security-groups fails."""
+    ec2, elb, v2 = c["ec2"], c["elbv2"], c["apigatewayv2"]
+    net, tag = s["net"], s["api_id"][:6]
+    nlb_cidrs = [{"CidrIp": f"{net}.11.0/24"}, {"CidrIp": f"{net}.12.0/24"}]
+    ec2.authorize_security_group_egress(GroupId=s["link_sg"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": nlb_cidrs}])
+    ec2.authorize_security_group_ingress(GroupId=s["app_sg"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": nlb_cidrs}])
+    nlb = elb.create_load_balancer(Name=f"orders-nlb-{tag}", Type="network", Scheme="internal",
+                                   Subnets=s["alb_subnets"])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name=f"orders-tcp-{tag}", Protocol="TCP", Port=8080, VpcId=s["vpc"],
+                                 TargetType="instance", HealthCheckProtocol="TCP")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": i} for i in s["instances"]])
+    listener = elb.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="TCP", Port=80,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    integ = v2.create_integration(ApiId=s["api_id"], IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                  IntegrationUri=listener["Listeners"][0]["ListenerArn"], ConnectionType="VPC_LINK",
+                                  ConnectionId=s["vpc_link_id"], PayloadFormatVersion="1.0")["IntegrationId"]
+    v2.create_route(ApiId=s["api_id"], RouteKey="ANY /orders", Target=f"integrations/{integ}")
+
+
 def apply_break(c, s, name):
     ec2, elb, apigw = c["ec2"], c["elbv2"], c["apigateway"]
     if name == "vpc-link-failed":
@@ -404,6 +453,12 @@ def apply_break(c, s, name):
         elb.delete_listener(ListenerArn=s["listener_arn"])
     elif name == "target-unhealthy":
         ec2.create_tags(Resources=s["instances"], Tags=[
+            {"Key": TAG + "health", "Value": "unhealthy:Target.FailedHealthChecks"},
+            {"Key": TAG + "health-description", "Value": "Health checks failed"}])
+    elif name == "one-zone-unhealthy":
+        # The instance in the second zone fails its health checks; the first
+        # stays healthy.
+        ec2.create_tags(Resources=s["instances"][1:], Tags=[
             {"Key": TAG + "health", "Value": "unhealthy:Target.FailedHealthChecks"},
             {"Key": TAG + "health-description", "Value": "Health checks failed"}])
     elif name == "nacl-return-denied":
@@ -459,6 +514,15 @@ def apply_break(c, s, name):
         cloud_map_route(c, s)
     elif name == "prefix-list-rule":
         prefix_list_rule(c, s)
+    elif name == "nlb-behind-link":
+        nlb_behind_link(c, s)
+    elif name == "nlb-preserve-ip-off":
+        tgs = c["elbv2"].describe_target_groups()["TargetGroups"]
+        arn = [t["TargetGroupArn"] for t in tgs if t["TargetGroupName"] == f"orders-tcp-{s['api_id'][:6]}"][0]
+        c["elbv2"].modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "preserve_client_ip.enabled", "Value": "false"}])
+    elif name == "nlb-to-alb":
+        nlb_to_alb(c, s)
     elif name == "two-more-apis":
         more_apis_on_the_same_link(c, s)
     elif name == "logging-off":

@@ -4,9 +4,12 @@
 //! its target closes idle connections after its own
 //! `idle_timeout.timeout_seconds` (default 60 s). When the ALB closes first,
 //! the NLB keeps forwarding onto a dead connection and the request fails
-//! with "Execution failed due to an internal error". An instance's or IP
-//! target's keep-alive is not visible to AWS: `pass`, with the NLB's value
-//! and the advice to keep the target's keep-alive longer.
+//! with "Execution failed due to an internal error". An instance's, IP's
+//! or Lambda's keep-alive is not visible to AWS: such a hop is `skip` with
+//! the advice to keep the target's keep-alive longer, never `pass`, and the
+//! attributes that would only feed that advice are not read. (NLB guide,
+//! "Update the TCP idle timeout": 350 s by default, 60-6000 s on TCP
+//! listeners, 350 s and not modifiable on TLS listeners.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,7 +19,7 @@ use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetType};
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx};
+use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, skip};
 use crate::view::{Hop, StageView};
 use crate::walk::TargetGroupHop;
 
@@ -71,82 +74,100 @@ fn alb_idle(view: &StageView, alb: &LoadBalancer) -> Hop<(i64, &'static str)> {
     })
 }
 
+/// What one listener's paths add up to: the verdicts of the hops AWS shows
+/// both sides of, and the hops whose far side it cannot see.
+#[derive(Default)]
+struct ListenerVerdict {
+    judged: Judgement,
+    routes: BTreeSet<String>,
+    summary: String,
+    /// One sentence per target group whose targets' keep-alive AWS does
+    /// not show, with the timeout they must outlast.
+    unseen: BTreeSet<String>,
+}
+
 fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
     let w = out.walked(view);
     out.skip_dead_ends(w);
-    // Listener ARN -> (judgement, routes, what the pass message says).
-    let mut acc: BTreeMap<String, (Judgement, BTreeSet<String>, String)> = BTreeMap::new();
+    let mut acc: BTreeMap<String, ListenerVerdict> = BTreeMap::new();
     for hop in &w.target_groups {
         for listener in &hop.listeners {
-            let entry = acc
-                .entry(listener.arn.clone())
-                .or_insert_with(|| (Judgement::new(), BTreeSet::new(), String::new()));
-            entry.1.extend(hop.routes.iter().cloned());
+            let entry = acc.entry(listener.arn.clone()).or_default();
+            entry.routes.extend(hop.routes.iter().cloned());
             judge_listener(view, hop, listener, entry);
         }
     }
-    for (arn, (j, routes, summary)) in acc {
-        let worst = j.worst();
-        let pass = format!(
-            "{summary}, and no hop behind it is known to close idle connections sooner; keep the targets' keep-alive timeout longer than that."
-        );
-        let mut f = j.finding(meta, &arn, pass, json!({}));
-        if worst == Some(Status::Pass) {
-            f = f.remediation("Keep every target's keep-alive timeout longer than the load balancer's idle timeout, since AWS cannot see it.");
-        }
-        out.add(f.routes(routes));
+    for (arn, v) in acc {
+        let unseen: Vec<&str> = v.unseen.iter().map(String::as_str).collect();
+        let f = if v.judged.is_empty() {
+            // Nothing both sides of which AWS shows: never a pass.
+            skip(meta, &arn, unseen.join("; "))
+                .remediation("Keep every target's keep-alive timeout longer than the load balancer's idle timeout, since AWS cannot see it.")
+        } else {
+            let also = if unseen.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", unseen.join("; "))
+            };
+            let pass = format!(
+                "{}, and the ALB behind it keeps idle connections at least as long{also}.",
+                v.summary
+            );
+            v.judged.finding(meta, &arn, pass, json!({}))
+        };
+        out.add(f.routes(v.routes));
     }
 }
 
-/// One listener a target group is reached through: an ALB's own idle
-/// timeout is all AWS shows; an NLB's must not outlast the ALB behind it.
+/// One listener a target group is reached through. Only an NLB in front of
+/// an ALB shows both sides of a hop; an instance's, IP's or Lambda's
+/// keep-alive is not visible to AWS, so those hops are recorded as unseen
+/// (and their attributes not read, since no verdict needs them).
 fn judge_listener(
     view: &StageView,
     hop: &TargetGroupHop,
     listener: &Listener,
-    entry: &mut (Judgement, BTreeSet<String>, String),
+    entry: &mut ListenerVerdict,
 ) {
     let lb = hop.lb;
+    let behind = hop
+        .tg
+        .target_type
+        .as_ref()
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_else(|| "unknown-type".to_string());
     if lb.lb_type != Some(LbType::Network) {
-        // The first hop is an ALB: what its targets keep is not visible.
-        match alb_idle(view, lb) {
-            Ok((secs, src)) => {
-                entry.2 = format!(
-                    "ALB {} closes idle connections after {secs} s ({src})",
-                    lb.arn
-                );
-                entry.0.push(
-                    Status::Pass,
-                    String::new(),
-                    || json!({"load_balancer": lb.arn, "idle_timeout_seconds": secs, "source": src}),
-                );
-            }
-            Err(b) => entry.0.push_blocked(&b, "the ALB's idle timeout"),
-        }
+        entry.unseen.insert(format!(
+            "the keep-alive of target group {}'s {behind} targets is not visible to AWS, so whether they outlast ALB {}'s idle timeout (idle_timeout.timeout_seconds, {ALB_DEFAULT_IDLE} s by default) cannot be judged",
+            hop.tg.arn, lb.arn
+        ));
+        return;
+    }
+    if hop.tg.target_type != Some(TargetType::Alb) {
+        let nlb = if listener.protocol == Some(Protocol::Tls) {
+            format!("NLB listener {}'s idle timeout ({NLB_DEFAULT_IDLE} s, fixed for TLS listeners)", listener.arn)
+        } else {
+            format!("NLB listener {}'s tcp.idle_timeout.seconds ({NLB_DEFAULT_IDLE} s by default)", listener.arn)
+        };
+        entry.unseen.insert(format!(
+            "the keep-alive of target group {}'s {behind} targets is not visible to AWS, so whether they outlast {nlb} cannot be judged",
+            hop.tg.arn
+        ));
         return;
     }
     let (nlb_secs, nlb_src) = match nlb_idle(view, listener) {
         Ok(v) => v,
         Err(b) => {
-            entry.0.push_blocked(&b, "the NLB's idle timeout");
+            entry.judged.push_blocked(&b, "the NLB's idle timeout");
             return;
         }
     };
-    entry.2 = format!(
+    entry.summary = format!(
         "NLB listener {} keeps idle flows for {nlb_secs} s ({nlb_src})",
         listener.arn
     );
-    if hop.tg.target_type != Some(TargetType::Alb) {
-        entry.0.push(
-            Status::Pass,
-            String::new(),
-            || json!({"listener": listener.arn, "nlb_idle_timeout_seconds": nlb_secs, "source": nlb_src,
-                   "next_hop": hop.tg.target_type, "next_hop_idle_timeout": "not visible to AWS"}),
-        );
-        return;
-    }
-    judge_albs_behind(view, hop, listener, (nlb_secs, nlb_src), &mut entry.0);
+    judge_albs_behind(view, hop, listener, (nlb_secs, nlb_src), &mut entry.judged);
 }
 
 /// The ALBs an NLB's target group holds must keep idle connections at

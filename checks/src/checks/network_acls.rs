@@ -4,7 +4,11 @@
 //! NACLs are stateless and checked at subnet boundaries, so each hop that
 //! crosses subnets is four flows: request out of the source subnet, request
 //! into the destination subnet, and the reply (to ephemeral ports
-//! 1024-65535) back through both. Traffic that stays inside one subnet
+//! 1024-65535, VPC guide "Network ACLs", ephemeral ports) back through
+//! both. A part of a port range denied whatever the address (a return path
+//! that admits only 32768-65535, say) fails every connection whose port
+//! falls there: `fail`, the gap named. The traffic and health-check ports
+//! are separate flows. Traffic that stays inside one subnet
 //! crosses no ACL. The hops are those `security-groups` judges, plus, for
 //! VPC link v1, PrivateLink -> NLB subnets, whose source address is not
 //! knowable (three-valued: allowed for every source, none, or some).
@@ -15,13 +19,15 @@ use serde_json::json;
 
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Severity, Status};
-use crate::model::{LoadBalancer, NetworkAcl, TargetGroup};
+use crate::model::NetworkAcl;
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
-use crate::sides::{Side, Zone, lb_side, link_side, location_place, target_ports};
+use crate::sides::{
+    Side, TargetSources, Zone, lb_place, link_place, location_place, target_ports, target_sources,
+};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding};
 use crate::view::{Blocked, BlockedKind, Front, Hop, StageView};
-use crate::walk::{CloudMapHop, ListenerHop};
+use crate::walk::{CloudMapHop, ListenerHop, TargetGroupHop};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -94,7 +100,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
         judge(listener_flows(view, hop).map(HopFlows::from), &hop.lb.arn, &hop.routes, out);
     }
     for hop in &w.target_groups {
-        judge(target_flows(view, hop.lb, hop.tg), &hop.tg.arn, &hop.routes, out);
+        judge(target_flows(view, hop), &hop.tg.arn, &hop.routes, out);
     }
     for hop in &w.cloud_map {
         judge(cloud_map_flows(view, hop), &hop.service.arn, &hop.routes, out);
@@ -111,7 +117,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
             ),
             json!({ "network_acl_id": per.acl_id, "subnets": subnets }),
         );
-        out.add(f.routes(per.routes));
+        // An ACL is crossed by many hops: where a route's walk stopped, its
+        // flows through this ACL may be missing, so a pass proves nothing.
+        let f = out.unless_partial(f.routes(per.routes));
+        out.add(f);
     }
 }
 
@@ -184,10 +193,10 @@ fn listener_flows(view: &StageView, hop: &ListenerHop) -> Hop<Vec<Flow>> {
     }
     match hop.front {
         Front::PrivateLink => {
-            lb_side(view, hop.lb, resource).map(|nlb| privatelink_flows(&nlb, hop.listener.port))
+            lb_place(view, hop.lb, resource).map(|nlb| privatelink_flows(&nlb, hop.listener.port))
         }
-        Front::Link(link) => link_side(view, link, resource).and_then(|src| {
-            let dst = lb_side(view, hop.lb, resource)?;
+        Front::Link(link) => link_place(view, link, resource).and_then(|src| {
+            let dst = lb_place(view, hop.lb, resource)?;
             let ports = PortSet::of(hop.listener.port);
             Ok(hop_flows(
                 &src,
@@ -204,7 +213,7 @@ fn listener_flows(view: &StageView, hop: &ListenerHop) -> Hop<Vec<Flow>> {
 /// The flows from a VPC link v2 to the Cloud Map instances it reaches.
 fn cloud_map_flows(view: &StageView, hop: &CloudMapHop) -> Hop<HopFlows> {
     let resource = hop.service.arn.as_str();
-    let src = link_side(view, hop.link, resource)?;
+    let src = link_place(view, hop.link, resource)?;
     let mut out = HopFlows::default();
     for inst in &hop.service.instances {
         let end = format!("Cloud Map instance {}", inst.id);
@@ -280,6 +289,17 @@ fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
                 ev,
             )
         }
+        Coverage::Partial if e.denied_for_every_address.is_some() => {
+            let gap = e.denied_for_every_address.as_deref().unwrap_or_default();
+            j.push(
+                Status::Fail,
+                format!(
+                    "{subject} admits only part of {traffic}, which carries {}: ports {gap} are denied whatever the address, so every connection whose port falls there fails; it needs an allow rule for {} numbered below any deny",
+                    flow.role, flow.ports
+                ),
+                ev,
+            )
+        }
         Coverage::Partial => {
             let blocked = e.first_denial.as_ref().map_or_else(String::new, |d| {
                 let by = if d.rule == "*" {
@@ -292,7 +312,7 @@ fn judge_flow(j: &mut Judgement, acl: &NetworkAcl, flow: &Flow) {
             let tail = if flow.peer_unknowable {
                 "whether a request passes depends on its exact source address, so allow the whole range"
             } else {
-                "connections that fall in the blocked part fail, so allow the whole range"
+                "connections from or to the blocked addresses fail, so allow the whole range"
             };
             j.push(
                 Status::Warn,
@@ -393,13 +413,16 @@ fn hop_flows(src: &Side, dst: &Side, ports: &PortSet, role: &str) -> Vec<Flow> {
     flows
 }
 
-/// Load balancer -> every target of a group, on the traffic and
-/// health-check ports.
-fn target_flows(view: &StageView, lb: &LoadBalancer, tg: &TargetGroup) -> Hop<HopFlows> {
+/// Load balancer -> every target of a group: the requests on the traffic
+/// port from each source they come from (the NLB, or with client IP
+/// preservation the VPC link's interfaces), and the health checks from the
+/// load balancer, as separate flows.
+fn target_flows(view: &StageView, hop: &TargetGroupHop) -> Hop<HopFlows> {
+    let tg = hop.tg;
     let resource = tg.arn.as_str();
     // Both ends are walked before either failure returns, so a planning run
     // asks for every part in one level.
-    let src = lb_side(view, lb, resource);
+    let sources = target_sources(view, hop, resource, false);
     let mut out = HopFlows::default();
     let mut ends = Vec::new();
     for t in view.target_health(tg)? {
@@ -419,16 +442,34 @@ fn target_flows(view: &StageView, lb: &LoadBalancer, tg: &TargetGroup) -> Hop<Ho
             Err(b) => out.unknown.push((end, b)),
         }
     }
-    let src = src?;
+    let sources = sources?;
     for (dst, traffic, health) in ends {
-        out.flows.extend(hop_flows(
-            &src,
-            &dst,
-            &PortSet::of([traffic, health]),
-            "the load balancer's request and health check to the target",
-        ));
+        out.flows.extend(flows_to_target(&sources, &dst, traffic, health));
     }
     Ok(out)
+}
+
+/// The flows into one target. An ACL that admits only the health-check
+/// port keeps the targets healthy while every request is dropped, so the
+/// two ports are never judged as one range.
+fn flows_to_target(sources: &TargetSources, dst: &Side, traffic: u16, health: u16) -> Vec<Flow> {
+    let mut flows = Vec::new();
+    let mut health_judged = false;
+    for (src, _) in &sources.requests {
+        let own = src.label == sources.health.label;
+        let role = if own && traffic == health {
+            health_judged = true;
+            "the load balancer's request and health check to the target"
+        } else {
+            "the load balancer's request to the target"
+        };
+        flows.extend(hop_flows(src, dst, &PortSet::single(traffic), role));
+    }
+    if !health_judged {
+        let role = "the load balancer's health check to the target";
+        flows.extend(hop_flows(&sources.health, dst, &PortSet::single(health), role));
+    }
+    flows
 }
 
 /// Looks a subnet's ACL up ahead of need: a planning run then reads it in

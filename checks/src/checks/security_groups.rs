@@ -27,10 +27,10 @@ use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::Fetched;
 use crate::net::PortSet;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
-use crate::sides::{Side, lb_side, link_side, location_side, target_ports};
+use crate::sides::{Side, TargetSources, lb_side, link_side, location_side, target_ports, target_sources};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
 use crate::view::{Front, Hop, StageView};
-use crate::walk::Walk;
+use crate::walk::{TargetGroupHop, Walk};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -63,7 +63,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
         let resource = hop.tg.arn.as_str();
         let r = acc.entry(resource.to_string()).or_default();
         r.routes.extend(hop.routes.iter().cloned());
-        if let Err(b) = judge_targets(view, hop.lb, hop.tg, resource, r) {
+        if let Err(b) = judge_targets(view, hop, resource, r) {
             let routes: Vec<String> = r.routes.iter().cloned().collect();
             acc.remove(resource);
             out.add(blocked_finding(meta, &b).routes(routes));
@@ -186,14 +186,14 @@ fn finding(resource: &str, r: PerResource) -> Finding {
 
 fn judge_targets(
     view: &StageView,
-    lb: &crate::model::LoadBalancer,
-    tg: &crate::model::TargetGroup,
+    hop: &TargetGroupHop,
     resource: &str,
     r: &mut PerResource,
 ) -> Hop<()> {
-    // The source is resolved after the targets are walked, so a planning
+    let tg = hop.tg;
+    // The sources are resolved after the targets are walked, so a planning
     // run asks for both ends in the same level.
-    let src = lb_side(view, lb, resource);
+    let sources = target_sources(view, hop, resource, true);
     let targets = view.target_health(tg)?;
     if targets.is_empty() {
         return crate::view::skip(
@@ -204,6 +204,23 @@ fn judge_targets(
             ),
         );
     }
+    let ends = target_ends(view, tg, targets, resource, r);
+    let sources = sources?;
+    for (dst, traffic, health) in ends {
+        judge_target(view, r, &sources, &dst, (traffic, health));
+    }
+    Ok(())
+}
+
+/// Each target's place and security groups, with its traffic and
+/// health-check ports; a target that cannot be placed is recorded.
+fn target_ends<'a>(
+    view: &StageView<'a>,
+    tg: &crate::model::TargetGroup,
+    targets: &[crate::model::TargetHealth],
+    resource: &str,
+    r: &mut PerResource,
+) -> Vec<(Side<'a>, u16, u16)> {
     let mut ends = Vec::new();
     for t in targets {
         let Some((traffic, health)) = target_ports(tg, t) else {
@@ -236,19 +253,37 @@ fn judge_targets(
             }
         }
     }
-    let src = src?;
-    for (dst, traffic, health) in ends {
-        for port in [traffic, health].into_iter().collect::<BTreeSet<u16>>() {
-            r.ports.insert(port);
-            let role = match (port == traffic, port == health) {
-                (true, true) => "the traffic and health-check port",
-                (true, false) => "the traffic port",
-                _ => "the health-check port",
-            };
-            judge(view, &mut r.judgement, &src, &dst, port, role);
-        }
+    ends
+}
+
+/// One target: the requests on the traffic port from each source they
+/// come from, and the health checks from the load balancer, as separate
+/// flows (one port admitted does not admit the other).
+fn judge_target(
+    view: &StageView,
+    r: &mut PerResource,
+    sources: &TargetSources,
+    dst: &Side,
+    (traffic, health): (u16, u16),
+) {
+    r.ports.insert(traffic);
+    r.ports.insert(health);
+    let mut health_judged = false;
+    for (src, why) in &sources.requests {
+        let own = src.label == sources.health.label;
+        let role = if own && traffic == health {
+            health_judged = true;
+            "the traffic and health-check port".to_string()
+        } else if own {
+            "the traffic port".to_string()
+        } else {
+            format!("the traffic port, whose requests keep their source since {why}")
+        };
+        judge(view, &mut r.judgement, src, dst, traffic, &role);
     }
-    Ok(())
+    if !health_judged {
+        judge(view, &mut r.judgement, &sources.health, dst, health, "the health-check port");
+    }
 }
 
 fn groups_text(side: &Side) -> String {

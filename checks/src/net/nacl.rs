@@ -26,6 +26,11 @@ pub struct NaclEvaluation {
     pub allowed_by: Vec<String>,
     /// The first denied piece of the flow, when any is denied.
     pub first_denial: Option<Denial>,
+    /// The ports denied whatever the peer address, when the flow is only
+    /// partly allowed: a connection whose port falls there always fails,
+    /// so a gap is a failure, not a matter of which source sends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied_for_every_address: Option<String>,
 }
 
 fn ser_coverage<S: serde::Serializer>(c: &Coverage, s: S) -> Result<S::Ok, S::Error> {
@@ -75,7 +80,9 @@ pub fn evaluate(acl: &NetworkAcl, egress: bool, peer: &AddrSet, ports: &PortSet)
     let mut denied_any = false;
     let mut allowed_by: Vec<i32> = Vec::new();
     let mut first_denial: Option<Denial> = None;
+    let mut gap = ports.0.clone();
     for (alo, ahi) in peer.0.split_by(rects.iter().map(|r| &r.addrs.0)) {
+        let mut denied_here = IntervalSet::empty();
         let applicable: Vec<&Rect> = rects.iter().filter(|r| r.addrs.0.contains(alo)).collect();
         let port_pieces = ports.0.split_by(applicable.iter().map(|r| &r.ports.0));
         for (plo, phi) in port_pieces {
@@ -90,6 +97,7 @@ pub fn evaluate(acl: &NetworkAcl, egress: bool, peer: &AddrSet, ports: &PortSet)
                 }
             } else {
                 denied_any = true;
+                denied_here = denied_here.union(&IntervalSet::range(plo, phi));
                 if first_denial.is_none() {
                     first_denial = Some(Denial {
                         addresses: AddrSet(IntervalSet::range(alo, ahi)).to_string(),
@@ -100,6 +108,7 @@ pub fn evaluate(acl: &NetworkAcl, egress: bool, peer: &AddrSet, ports: &PortSet)
                 }
             }
         }
+        gap = gap.intersect(&denied_here);
     }
     allowed_by.sort_unstable();
     let coverage = match (allowed_any, denied_any) {
@@ -107,10 +116,13 @@ pub fn evaluate(acl: &NetworkAcl, egress: bool, peer: &AddrSet, ports: &PortSet)
         (false, _) => Coverage::None,
         (true, true) => Coverage::Partial,
     };
+    let denied_for_every_address =
+        (coverage == Coverage::Partial && !gap.is_empty()).then(|| PortSet(gap).to_string());
     NaclEvaluation {
         coverage,
         allowed_by: allowed_by.into_iter().map(rule_label).collect(),
         first_denial,
+        denied_for_every_address,
     }
 }
 
@@ -222,9 +234,30 @@ mod tests {
         )]);
         let e = evaluate(&a, true, &addrs("10.0.1.0/24"), &PortSet::ephemeral());
         assert_eq!(e.coverage, Coverage::Partial);
-        let d = e.first_denial.unwrap();
+        let d = e.first_denial.clone().unwrap();
         assert_eq!(d.ports, "1024-32767");
         assert_eq!(d.rule, "*");
+        // Denied whatever the address: a gap every connection can fall in.
+        assert_eq!(e.denied_for_every_address.as_deref(), Some("1024-32767"));
+    }
+
+    #[test]
+    fn a_gap_for_only_some_addresses_is_not_a_gap_for_all() {
+        // The upper half of the subnet may use every port, the lower half
+        // only the upper ports: no port is denied to every address.
+        let a = acl(vec![
+            entry(90, true, "allow", "10.0.1.128/25", None),
+            entry(100, true, "allow", "10.0.1.0/24", Some((32768, 65535))),
+        ]);
+        let e = evaluate(&a, true, &addrs("10.0.1.0/24"), &PortSet::ephemeral());
+        assert_eq!(e.coverage, Coverage::Partial);
+        assert_eq!(e.denied_for_every_address, None);
+        // Add a deny of 2000-2999 for everyone, below both: that part is a gap.
+        let mut b = a.clone();
+        b.entries
+            .push(entry(80, true, "deny", "0.0.0.0/0", Some((2000, 2999))));
+        let e = evaluate(&b, true, &addrs("10.0.1.0/24"), &PortSet::ephemeral());
+        assert_eq!(e.denied_for_every_address.as_deref(), Some("2000-2999"));
     }
 
     #[test]
@@ -258,6 +291,7 @@ mod tests {
         ]);
         let e = evaluate(&a, false, &addrs("10.0.1.0/24"), &PortSet::single(443));
         assert_eq!(e.coverage, Coverage::Partial);
+        assert_eq!(e.denied_for_every_address, None);
         assert_eq!(e.first_denial.unwrap().addresses, "10.0.1.128/25");
     }
 

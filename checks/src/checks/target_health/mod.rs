@@ -5,7 +5,11 @@
 //!
 //! No healthy target fails (an NLB with none fails open to every target, so
 //! requests go to targets known to be failing); some targets not healthy
-//! warns, with the states and reason codes AWS gives.
+//! warns, with the states and reason codes AWS gives. Behind an NLB without
+//! cross-zone load balancing, a zone with no healthy target warns too (see
+//! [`zones`]).
+
+mod zones;
 
 use serde_json::json;
 
@@ -58,7 +62,10 @@ fn run(view: &StageCtx, out: &mut Findings) {
     for hop in &w.target_groups {
         let routes: Vec<String> = hop.routes.iter().cloned().collect();
         match view.target_health(hop.tg) {
-            Ok(targets) => out.add(judge(hop.tg, targets).routes(routes)),
+            Ok(targets) => {
+                let f = judge(hop.tg, targets);
+                out.add(zones::judge(view, hop, targets, f).routes(routes))
+            }
             Err(b) => out.blocked(&b, &routes),
         }
     }
