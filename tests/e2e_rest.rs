@@ -138,6 +138,14 @@ fn a_zone_without_a_healthy_target_warns() {
     assert_eq!(code, 0, "a warning alone exits 0: {w:?}");
 }
 
+/// The NLB's node addresses, from its interfaces (the launcher creates
+/// them as AWS does): a deny of the half of a subnet holding a node is an
+/// exact failure, not a warning about part of the subnet.
+#[test]
+fn nacl_deny_of_the_half_subnet_holding_a_node_fails() {
+    broken("nodehalf", 106, "nacl-denies-node-half", "network-acls");
+}
+
 #[test]
 fn nacl_denies_the_return_path() {
     broken("naclreturn", 36, "nacl-return-denied", "network-acls");
@@ -326,13 +334,18 @@ fn a_healthy_rest_api_costs_exactly_these_calls() {
         ("ec2:DescribeVpcEndpointServiceConfigurations", 1),
         ("apigateway:GetDomainNames", 2),
         ("cloudfront:ListDistributions", 1),
-        // Level 3: target health, endpoint connections. (No listener
-        // attributes: the targets are instances, whose keep-alive
-        // idle-timeout cannot judge, so it reads none.)
+        // Level 3: target health, the target group's attributes (its
+        // cross-zone setting, which defers to the NLB's), endpoint
+        // connections. (No listener attributes: the targets are instances,
+        // whose keep-alive idle-timeout cannot judge, so it reads none.)
         ("elasticloadbalancing:DescribeTargetHealth", 1),
+        ("elasticloadbalancing:DescribeTargetGroupAttributes", 1),
+        ("elasticloadbalancing:DescribeLoadBalancerAttributes", 1),
         ("ec2:DescribeVpcEndpointConnections", 1),
-        // Level 4: the targets; level 5: their network, one batched call each.
+        // Level 4: the targets; level 5: their network, one batched call
+        // each, and the NLB's node interfaces.
         ("ec2:DescribeInstances", 1),
+        ("ec2:DescribeNetworkInterfaces", 1),
         ("ec2:DescribeSubnets", 1),
         ("ec2:DescribeSecurityGroups", 1),
         ("ec2:DescribeNetworkAcls", 1),

@@ -164,6 +164,9 @@ pub struct RegionData {
     /// Network interfaces holding a private IPv4 address (IP targets), by
     /// address. `Ok(vec![])` means no interface in the account holds it.
     pub network_interfaces: BTreeMap<String, Fetched<Vec<NetworkInterface>>>,
+    /// A load balancer's own network interfaces (one per node), found by
+    /// their description `ELB net/NAME/ID`, by load balancer ARN.
+    pub lb_interfaces: BTreeMap<String, Fetched<Vec<NetworkInterface>>>,
     /// By subnet id.
     pub subnets: BTreeMap<String, Fetched<Subnet>>,
     /// By security group id.

@@ -208,6 +208,10 @@ kinds! {
     NetworkInterface: map(network_interfaces => Vec<m::NetworkInterface>),
         "ec2:DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"],
         EC2_FILTER, Wait::No;
+    /// A load balancer's node interfaces, by load balancer ARN.
+    LbInterfaces: map(lb_interfaces => Vec<m::NetworkInterface>),
+        "ec2:DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"],
+        EC2_FILTER, Wait::Leaf;
     Subnet: map(subnets => m::Subnet),
         "ec2:DescribeSubnets", ["ec2:DescribeSubnets"], EC2_FILTER, Wait::Leaf;
     SecurityGroup: map(security_groups => m::SecurityGroup),

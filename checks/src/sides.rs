@@ -95,16 +95,27 @@ pub fn lb_place<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> 
         .filter_map(|z| z.subnet_id.as_deref())
         .map(|sid| view.subnet_cidr(sid, resource))
         .collect();
+    let interfaces = node_interfaces(view, lb);
     let mut zones = Vec::new();
     for (z, cidr) in lb.zones.iter().filter(|z| z.subnet_id.is_some()).zip(cidrs) {
         let sid = z.subnet_id.as_deref().unwrap_or_default();
         let cidr = cidr?;
-        let nodes: Vec<Ipv4Net> = z
-            .private_ipv4_addresses
+        let reported = z.private_ipv4_addresses.iter();
+        let found = interfaces
             .iter()
-            .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
-            .map(Ipv4Net::from)
-            .collect();
+            .filter(|e| e.subnet_id.as_deref() == Some(sid))
+            .flat_map(|e| e.private_ips.iter());
+        let nodes: Vec<Ipv4Net> = if z.private_ipv4_addresses.is_empty() {
+            found
+                .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
+                .map(Ipv4Net::from)
+                .collect()
+        } else {
+            reported
+                .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
+                .map(Ipv4Net::from)
+                .collect()
+        };
         let exact = !nodes.is_empty();
         zones.push(Zone {
             subnet_id: sid.to_string(),
@@ -123,6 +134,28 @@ pub fn lb_place<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> 
         group_ids: lb.security_groups.clone(),
         groups: Vec::new(),
     })
+}
+
+/// An NLB's node interfaces, when AWS does not put the node addresses on
+/// the load balancer (it does for addresses chosen at creation). Knowledge
+/// center "elb-find-load-balancer-ip": the nodes send from the private
+/// addresses of their interfaces, described `ELB net/NAME/ID`, and the
+/// addresses of Application (and Classic) Load Balancers change over time;
+/// so only an NLB's are taken as exact, and an ALB is judged on its
+/// subnets. A failed or empty read leaves the subnets too: a rule that
+/// admits a whole subnet still passes, one that admits part of it warns.
+fn node_interfaces<'a>(
+    view: &StageView<'a>,
+    lb: &LoadBalancer,
+) -> &'a [crate::model::NetworkInterface] {
+    let unreported = lb.zones.iter().any(|z| z.private_ipv4_addresses.is_empty());
+    if lb.lb_type != Some(LbType::Network) || !unreported {
+        return &[];
+    }
+    match view.peek::<res::LbInterfaces>(&lb.arn) {
+        Some(Ok(enis)) => enis,
+        _ => &[],
+    }
 }
 
 /// A VPC link v2 as one end of a hop: its interfaces sit in its subnets

@@ -414,6 +414,21 @@ impl<'a> StageView<'a> {
         self.get_scoped::<K>(key, None, resource, what)
     }
 
+    /// A lookup a check can judge without (a refinement, such as a load
+    /// balancer node's exact address): wanted like any other, but a failed
+    /// or missing read is not a miss, since the check then judges on what
+    /// it has and its verdict says so. `None` when not (yet) read.
+    pub fn peek<K: Keyed>(&self, key: &str) -> Option<Result<&'a K::Value, &'a Failure>> {
+        match K::map(self.region).get(key) {
+            Some(Fetched::Ok(v)) => Some(Ok(v)),
+            Some(Fetched::NotFound(f)) | Some(Fetched::Error(f)) => Some(Err(f)),
+            None => {
+                self.want(Want::scoped(K::KIND, key, None));
+                None
+            }
+        }
+    }
+
     /// [`Self::get`] for a read narrowed by `scope` (the VPC of a private
     /// address).
     pub fn get_scoped<K: Keyed>(

@@ -187,6 +187,9 @@ fn target_health_partial_empty_and_unmonitored() {
     assert_eq!(worst(&v, "target-health").0, Status::Warn);
 }
 
+/// An NLB's node addresses, from its own interfaces (description `ELB
+/// net/NAME/ID`) or reported on the load balancer, make the verdict exact;
+/// without them a rule admitting part of a subnet warns, never passes.
 #[test]
 fn security_groups_judge_exact_node_addresses_when_aws_reports_them() {
     // The app group admits 8080/8081 from the two node addresses only.
@@ -194,18 +197,50 @@ fn security_groups_judge_exact_node_addresses_when_aws_reports_them() {
     let rule = json!([{"protocol": "tcp", "from_port": 8080, "to_port": 8081,
         "ipv4_ranges": ["10.20.1.10/32", "10.20.2.10/32"], "ipv6_ranges": [], "prefix_list_ids": [], "group_ids": []}]);
     region(&mut v)["security_groups"][APP_SG]["ok"]["ingress"] = rule;
-    // Without the node addresses, a /32 rule covers part of each subnet: warn.
-    let (s, m) = worst(&v, "security-groups");
+    // The example holds the NLB's interfaces: exact, and admitted.
+    assert_eq!(worst(&v, "security-groups").0, Status::Pass);
+    // Without them, a /32 rule covers part of each subnet: warn.
+    let mut bare = v.clone();
+    region(&mut bare)["lb_interfaces"] = json!({});
+    let (s, m) = worst(&bare, "security-groups");
     assert_eq!(s, Status::Warn, "{m}");
     assert!(m.contains("not visible"), "{m}");
-    // With them, the verdict is exact.
-    let zones = &mut region(&mut v)["load_balancers"][NLB]["ok"]["zones"];
+    // A failed read of them: the same fallback, a warning, not an error.
+    region(&mut bare)["lb_interfaces"][NLB] = json!({"error": {"operation": "ec2:DescribeNetworkInterfaces",
+        "iam_action": "ec2:DescribeNetworkInterfaces", "kind": "access_denied", "code": "UnauthorizedOperation",
+        "message": "denied"}});
+    assert_eq!(worst(&bare, "security-groups").0, Status::Warn);
+    // One node elsewhere than the rule says: a failure.
+    region(&mut v)["lb_interfaces"][NLB]["ok"][1]["private_ips"] = json!(["10.20.2.11"]);
+    assert_eq!(worst(&v, "security-groups").0, Status::Fail);
+    // Addresses AWS reports on the load balancer take precedence.
+    let zones = &mut region(&mut bare)["load_balancers"][NLB]["ok"]["zones"];
     zones[0]["private_ipv4_addresses"] = json!(["10.20.1.10"]);
     zones[1]["private_ipv4_addresses"] = json!(["10.20.2.10"]);
-    assert_eq!(worst(&v, "security-groups").0, Status::Pass);
-    let zones = &mut region(&mut v)["load_balancers"][NLB]["ok"]["zones"];
+    assert_eq!(worst(&bare, "security-groups").0, Status::Pass);
+    let zones = &mut region(&mut bare)["load_balancers"][NLB]["ok"]["zones"];
     zones[1]["private_ipv4_addresses"] = json!(["10.20.2.11"]);
-    assert_eq!(worst(&v, "security-groups").0, Status::Fail);
+    assert_eq!(worst(&bare, "security-groups").0, Status::Fail);
+}
+
+/// A network-ACL deny covering half of the NLB's subnet is exact once the
+/// node addresses are known: it passes when the nodes sit in the other
+/// half and fails when one sits in the denied half.
+#[test]
+fn nacl_half_subnet_deny_is_exact_with_node_addresses() {
+    let mut v = healthy();
+    let acl = &mut region(&mut v)["network_acls"]["subnet-0c99ee11dd22aa33f"]["ok"]["entries"];
+    acl.as_array_mut()
+        .expect("entries")
+        .push(json!({"rule_number": 50, "egress": false,
+        "protocol": "-1", "action": "deny", "cidr_block": "10.20.1.128/25",
+        "ipv6_cidr_block": null, "from_port": null, "to_port": null}));
+    // The node in 10.20.1.0/24 is 10.20.1.10: outside the denied half.
+    assert_eq!(worst(&v, "network-acls").0, Status::Pass);
+    region(&mut v)["lb_interfaces"][NLB]["ok"][0]["private_ips"] = json!(["10.20.1.200"]);
+    assert_eq!(worst(&v, "network-acls").0, Status::Fail);
+    region(&mut v)["lb_interfaces"] = json!({});
+    assert_eq!(worst(&v, "network-acls").0, Status::Warn);
 }
 
 #[test]
@@ -293,6 +328,8 @@ fn nacl_gap_in_the_ephemeral_range_fails_naming_the_gap() {
 #[test]
 fn nacl_deny_of_part_of_the_peer_range_warns() {
     let mut v = healthy();
+    // The NLB's node addresses unknown: the peer is its whole subnet.
+    region(&mut v)["lb_interfaces"] = json!({});
     let acl = &mut region(&mut v)["network_acls"]["subnet-0c99ee11dd22aa33f"]["ok"]["entries"];
     acl.as_array_mut()
         .expect("entries")
@@ -360,12 +397,21 @@ fn nacl_is_an_error_when_a_target_location_is_unreadable() {
     // target's flows cross them too (out of the NLB's subnets, say).
     let acls: Vec<&Finding> = fs
         .iter()
-        .filter(|f| f.resource.as_deref().is_some_and(|r| r.contains("network-acl")))
+        .filter(|f| {
+            f.resource
+                .as_deref()
+                .is_some_and(|r| r.contains("network-acl"))
+        })
         .collect();
     assert!(!acls.is_empty());
     for f in acls {
         assert_eq!(f.status, Status::Error, "{}", f.message);
-        assert!(f.message.contains("passed only on the flows that could be read"), "{}", f.message);
+        assert!(
+            f.message
+                .contains("passed only on the flows that could be read"),
+            "{}",
+            f.message
+        );
     }
 }
 

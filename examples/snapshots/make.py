@@ -176,6 +176,12 @@ def healthy():
                                "private_ip": ip, "availability_zone": APP_SUBNETS[i][1],
                                "security_groups": [APP_SG["id"]]}) for iid, i, ip in TARGETS},
         "network_interfaces": {},
+        # The NLB's node interfaces, one per enabled subnet, as
+        # DescribeNetworkInterfaces finds them by description.
+        "lb_interfaces": {NLB: ok([
+            {"id": f"eni-0nlb{i}", "subnet_id": sid, "vpc_id": VPC, "private_ips": [ip], "security_groups": [],
+             "description": "ELB net/orders-nlb/4f1c2e0d9a3b7c65"}
+            for i, ((sid, _, _), ip) in enumerate(zip(NLB_SUBNETS, ["10.20.1.10", "10.20.2.10"]))])},
         "subnets": {sid: subnet(sid, az, cidr) for sid, az, cidr in NLB_SUBNETS + APP_SUBNETS},
         "security_groups": {NLB_SG["id"]: ok(NLB_SG), APP_SG["id"]: ok(APP_SG)},
         "network_acls": {**{sid: ok(DEFAULT_ACL) for sid, _, _ in NLB_SUBNETS},

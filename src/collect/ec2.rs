@@ -145,6 +145,53 @@ pub async fn describe_network_interfaces_by_ip(
     .await
 }
 
+/// The description AWS gives a load balancer node's interface: `ELB `
+/// followed by the ARN's `net/NAME/ID` (or `app/NAME/ID`).
+fn lb_interface_description(lb_arn: &str) -> Option<String> {
+    let (_, tail) = lb_arn.split_once(":loadbalancer/")?;
+    Some(format!("ELB {tail}"))
+}
+
+/// Each load balancer's node interfaces, found by their description in
+/// batched describes. A load balancer with none found gets `Ok(vec![])`.
+pub async fn describe_lb_interfaces(
+    c: &Client,
+    lb_arns: &[String],
+) -> BTreeMap<String, Fetched<Vec<NetworkInterface>>> {
+    let op = &Op::named("ec2:DescribeNetworkInterfaces");
+    in_batches(Kind::LbInterfaces, lb_arns, move |chunk| async move {
+        let wanted: Vec<String> = chunk
+            .iter()
+            .filter_map(|a| lb_interface_description(a))
+            .collect();
+        let enis: Vec<t::NetworkInterface> = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            c.describe_network_interfaces()
+                .filters(filter("description", &wanted))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| classify(op, &e))?
+        };
+        Ok(chunk
+            .iter()
+            .map(|arn| {
+                let desc = lb_interface_description(arn);
+                let own: Vec<NetworkInterface> = enis
+                    .iter()
+                    .filter(|e| desc.is_some() && e.description() == desc.as_deref())
+                    .filter_map(eni)
+                    .collect();
+                (arn.clone(), Fetched::Ok(own))
+            })
+            .collect())
+    })
+    .await
+}
+
 fn eni(e: &t::NetworkInterface) -> Option<NetworkInterface> {
     Some(NetworkInterface {
         id: e.network_interface_id()?.to_string(),

@@ -77,6 +77,7 @@ pub fn read<'a>(ctx: &'a Ctx<'a>, kind: Kind, wants: Vec<Want>) -> Option<Readin
         )),
         Kind::Instance => batched!(ctx, keys, instances, ec2, ec2::describe_instances),
         Kind::NetworkInterface => Box::pin(network_interfaces(ctx, wants)),
+        Kind::LbInterfaces => batched!(ctx, keys, lb_interfaces, ec2, ec2::describe_lb_interfaces),
         Kind::Subnet => batched!(ctx, keys, subnets, ec2, ec2::describe_subnets),
         Kind::SecurityGroup => batched!(
             ctx,

@@ -29,6 +29,10 @@ ordinary AWS calls (tags), never by a side channel:
   TCP, TLS, UDP and TCP_UDP groups report it as AWS does (``true`` for
   instance targets and for UDP and TCP_UDP groups, ``false`` for IP targets
   over TCP and TLS), and ``ModifyTargetGroupAttributes`` changes it.
+* Load balancers own no network interfaces: creating a Network Load
+  Balancer creates one interface per subnet, described ``ELB `` and the
+  ARN's ``TYPE/NAME/ID`` as AWS describes a node's, so
+  DescribeNetworkInterfaces finds the node addresses.
 * ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
   service configuration reports one connection from an API Gateway-owned
   endpoint, whose state is the service's tag
@@ -328,6 +332,20 @@ def patch_elbv2():
             self.attributes["preserve_client_ip.enabled"] = "true" if on else "false"
 
     m.FakeTargetGroup.__init__ = init
+
+    orig_create = m.ELBv2Backend.create_load_balancer
+
+    def create_load_balancer(self, *args, **kwargs):
+        lb = orig_create(self, *args, **kwargs)
+        if lb.type == "network":
+            # The ARN's tail, as AWS describes the interface (moto's ARN
+            # says app/ where AWS says net/; the description follows it).
+            tail = lb.arn.split(":loadbalancer/", 1)[1]
+            for subnet in lb.subnets:
+                self.ec2_backend.create_network_interface(subnet, None, description=f"ELB {tail}")
+        return lb
+
+    m.ELBv2Backend.create_load_balancer = create_load_balancer
 
 
 def patch_ec2_filters():

@@ -461,6 +461,15 @@ def apply_break(c, s, name):
         ec2.create_tags(Resources=s["instances"][1:], Tags=[
             {"Key": TAG + "health", "Value": "unhealthy:Target.FailedHealthChecks"},
             {"Key": TAG + "health-description", "Value": "Health checks failed"}])
+    elif name == "nacl-denies-node-half":
+        # A deny of the half of the first NLB subnet that holds the NLB's
+        # node there: exact with the node's address, a shrug without it.
+        tail = s["nlb_arn"].split(":loadbalancer/", 1)[1]
+        enis = ec2.describe_network_interfaces(Filters=[{"Name": "description", "Values": [f"ELB {tail}"]}])
+        ip = [e["PrivateIpAddress"] for e in enis["NetworkInterfaces"] if e["SubnetId"] == s["nlb_subnets"][0]][0]
+        half = "128/25" if int(ip.split(".")[3]) >= 128 else "0/25"
+        ec2.create_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=40, Protocol="6", RuleAction="deny",
+                                     Egress=False, CidrBlock=f"{s['net']}.1.{half}", PortRange={"From": 8080, "To": 8080})
     elif name == "nacl-return-denied":
         ec2.create_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=50, Protocol="6", RuleAction="deny",
                                      Egress=True, CidrBlock=f"{s['net']}.0.0/16",

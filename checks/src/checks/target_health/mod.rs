@@ -61,6 +61,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
     }
     for hop in &w.target_groups {
         let routes: Vec<String> = hop.routes.iter().cloned().collect();
+        zones::ask_ahead(view, hop);
         match view.target_health(hop.tg) {
             Ok(targets) => {
                 let f = judge(hop.tg, targets);
