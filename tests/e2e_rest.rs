@@ -146,6 +146,31 @@ fn nacl_deny_of_the_half_subnet_holding_a_node_fails() {
     broken("nodehalf", 106, "nacl-denies-node-half", "network-acls");
 }
 
+/// Route tables against moto: the NLB's subnets route the first app
+/// subnet, more specifically than the local route, to an appliance's
+/// interface, which then decides: route-tables warns, naming it.
+#[test]
+fn a_route_through_an_appliance_warns() {
+    let s = build("rest-v1", "appliance", 107);
+    apply(&s, "nlb-route-via-appliance");
+    let (report, code) = audit_json("AKIDappliance", s["api_id"].as_str().expect("api id"));
+    let w = worst_by_check(&report);
+    assert_eq!(w["route-tables"], "warn", "{w:?}");
+    let m = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["check"] == "route-tables" && f["status"] == "warn")
+        .filter_map(|f| f["message"].as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        m.contains("through eni-") && m.contains("which decides"),
+        "{m}"
+    );
+    assert_eq!(code, 0, "{w:?}");
+}
+
 #[test]
 fn nacl_denies_the_return_path() {
     broken("naclreturn", 36, "nacl-return-denied", "network-acls");
@@ -343,9 +368,11 @@ fn a_healthy_rest_api_costs_exactly_these_calls() {
         ("elasticloadbalancing:DescribeLoadBalancerAttributes", 1),
         ("ec2:DescribeVpcEndpointConnections", 1),
         // Level 4: the targets; level 5: their network, one batched call
-        // each, and the NLB's node interfaces.
+        // each, the NLB's node interfaces, and the route tables of the
+        // NLB's and the targets' VPC (one describe of that VPC's tables).
         ("ec2:DescribeInstances", 1),
         ("ec2:DescribeNetworkInterfaces", 1),
+        ("ec2:DescribeRouteTables", 1),
         ("ec2:DescribeSubnets", 1),
         ("ec2:DescribeSecurityGroups", 1),
         ("ec2:DescribeNetworkAcls", 1),

@@ -62,6 +62,7 @@ check_ids! {
     ResourcePolicy = "resource-policy",
     CloudfrontOriginProtocol = "cloudfront-origin-protocol",
     RouteExists = "route-exists",
+    RouteTables = "route-tables",
 }
 
 impl fmt::Display for CheckId {

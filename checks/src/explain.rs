@@ -251,12 +251,14 @@ pub static SIGNATURES: &[Signature] = &[
         meaning: "API Gateway sent the request to the integration and got no answer within the integration timeout (29 s at most for REST APIs).",
         causes: &[
             "a security group or network ACL silently drops the request or its reply",
+            "a route table sends the request or its reply nowhere (no route, a blackhole) or through an appliance that drops it",
             "PrivateLink inbound-rule enforcement on the NLB drops API Gateway's traffic",
             "no target is healthy, or targets are too slow",
         ],
         checks: &[
             CheckId::SecurityGroups,
             CheckId::NetworkAcls,
+            CheckId::RouteTables,
             CheckId::PrivatelinkInboundRules,
             CheckId::TargetHealth,
         ],

@@ -173,6 +173,9 @@ pub struct RegionData {
     pub security_groups: BTreeMap<String, Fetched<SecurityGroup>>,
     /// The network ACL associated with each subnet, by subnet id.
     pub network_acls: BTreeMap<String, Fetched<NetworkAcl>>,
+    /// The route table each subnet uses (its own association, else its
+    /// VPC's main table), by subnet id.
+    pub route_tables: BTreeMap<String, Fetched<RouteTable>>,
     /// Managed prefix lists with their entries, by prefix list id.
     pub prefix_lists: BTreeMap<String, Fetched<PrefixList>>,
     /// The VPC endpoint service fronting each NLB, by NLB ARN. `NotFound`
@@ -532,6 +535,34 @@ pub struct SgRule {
     pub ipv6_ranges: Vec<String>,
     pub prefix_list_ids: Vec<String>,
     pub group_ids: Vec<String>,
+}
+
+/// A VPC route table, as `DescribeRouteTables` returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteTable {
+    pub id: String,
+    pub vpc_id: Option<String>,
+    /// Whether it is its VPC's main table (used by subnets without one of
+    /// their own).
+    #[serde(default)]
+    pub main: bool,
+    #[serde(default)]
+    pub routes: Vec<VpcRoute>,
+}
+
+/// One route: where it sends, and whether its target still exists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpcRoute {
+    /// The IPv4 destination; `None` for IPv6 and prefix-list routes.
+    pub destination: Option<String>,
+    /// A prefix-list destination (`pl-...`), which this tool does not expand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_prefix_list: Option<String>,
+    /// `local`, or the target's id (`igw-`, `nat-`, `tgw-`, `pcx-`, `vgw-`,
+    /// `vpce-` for a Gateway Load Balancer or firewall endpoint, `eni-`, `i-`).
+    pub target: Option<String>,
+    /// `active`, or `blackhole` when the target is gone.
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -208,6 +208,10 @@ kinds! {
     NetworkInterface: map(network_interfaces => Vec<m::NetworkInterface>),
         "ec2:DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"],
         EC2_FILTER, Wait::No;
+    /// The route table a subnet uses, by subnet id (scope: its VPC, when
+    /// known, for the main table).
+    RouteTable: map(route_tables => m::RouteTable),
+        "ec2:DescribeRouteTables", ["ec2:DescribeRouteTables"], EC2_FILTER, Wait::Leaf;
     /// A load balancer's node interfaces, by load balancer ARN.
     LbInterfaces: map(lb_interfaces => Vec<m::NetworkInterface>),
         "ec2:DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"],

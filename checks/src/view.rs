@@ -20,8 +20,8 @@ use ipnet::Ipv4Net;
 
 use crate::model::{
     ApiKind, ApiRecord, CloudMapService, Failure, FailureKind, Fetched, Integration, LbType,
-    Listener, LoadBalancer, NetworkAcl, RegionData, Route, SecurityGroup, Snapshot, Stage, Subnet,
-    TargetGroup, TargetHealth, TargetType, VpcLink, VpcLinkV2,
+    Listener, LoadBalancer, NetworkAcl, RegionData, Route, RouteTable, SecurityGroup, Snapshot,
+    Stage, Subnet, TargetGroup, TargetHealth, TargetType, VpcLink, VpcLinkV2,
 };
 use crate::net::{AddrSet, parse_v4};
 
@@ -695,6 +695,21 @@ impl<'a> StageView<'a> {
         }
     }
 
+    /// The route table a subnet uses; `vpc`, when known, saves the
+    /// collector reading the subnet to find its VPC's main table.
+    pub fn route_table(
+        &self,
+        subnet_id: &str,
+        vpc: Option<&str>,
+        resource: &str,
+    ) -> Hop<&'a RouteTable> {
+        let what = format!("the route table of subnet {subnet_id}");
+        match self.get_scoped::<res::RouteTable>(subnet_id, vpc, resource, &what)? {
+            Some(t) => Ok(t),
+            None => skip(resource, format!("subnet {subnet_id} has no route table")),
+        }
+    }
+
     /// A prefix list's IPv4 CIDRs, or `None` when it could not be read.
     pub fn prefix_list_cidrs(&self, id: &str) -> Option<Vec<Ipv4Net>> {
         match self.region.prefix_lists.get(id) {
@@ -737,7 +752,7 @@ impl<'a> StageView<'a> {
                 Ok(vec![TargetLocation::host(
                     id,
                     ip,
-                    subnet,
+                    (subnet, inst.vpc_id.as_ref()),
                     &inst.security_groups,
                 )])
             }
@@ -755,6 +770,7 @@ impl<'a> StageView<'a> {
                         addrs: AddrSet::from_net(&cidr),
                         exact: false,
                         subnet_id: sid.clone(),
+                        vpc_id: alb.vpc_id.clone(),
                         security_groups: alb.security_groups.clone(),
                     });
                 }
@@ -792,7 +808,10 @@ impl<'a> StageView<'a> {
             Some(eni) => Ok(TargetLocation::host(
                 ip_text,
                 ip,
-                eni.subnet_id.as_deref().unwrap_or_default(),
+                (
+                    eni.subnet_id.as_deref().unwrap_or_default(),
+                    eni.vpc_id.as_ref(),
+                ),
                 &eni.security_groups,
             )),
             None => skip(
@@ -815,11 +834,18 @@ pub struct TargetLocation {
     /// Whether `addrs` is the exact address (else the whole subnet).
     pub exact: bool,
     pub subnet_id: String,
+    /// The VPC of the subnet, when the record that placed it says.
+    pub vpc_id: Option<String>,
     pub security_groups: Vec<String>,
 }
 
 impl TargetLocation {
-    fn host(target: &str, ip: std::net::Ipv4Addr, subnet: &str, groups: &[String]) -> Self {
+    fn host(
+        target: &str,
+        ip: std::net::Ipv4Addr,
+        (subnet, vpc): (&str, Option<&String>),
+        groups: &[String],
+    ) -> Self {
         TargetLocation {
             target: if target == ip.to_string() {
                 format!("target {target}")
@@ -829,6 +855,7 @@ impl TargetLocation {
             addrs: AddrSet::from_nets([&Ipv4Net::from(ip)]),
             exact: true,
             subnet_id: subnet.to_string(),
+            vpc_id: vpc.cloned(),
             security_groups: groups.to_vec(),
         }
     }

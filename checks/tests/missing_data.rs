@@ -87,6 +87,11 @@ const MAPS: &[(&str, &str)] = &[
     ("subnets", "ec2:DescribeSubnets"),
     ("security_groups", "ec2:DescribeSecurityGroups"),
     ("network_acls", "ec2:DescribeNetworkAcls"),
+    ("route_tables", "ec2:DescribeRouteTables"),
+    (
+        "target_group_attributes",
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+    ),
     ("prefix_lists", "ec2:GetManagedPrefixListEntries"),
     (
         "endpoint_services",

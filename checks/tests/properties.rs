@@ -192,6 +192,50 @@ proptest! {
         }));
         let got = nacl::evaluate(&acl, egress, &addr_set(lo, hi), &PortSet::range(plo, phi));
         prop_assert_eq!(got.coverage, naive, "{:?}", acl.entries);
+        // The gap: the ports denied whatever the address, named only when
+        // the flow is partly allowed (a return-path gap fails).
+        let allowed = |a: u32, p: u16| {
+            ordered
+                .iter()
+                .find(|e| {
+                    is_tcp(&e.protocol)
+                        && e.cidr_block.as_deref().is_some_and(|c| cidr_contains(c, addr(a)))
+                        && ports_contain(&e.protocol, e.from_port, e.to_port, p)
+                })
+                .is_some_and(|e| e.action == "allow")
+        };
+        let gap: Vec<u16> = (plo..=phi).filter(|&p| (lo..=hi).all(|a| !allowed(a, p))).collect();
+        let want = (naive == Coverage::Partial && !gap.is_empty())
+            .then(|| PortSet::of(gap.iter().copied()).to_string());
+        prop_assert_eq!(got.denied_for_every_address, want, "{:?}", acl.entries);
+    }
+
+    /// The source-address models: a peer known only by its subnet (an NLB
+    /// node without a readable interface, a VPC link's interfaces) never
+    /// gets a verdict its exact address would contradict. A whole-subnet
+    /// pass holds for every address in it, a whole-subnet fail for every
+    /// address; only a partial verdict depends on which address it is.
+    #[test]
+    fn a_subnet_verdict_never_contradicts_an_address_in_it(
+        entries in prop::collection::vec(nacl_entry(), 0..8),
+        egress in any::<bool>(),
+        (lo, hi) in peer_block(),
+        pick in 0u32..16,
+        (plo, phi) in flow_ports(),
+    ) {
+        let mut seen = std::collections::BTreeSet::new();
+        let entries: Vec<NaclEntry> =
+            entries.into_iter().filter(|e| seen.insert((e.egress, e.rule_number))).collect();
+        let acl = NetworkAcl { id: "acl-1".into(), vpc_id: None, owner_id: None, is_default: None, entries };
+        let ports = PortSet::range(plo, phi);
+        let subnet = nacl::evaluate(&acl, egress, &addr_set(lo, hi), &ports).coverage;
+        let node = lo + pick % (hi - lo + 1);
+        let exact = nacl::evaluate(&acl, egress, &addr_set(node, node), &ports).coverage;
+        match subnet {
+            Coverage::All => prop_assert_eq!(exact, Coverage::All),
+            Coverage::None => prop_assert_eq!(exact, Coverage::None),
+            Coverage::Partial => {}
+        }
     }
 
     /// The union of every TCP-carrying rule of every group, in the flow's

@@ -701,11 +701,38 @@ BUILT = {
     "rest-undeployed-fix": undeployed_fix,
 }
 
+def with_route_tables(snap):
+    """Every subnet the snapshot names gets its VPC's main route table (a
+    local route for the VPC's /16, and a default route to a NAT gateway), as
+    DescribeRouteTables returns it for a subnet with no table of its own."""
+    r = snap["regions"][0]
+    where = {}
+    for sid, sub in r.get("subnets", {}).items():
+        if "ok" in sub and sub["ok"].get("cidr_block"):
+            where[sid] = sub["ok"]["cidr_block"]
+    for inst in r.get("instances", {}).values():
+        if "ok" in inst and inst["ok"].get("subnet_id"):
+            where.setdefault(inst["ok"]["subnet_id"], inst["ok"]["private_ip"])
+    for enis in r.get("network_interfaces", {}).values():
+        for e in enis.get("ok", []) or []:
+            if e.get("subnet_id") and e.get("private_ips"):
+                where.setdefault(e["subnet_id"], e["private_ips"][0])
+    tables = {}
+    for sid, addr in sorted(where.items()):
+        a, b = addr.split(".")[:2]
+        vpc = VPC if (a, b) == ("10", "20") else VPC2
+        tables[sid] = ok({"id": f"rtb-0main{a}{b}", "vpc_id": vpc, "main": True, "routes": [
+            {"destination": f"{a}.{b}.0.0/16", "target": "local", "state": "active"},
+            {"destination": "0.0.0.0/0", "target": f"nat-0{a}{b}a1b2c3d4e5f6", "state": "active"}]})
+    r["route_tables"] = tables
+    return snap
+
+
 if __name__ == "__main__":
     for name, mutate in EXAMPLES.items():
         snap = healthy() if mutate is None else variant(mutate)
-        (HERE / f"{name}.json").write_text(json.dumps(ensure_deployed(snap), indent=2) + "\n")
+        (HERE / f"{name}.json").write_text(json.dumps(with_route_tables(ensure_deployed(snap)), indent=2) + "\n")
         print(f"wrote {name}.json")
     for name, build in BUILT.items():
-        (HERE / f"{name}.json").write_text(json.dumps(ensure_deployed(build()), indent=2) + "\n")
+        (HERE / f"{name}.json").write_text(json.dumps(with_route_tables(ensure_deployed(build())), indent=2) + "\n")
         print(f"wrote {name}.json")

@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::Filter;
 use apigw_audit_checks::model;
 use apigw_audit_checks::model::{
     EndpointConnection, EndpointService, Failure, FailureKind, Fetched, Instance, NaclEntry,
-    NetworkAcl, NetworkInterface, PrefixList, SecurityGroup, SgRule, Subnet,
+    NetworkAcl, NetworkInterface, PrefixList, RouteTable, SecurityGroup, SgRule, Subnet, VpcRoute,
 };
 
 use apigw_audit_checks::resources::Kind;
@@ -389,6 +389,178 @@ fn network_acl(a: &t::NetworkAcl) -> Option<NetworkAcl> {
         owner_id: a.owner_id().map(str::to_string),
         is_default: a.is_default(),
         entries,
+    })
+}
+
+/// The route table each subnet uses: the table associated with it, else
+/// its VPC's main table (VPC guide, "Route tables": a subnet without an
+/// explicit association uses the main route table). Subnets whose VPC the
+/// want names are answered by one describe of those VPCs' tables; the
+/// others by their associations, then their VPC's main table, the VPC read
+/// from DescribeSubnets.
+pub async fn describe_route_tables(
+    c: &Client,
+    subnets: &[(String, Option<String>)],
+) -> BTreeMap<String, Fetched<RouteTable>> {
+    let op = &Op::named("ec2:DescribeRouteTables");
+    let (scoped, unscoped): (Vec<_>, Vec<_>) = subnets.iter().partition(|(_, v)| v.is_some());
+    let mut out = BTreeMap::new();
+    if !scoped.is_empty() {
+        let vpcs: Vec<String> = scoped
+            .iter()
+            .filter_map(|(_, v)| v.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let tables = route_tables_where(c, op, "vpc-id", &vpcs).await;
+        for (sid, vpc) in &scoped {
+            let v = match &tables {
+                Err(f) => Fetched::Error(f.clone()),
+                Ok(ts) => table_of(op, ts, sid, vpc.as_deref().unwrap_or_default()),
+            };
+            out.insert(sid.clone(), v);
+        }
+    }
+    if unscoped.is_empty() {
+        return out;
+    }
+    let ids: Vec<String> = unscoped.iter().map(|(s, _)| s.clone()).collect();
+    let explicit = in_batches(Kind::RouteTable, &ids, move |chunk| async move {
+        let tables = route_tables_where(c, op, "association.subnet-id", &chunk).await?;
+        let mut by_subnet = BTreeMap::new();
+        for t in &tables {
+            let Some(rt) = route_table(t) else { continue };
+            for s in t.associations().iter().filter_map(|a| a.subnet_id()) {
+                by_subnet.insert(s.to_string(), Fetched::Ok(rt.clone()));
+            }
+        }
+        // Only explicit associations here: the others use the main table.
+        Ok(chunk
+            .iter()
+            .filter_map(|s| by_subnet.remove_entry(s))
+            .collect())
+    })
+    .await;
+    let rest: Vec<String> = ids
+        .into_iter()
+        .filter(|s| !explicit.contains_key(s))
+        .collect();
+    out.extend(explicit);
+    if !rest.is_empty() {
+        out.extend(main_tables(c, op, &rest).await);
+    }
+    out
+}
+
+/// Every route table of `vpcs` (`vpc-id`), or those associated with
+/// `values` (`association.subnet-id`).
+async fn route_tables_where(
+    c: &Client,
+    op: &Op,
+    name: &str,
+    values: &[String],
+) -> Result<Vec<t::RouteTable>, Failure> {
+    c.describe_route_tables()
+        .filters(filter(name, values))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(op, &e))
+}
+
+/// The table `sid` uses among `tables` of its VPC: its own association,
+/// else the VPC's main table.
+fn table_of(op: &Op, tables: &[t::RouteTable], sid: &str, vpc: &str) -> Fetched<RouteTable> {
+    let own = tables
+        .iter()
+        .find(|t| t.associations().iter().any(|a| a.subnet_id() == Some(sid)));
+    let main = || {
+        tables.iter().find(|t| {
+            t.vpc_id() == Some(vpc) && t.associations().iter().any(|a| a.main().unwrap_or(false))
+        })
+    };
+    match own.or_else(main).and_then(route_table) {
+        Some(t) => Fetched::Ok(t),
+        None => Fetched::Error(op.failure(
+            FailureKind::Malformed,
+            None,
+            format!(
+                "AWS returned no route table for subnet {sid} nor a main route table for {vpc}"
+            ),
+        )),
+    }
+}
+
+/// The main table of each subnet's VPC, for subnets with no table of their
+/// own, the VPC read from the subnet.
+async fn main_tables(
+    c: &Client,
+    op: &Op,
+    rest: &[String],
+) -> BTreeMap<String, Fetched<RouteTable>> {
+    let subnets = describe_subnets(c, rest).await;
+    let vpc_of = |sid: &str| -> Result<String, Failure> {
+        match subnets.get(sid) {
+            Some(Fetched::Ok(s)) if s.vpc_id.is_some() => Ok(s.vpc_id.clone().unwrap_or_default()),
+            Some(Fetched::Error(f) | Fetched::NotFound(f)) => Err(f.clone()),
+            _ => Err(op.failure(
+                FailureKind::Malformed,
+                None,
+                format!("the VPC of subnet {sid} is not known"),
+            )),
+        }
+    };
+    let vpcs: Vec<String> = rest
+        .iter()
+        .filter_map(|s| vpc_of(s).ok())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let tables = if vpcs.is_empty() {
+        Ok(Vec::new())
+    } else {
+        route_tables_where(c, op, "vpc-id", &vpcs).await
+    };
+    rest.iter()
+        .map(|sid| {
+            let v = match (&tables, vpc_of(sid)) {
+                (Err(f), _) => Fetched::Error(f.clone()),
+                (_, Err(f)) => Fetched::Error(f),
+                (Ok(ts), Ok(vpc)) => table_of(op, ts, sid, &vpc),
+            };
+            (sid.clone(), v)
+        })
+        .collect()
+}
+
+fn route_table(t: &t::RouteTable) -> Option<RouteTable> {
+    let routes = t
+        .routes()
+        .iter()
+        .map(|r| VpcRoute {
+            destination: r.destination_cidr_block().map(str::to_string),
+            destination_prefix_list: r.destination_prefix_list_id().map(str::to_string),
+            target: r
+                .gateway_id()
+                .or(r.nat_gateway_id())
+                .or(r.transit_gateway_id())
+                .or(r.vpc_peering_connection_id())
+                .or(r.network_interface_id())
+                .or(r.instance_id())
+                .or(r.local_gateway_id())
+                .or(r.carrier_gateway_id())
+                .or(r.core_network_arn())
+                .map(str::to_string),
+            state: r.state().map(|s| s.as_str().to_string()),
+        })
+        .collect();
+    Some(RouteTable {
+        id: t.route_table_id()?.to_string(),
+        vpc_id: t.vpc_id().map(str::to_string),
+        main: t.associations().iter().any(|a| a.main().unwrap_or(false)),
+        routes,
     })
 }
 

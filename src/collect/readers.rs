@@ -78,6 +78,7 @@ pub fn read<'a>(ctx: &'a Ctx<'a>, kind: Kind, wants: Vec<Want>) -> Option<Readin
         Kind::Instance => batched!(ctx, keys, instances, ec2, ec2::describe_instances),
         Kind::NetworkInterface => Box::pin(network_interfaces(ctx, wants)),
         Kind::LbInterfaces => batched!(ctx, keys, lb_interfaces, ec2, ec2::describe_lb_interfaces),
+        Kind::RouteTable => Box::pin(route_tables(ctx, wants)),
         Kind::Subnet => batched!(ctx, keys, subnets, ec2, ec2::describe_subnets),
         Kind::SecurityGroup => batched!(
             ctx,
@@ -172,6 +173,15 @@ async fn network_interfaces(ctx: &Ctx<'_>, wants: Vec<Want>) -> Answer {
     {
         a.data.network_interfaces.extend(found);
     }
+    a
+}
+
+/// The route table of each subnet, with the VPC a want knows it in.
+async fn route_tables(ctx: &Ctx<'_>, wants: Vec<Want>) -> Answer {
+    let subnets: Vec<(String, Option<String>)> =
+        wants.into_iter().map(|w| (w.key, w.scope)).collect();
+    let mut a = Answer::default();
+    a.data.route_tables = ec2::describe_route_tables(&ctx.c.ec2, &subnets).await;
     a
 }
 

@@ -470,6 +470,15 @@ def apply_break(c, s, name):
         half = "128/25" if int(ip.split(".")[3]) >= 128 else "0/25"
         ec2.create_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=40, Protocol="6", RuleAction="deny",
                                      Egress=False, CidrBlock=f"{s['net']}.1.{half}", PortRange={"From": 8080, "To": 8080})
+    elif name == "nlb-route-via-appliance":
+        # The NLB's subnets get a table of their own whose route to the first
+        # app subnet, more specific than the local one, goes to an appliance.
+        rt = ec2.create_route_table(VpcId=s["vpc"])["RouteTable"]["RouteTableId"]
+        eni = ec2.create_network_interface(SubnetId=s["nlb_subnets"][0],
+                                           Description="inspection appliance")["NetworkInterface"]["NetworkInterfaceId"]
+        ec2.create_route(RouteTableId=rt, DestinationCidrBlock=f"{s['net']}.11.0/24", NetworkInterfaceId=eni)
+        for sid in s["nlb_subnets"]:
+            ec2.associate_route_table(RouteTableId=rt, SubnetId=sid)
     elif name == "nacl-return-denied":
         ec2.create_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=50, Protocol="6", RuleAction="deny",
                                      Egress=True, CidrBlock=f"{s['net']}.0.0/16",

@@ -34,4 +34,5 @@ registry! {
     resource_policy,
     cloudfront_origin_protocol,
     route_exists,
+    route_tables,
 }
