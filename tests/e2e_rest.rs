@@ -171,6 +171,49 @@ fn a_route_through_an_appliance_warns() {
     assert_eq!(code, 0, "{w:?}");
 }
 
+/// The audit's network-acls finding on `blueprint`, which must be the only
+/// failing check, and its message.
+fn nacl_message(suffix: &str, octet: u8, blueprint: &str) -> String {
+    let s = build("rest-v1", suffix, octet);
+    apply(&s, blueprint);
+    let (report, code) = audit_json(
+        &format!("AKID{suffix}"),
+        s["api_id"].as_str().expect("api id"),
+    );
+    assert_only_fails(&report, "network-acls");
+    assert_eq!(code, 1);
+    report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["check"] == "network-acls" && f["status"] == "fail")
+        .filter_map(|f| f["message"].as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A return path admitting only part of the ephemeral range fails every
+/// connection whose port falls in the gap: a failure naming the gap.
+#[test]
+fn a_gap_in_the_return_ports_fails_naming_it() {
+    let m = nacl_message("returngap", 108, "nacl-return-gap");
+    assert!(
+        m.contains("ports 1024-32767 are denied whatever the address"),
+        "{m}"
+    );
+}
+
+/// The traffic and health-check ports are separate flows: an ACL that
+/// admits only the health-check port fails the requests.
+#[test]
+fn an_acl_admitting_only_the_health_check_port_fails_the_requests() {
+    let m = nacl_message("healthonly", 109, "nacl-admits-health-port-only");
+    assert!(
+        m.contains("TCP 8080") && m.contains("the load balancer's request to the target"),
+        "{m}"
+    );
+}
+
 #[test]
 fn nacl_denies_the_return_path() {
     broken("naclreturn", 36, "nacl-return-denied", "network-acls");

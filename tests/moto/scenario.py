@@ -479,6 +479,22 @@ def apply_break(c, s, name):
         ec2.create_route(RouteTableId=rt, DestinationCidrBlock=f"{s['net']}.11.0/24", NetworkInterfaceId=eni)
         for sid in s["nlb_subnets"]:
             ec2.associate_route_table(RouteTableId=rt, SubnetId=sid)
+    elif name == "nacl-return-gap":
+        # The app subnets' replies may use only ports 32768-65535: every
+        # connection whose port the load balancer picks below that fails.
+        ec2.create_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=50, Protocol="6", RuleAction="deny",
+                                     Egress=True, CidrBlock=f"{s['net']}.0.0/16",
+                                     PortRange={"From": 1024, "To": 32767})
+    elif name == "nacl-admits-health-port-only":
+        # Health checks move to 8081, which the security group and the ACL
+        # admit; the ACL no longer admits the traffic port 8080.
+        elb.modify_target_group(TargetGroupArn=s["target_group_arn"], HealthCheckPort="8081")
+        ec2.authorize_security_group_ingress(GroupId=s["app_sg"], IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 8081, "ToPort": 8081,
+            "IpRanges": [{"CidrIp": f"{s['net']}.1.0/24"}, {"CidrIp": f"{s['net']}.2.0/24"}]}])
+        ec2.replace_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=100, Protocol="6", RuleAction="allow",
+                                      Egress=False, CidrBlock=f"{s['net']}.0.0/16",
+                                      PortRange={"From": 8081, "To": 8081})
     elif name == "nacl-return-denied":
         ec2.create_network_acl_entry(NetworkAclId=s["app_acl"], RuleNumber=50, Protocol="6", RuleAction="deny",
                                      Egress=True, CidrBlock=f"{s['net']}.0.0/16",
