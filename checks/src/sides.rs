@@ -31,6 +31,8 @@ pub struct Zone {
     pub addrs: AddrSet,
     /// Whether `addrs` is exact (a node's or host's own address).
     pub exact: bool,
+    /// The Availability Zone, where the record says.
+    pub az: Option<String>,
 }
 
 /// One end of a hop: where it sits and which security groups it carries.
@@ -126,6 +128,7 @@ pub fn lb_place<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> 
                 AddrSet::from_net(&cidr)
             },
             exact,
+            az: z.zone_name.clone(),
         });
     }
     Ok(Side {
@@ -182,6 +185,7 @@ pub fn link_place<'a>(view: &StageView<'a>, link: &VpcLinkV2, resource: &str) ->
             cidr: Some(cidr),
             addrs: AddrSet::from_net(&cidr),
             exact: false,
+            az: None,
         });
     }
     Ok(Side {
@@ -213,6 +217,7 @@ pub fn location_place<'a>(loc: &TargetLocation) -> Side<'a> {
             cidr: None,
             addrs: loc.addrs.clone(),
             exact: loc.exact,
+            az: loc.az.clone(),
         }],
         group_ids: loc.security_groups.clone(),
         groups: Vec::new(),
@@ -282,6 +287,56 @@ pub struct TargetSources<'a> {
     /// The load balancer itself: health checks always come from its own
     /// addresses (same guide).
     pub health: Side<'a>,
+    /// Whether each node sends only to targets in its own zone (an NLB
+    /// whose cross-zone load balancing is known to be off).
+    pub same_zone: bool,
+}
+
+impl<'a> TargetSources<'a> {
+    /// `src` as the target `dst` sees it: with cross-zone load balancing
+    /// off, only the nodes in the target's zone send to it (NLB guide,
+    /// "Cross-zone load balancing"), so only their subnets and addresses
+    /// are judged. When the zone of either end is not known, or no node
+    /// shares it, every node is kept, as with cross-zone on.
+    pub fn toward(&self, src: &Side<'a>, dst: &Side) -> Side<'a> {
+        let Some(zone) = dst.zones.first().and_then(|z| z.az.as_deref()) else {
+            return src.clone();
+        };
+        let same: Vec<Zone> = src
+            .zones
+            .iter()
+            .filter(|z| z.az.as_deref() == Some(zone))
+            .cloned()
+            .collect();
+        if !self.same_zone || same.is_empty() {
+            return src.clone();
+        }
+        Side {
+            zones: same,
+            ..src.clone()
+        }
+    }
+}
+
+/// Whether an NLB target group's cross-zone load balancing is known to be
+/// off: the group's `load_balancing.cross_zone.enabled`, else the NLB's,
+/// off by default (NLB guide, "Cross-zone load balancing"). An unread
+/// setting counts as on, which judges every node -> target pair: the zone
+/// verdict itself is `target-health`'s, which reports the failed read.
+fn cross_zone_off(view: &StageView, hop: &TargetGroupHop) -> bool {
+    const KEY: &str = "load_balancing.cross_zone.enabled";
+    let group = match view.peek::<res::TargetGroupAttributes>(&hop.tg.arn) {
+        Some(Ok(a)) => a.get(KEY).map(|v| v.trim()),
+        _ => return false,
+    };
+    match group {
+        Some("true") => false,
+        Some("false") => true,
+        _ => match view.peek::<res::LoadBalancerAttributes>(&hop.lb.arn) {
+            Some(Ok(a)) => a.get(KEY).map(|v| v.trim()) != Some("true"),
+            _ => false,
+        },
+    }
 }
 
 /// The sources a target group's targets see. An ALB proxies, so its own
@@ -359,7 +414,12 @@ pub fn target_sources<'a>(
             format!("client IP preservation is on ({why})"),
         ));
     }
-    Ok(TargetSources { requests, health })
+    let same_zone = hop.lb.lb_type == Some(LbType::Network) && cross_zone_off(view, hop);
+    Ok(TargetSources {
+        requests,
+        health,
+        same_zone,
+    })
 }
 
 /// The NLB's subnets and security groups, carrying the addresses of the
@@ -376,6 +436,7 @@ fn preserved_side<'a>(nlb: &Side<'a>, link: &Side<'a>) -> Side<'a> {
                 cidr: z.cidr,
                 addrs: addrs.clone(),
                 exact: false,
+                az: z.az.clone(),
             })
             .collect(),
         group_ids: nlb.group_ids.clone(),

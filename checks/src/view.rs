@@ -752,7 +752,11 @@ impl<'a> StageView<'a> {
                 Ok(vec![TargetLocation::host(
                     id,
                     ip,
-                    (subnet, inst.vpc_id.as_ref()),
+                    (
+                        subnet,
+                        inst.vpc_id.as_ref(),
+                        inst.availability_zone.as_ref(),
+                    ),
                     &inst.security_groups,
                 )])
             }
@@ -771,6 +775,7 @@ impl<'a> StageView<'a> {
                         exact: false,
                         subnet_id: sid.clone(),
                         vpc_id: alb.vpc_id.clone(),
+                        az: z.zone_name.clone(),
                         security_groups: alb.security_groups.clone(),
                     });
                 }
@@ -811,6 +816,7 @@ impl<'a> StageView<'a> {
                 (
                     eni.subnet_id.as_deref().unwrap_or_default(),
                     eni.vpc_id.as_ref(),
+                    None,
                 ),
                 &eni.security_groups,
             )),
@@ -836,6 +842,8 @@ pub struct TargetLocation {
     pub subnet_id: String,
     /// The VPC of the subnet, when the record that placed it says.
     pub vpc_id: Option<String>,
+    /// Its Availability Zone, when the record that placed it says.
+    pub az: Option<String>,
     pub security_groups: Vec<String>,
 }
 
@@ -843,7 +851,7 @@ impl TargetLocation {
     fn host(
         target: &str,
         ip: std::net::Ipv4Addr,
-        (subnet, vpc): (&str, Option<&String>),
+        (subnet, vpc, az): (&str, Option<&String>, Option<&String>),
         groups: &[String],
     ) -> Self {
         TargetLocation {
@@ -856,6 +864,7 @@ impl TargetLocation {
             exact: true,
             subnet_id: subnet.to_string(),
             vpc_id: vpc.cloned(),
+            az: az.cloned(),
             security_groups: groups.to_vec(),
         }
     }

@@ -237,3 +237,41 @@ fn privatelink_traffic_comes_from_the_nlb_whatever_the_preservation() {
     let (s, m) = worst(&v, "security-groups");
     assert_eq!(s, Status::Pass, "{m}");
 }
+
+/// With cross-zone load balancing off (the example's NLB default), each
+/// node sends only to targets in its own zone, so an ACL that drops the
+/// other zone's node passes: that pair carries no traffic. With cross-zone
+/// on every node reaches every target, and the same ACL fails. The same
+/// holds for security groups.
+#[test]
+fn cross_zone_off_judges_only_same_zone_pairs() {
+    let mut v = example("rest-healthy");
+    // The first app subnet (us-east-1a) drops everything from the NLB's
+    // us-east-1b subnet.
+    let acl = &mut region(&mut v)["network_acls"]["subnet-0c99ee11dd22aa33f"]["ok"]["entries"];
+    acl.as_array_mut()
+        .expect("entries")
+        .push(json!({"rule_number": 40, "egress": false,
+        "protocol": "-1", "action": "deny", "cidr_block": "10.20.2.0/24",
+        "ipv6_cidr_block": null, "from_port": null, "to_port": null}));
+    let (s, m) = worst(&v, "network-acls");
+    assert_eq!(s, Status::Pass, "{m}");
+    region(&mut v)["target_group_attributes"][TG]["ok"]["load_balancing.cross_zone.enabled"] =
+        json!("true");
+    let (s, m) = worst(&v, "network-acls");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("10.20.2.10"), "{m}");
+    // Security groups: the first target admits only its own zone's node.
+    let mut v = example("rest-healthy");
+    region(&mut v)["instances"]["i-0a1b2c3d4e5f60002"]["ok"]["security_groups"] =
+        json!(["sg-0b2zone"]);
+    region(&mut v)["security_groups"]["sg-0b2zone"] = json!({"ok": {"id": "sg-0b2zone", "name": "zone-b",
+        "vpc_id": "vpc-0a1b2c3d4e5f67890", "owner_id": "123456789012",
+        "ingress": [rule(8080, 8081, &["10.20.2.10/32"])], "egress": [rule(0, 65535, &["0.0.0.0/0"])]}});
+    let (s, m) = worst(&v, "security-groups");
+    assert_eq!(s, Status::Pass, "{m}");
+    region(&mut v)["load_balancer_attributes"][NLB]["ok"]["load_balancing.cross_zone.enabled"] =
+        json!("true");
+    let (s, m) = worst(&v, "security-groups");
+    assert_eq!(s, Status::Fail, "{m}");
+}

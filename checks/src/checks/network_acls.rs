@@ -463,11 +463,11 @@ fn flows_to_target(sources: &TargetSources, dst: &Side, traffic: u16, health: u1
         } else {
             "the load balancer's request to the target"
         };
-        flows.extend(hop_flows(src, dst, &PortSet::single(traffic), role));
+        flows.extend(hop_flows(&sources.toward(src, dst), dst, &PortSet::single(traffic), role));
     }
     if !health_judged {
         let role = "the load balancer's health check to the target";
-        flows.extend(hop_flows(&sources.health, dst, &PortSet::single(health), role));
+        flows.extend(hop_flows(&sources.toward(&sources.health, dst), dst, &PortSet::single(health), role));
     }
     flows
 }

@@ -162,7 +162,7 @@ fn target_flows(view: &StageView, hop: &crate::walk::TargetGroupHop) -> Hop<Vec<
     for src in &srcs {
         for (dst, dst_vpc) in &dsts {
             let role = "the load balancer's traffic to the target";
-            flows.extend(both_ways(src, vpc, dst, dst_vpc.as_deref(), role));
+            flows.extend(both_ways(&sources.toward(src, dst), vpc, dst, dst_vpc.as_deref(), role));
         }
         for ip in &outside {
             let dest = parse_v4(&format!("{ip}/32")).map(|n| AddrSet::from_net(&n)).unwrap_or_else(AddrSet::empty);

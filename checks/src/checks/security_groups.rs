@@ -279,10 +279,10 @@ fn judge_target(
         } else {
             format!("the traffic port, whose requests keep their source since {why}")
         };
-        judge(view, &mut r.judgement, src, dst, traffic, &role);
+        judge(view, &mut r.judgement, &sources.toward(src, dst), dst, traffic, &role);
     }
     if !health_judged {
-        judge(view, &mut r.judgement, &sources.health, dst, health, "the health-check port");
+        judge(view, &mut r.judgement, &sources.toward(&sources.health, dst), dst, health, "the health-check port");
     }
 }
 
