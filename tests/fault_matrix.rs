@@ -94,6 +94,20 @@ const NOT_NEEDED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Operations and the checks that read them directly: a fault on one must
+/// leave those checks `error` naming it, not merely some error somewhere.
+const NEEDED_BY: &[(&str, &[&str])] = &[
+    ("ec2:DescribeRouteTables", &["route-tables"]),
+    ("ec2:DescribeNetworkAcls", &["network-acls"]),
+    ("ec2:DescribeSecurityGroups", &["security-groups"]),
+    ("elasticloadbalancing:DescribeTargetHealth", &["target-health"]),
+    ("elasticloadbalancing:DescribeTargetGroupAttributes", &["target-health"]),
+    ("elasticloadbalancing:DescribeListenerAttributes", &["idle-timeout"]),
+    ("ec2:DescribeVpcEndpointConnections", &["endpoint-connection"]),
+    ("apigateway:GetAccount", &["execution-logging"]),
+    ("cloudfront:ListDistributions", &["cloudfront-origin-protocol"]),
+];
+
 const EXPLAIN: &str = "explain from logs";
 
 struct Invocation {
@@ -291,6 +305,18 @@ fn judge(
                 problems.push(format!(
                     "{cell}: {k} ({}) vanished with no error in its place",
                     status_of(v)
+                ));
+            }
+        }
+    }
+    for (_, checks) in NEEDED_BY.iter().filter(|(o, _)| *o == op) {
+        for check in *checks {
+            let named = got.iter().any(|(k, v)| {
+                k.split(' ').nth(3) == Some(*check) && status_of(v) == "error" && v.contains(op)
+            });
+            if !named {
+                problems.push(format!(
+                    "{cell}: {check} reads {op} but is not an error naming it"
                 ));
             }
         }
@@ -638,4 +664,25 @@ fn transient_faults_on_every_operation_change_no_verdict() {
             "{fault}: {changed:#?}"
         );
     }
+    // A body that trickles (every answer spread over 1 s in ten pieces,
+    // inside the 2 s attempt timeout) is read whole: no retry, and every
+    // verdict, message and the exit code as in the clean run.
+    let key = "AKIDfmtrickle";
+    let config: serde_json::Map<String, Value> = ops
+        .keys()
+        .map(|op| (op.clone(), json!("trickle:1")))
+        .collect();
+    set_faults(key, &Value::Object(config));
+    let out = run_within_budget(key, &args);
+    assert_eq!(calls_of(key), ops, "a trickling body was retried");
+    assert_eq!(out.code, clean.code, "trickle: {}", out.stderr);
+    let got = findings(&out);
+    let changed: Vec<_> = got
+        .iter()
+        .filter(|(k, v)| base.get(*k) != Some(*v))
+        .collect();
+    assert!(
+        changed.is_empty() && got.len() == base.len(),
+        "trickle: {changed:#?}"
+    );
 }

@@ -45,7 +45,8 @@ with its own key, so the scenario builder and parallel tests are unaffected.
 Faults: ``access-denied``, ``throttle``, ``http-500``, ``http-503``,
 ``malformed`` (a body no parser accepts), ``truncated`` (half the real
 answer, then the connection drops), ``reset`` (the connection is closed, with an RST, before any
-byte of the answer), ``slow:SECONDS``, and ``second-page`` (the real answer
+byte of the answer), ``slow:SECONDS``, ``trickle:SECONDS`` (the real
+answer, whole, in ten pieces spread over SECONDS), and ``second-page`` (the real answer
 gains a pagination token, as a listing with more results has, and the
 request for that next page fails with HTTP 500). A key ``REGION/service:Operation`` scopes a fault to one region (from the
 request's credential scope). ``once:FAULT`` applies FAULT
@@ -638,11 +639,11 @@ def instrumented_app(app, log_path, faults_dir):
             record(None)
             time.sleep(float(fault.split(":", 1)[1]))
             return app(environ, start_response)
-        if fault and fault not in ("second-page", "truncated"):
+        if fault and fault not in ("second-page", "truncated") and not fault.startswith("trickle:"):
             answer = fault_response(service, fault, start_response)
             if answer is not None:
                 return record(answer)
-        if fault in ("second-page", "truncated"):
+        if fault in ("second-page", "truncated") or (fault or "").startswith("trickle:"):
             return record(rewritten(app, environ, start_response, service, fault))
         result = app(environ, start_response)
         try:
@@ -678,7 +679,19 @@ def rewritten(app, environ, start_response, service, fault):
     start_response(captured.get("status", "500 Internal Server Error"), headers)
     if ok and fault == "truncated":
         return cut_short(environ, body)
+    if fault.startswith("trickle:"):
+        return trickle(body, float(fault.split(":", 1)[1]))
     return [body]
+
+
+def trickle(body, seconds):
+    """The whole body, in ten pieces spread over `seconds`, as over a slow
+    or congested link."""
+    step = max(1, -(-len(body) // 10))
+    for i in range(0, len(body), step):
+        if i:
+            time.sleep(seconds / 10)
+        yield body[i:i + step]
 
 
 def cut_short(environ, body):
