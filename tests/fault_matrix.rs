@@ -100,12 +100,27 @@ const NEEDED_BY: &[(&str, &[&str])] = &[
     ("ec2:DescribeRouteTables", &["route-tables"]),
     ("ec2:DescribeNetworkAcls", &["network-acls"]),
     ("ec2:DescribeSecurityGroups", &["security-groups"]),
-    ("elasticloadbalancing:DescribeTargetHealth", &["target-health"]),
-    ("elasticloadbalancing:DescribeTargetGroupAttributes", &["target-health"]),
-    ("elasticloadbalancing:DescribeListenerAttributes", &["idle-timeout"]),
-    ("ec2:DescribeVpcEndpointConnections", &["endpoint-connection"]),
+    (
+        "elasticloadbalancing:DescribeTargetHealth",
+        &["target-health"],
+    ),
+    (
+        "elasticloadbalancing:DescribeTargetGroupAttributes",
+        &["target-health"],
+    ),
+    (
+        "elasticloadbalancing:DescribeListenerAttributes",
+        &["idle-timeout"],
+    ),
+    (
+        "ec2:DescribeVpcEndpointConnections",
+        &["endpoint-connection"],
+    ),
     ("apigateway:GetAccount", &["execution-logging"]),
-    ("cloudfront:ListDistributions", &["cloudfront-origin-protocol"]),
+    (
+        "cloudfront:ListDistributions",
+        &["cloudfront-origin-protocol"],
+    ),
 ];
 
 const EXPLAIN: &str = "explain from logs";
