@@ -5,7 +5,8 @@
 use ipnet::Ipv4Net;
 
 use crate::model::{
-    LbType, LoadBalancer, Protocol, SecurityGroup, TargetGroup, TargetHealth, TargetType, VpcLinkV2,
+    Failure, LbType, LoadBalancer, Protocol, SecurityGroup, TargetGroup, TargetHealth, TargetType,
+    VpcLinkV2,
 };
 use crate::net::AddrSet;
 use crate::resources as res;
@@ -102,22 +103,22 @@ pub fn lb_place<'a>(view: &StageView<'a>, lb: &LoadBalancer, resource: &str) -> 
     for (z, cidr) in lb.zones.iter().filter(|z| z.subnet_id.is_some()).zip(cidrs) {
         let sid = z.subnet_id.as_deref().unwrap_or_default();
         let cidr = cidr?;
-        let reported = z.private_ipv4_addresses.iter();
-        let found = interfaces
-            .iter()
-            .filter(|e| e.subnet_id.as_deref() == Some(sid))
-            .flat_map(|e| e.private_ips.iter());
-        let nodes: Vec<Ipv4Net> = if z.private_ipv4_addresses.is_empty() {
-            found
-                .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
-                .map(Ipv4Net::from)
+        // The addresses AWS reports on the load balancer, else those of the
+        // node's interface in this subnet.
+        let addresses: Vec<&String> = if z.private_ipv4_addresses.is_empty() {
+            interfaces
+                .iter()
+                .filter(|e| e.subnet_id.as_deref() == Some(sid))
+                .flat_map(|e| e.private_ips.iter())
                 .collect()
         } else {
-            reported
-                .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
-                .map(Ipv4Net::from)
-                .collect()
+            z.private_ipv4_addresses.iter().collect()
         };
+        let nodes: Vec<Ipv4Net> = addresses
+            .iter()
+            .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
+            .map(Ipv4Net::from)
+            .collect();
         let exact = !nodes.is_empty();
         zones.push(Zone {
             subnet_id: sid.to_string(),
@@ -292,7 +293,61 @@ pub struct TargetSources<'a> {
     pub same_zone: bool,
 }
 
+/// What one flow into a target carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carries {
+    Requests,
+    HealthChecks,
+    /// The requests and the health checks: one source, one port.
+    Both,
+}
+
+/// One flow into a target: from where, on which port, carrying what, and,
+/// when the source is not the load balancer itself, why it is that one.
+pub struct TargetFlow<'a, 's> {
+    pub src: Side<'a>,
+    pub port: u16,
+    pub carries: Carries,
+    pub preserved: Option<&'s str>,
+}
+
 impl<'a> TargetSources<'a> {
+    /// The flows into `dst`: the requests on the traffic port from each
+    /// source they come from, and the health checks from the load balancer
+    /// on theirs, as separate flows (a port admitted does not admit the
+    /// other), or one flow when source and port coincide. Each source is
+    /// as `dst` sees it ([`Self::toward`]).
+    pub fn flows_to(&self, dst: &Side, traffic: u16, health: u16) -> Vec<TargetFlow<'a, '_>> {
+        let mut flows = Vec::new();
+        let mut health_judged = false;
+        for (src, why) in &self.requests {
+            let own = src.label == self.health.label;
+            let carries = if own && traffic == health {
+                health_judged = true;
+                Carries::Both
+            } else {
+                Carries::Requests
+            };
+            let preserved = (!own).then_some(why.as_str());
+            flows.push(TargetFlow {
+                src: self.toward(src, dst),
+                port: traffic,
+                carries,
+                preserved,
+            });
+        }
+        if !health_judged {
+            let src = self.toward(&self.health, dst);
+            flows.push(TargetFlow {
+                src,
+                port: health,
+                carries: Carries::HealthChecks,
+                preserved: None,
+            });
+        }
+        flows
+    }
+
     /// `src` as the target `dst` sees it: with cross-zone load balancing
     /// off, only the nodes in the target's zone send to it (NLB guide,
     /// "Cross-zone load balancing"), so only their subnets and addresses
@@ -318,25 +373,61 @@ impl<'a> TargetSources<'a> {
     }
 }
 
-/// Whether an NLB target group's cross-zone load balancing is known to be
-/// off: the group's `load_balancing.cross_zone.enabled`, else the NLB's,
-/// off by default (NLB guide, "Cross-zone load balancing"). An unread
-/// setting counts as on, which judges every node -> target pair: the zone
-/// verdict itself is `target-health`'s, which reports the failed read.
-fn cross_zone_off(view: &StageView, hop: &TargetGroupHop) -> bool {
-    const KEY: &str = "load_balancing.cross_zone.enabled";
-    let group = match view.peek::<res::TargetGroupAttributes>(&hop.tg.arn) {
-        Some(Ok(a)) => a.get(KEY).map(|v| v.trim()),
-        _ => return false,
-    };
-    match group {
-        Some("true") => false,
-        Some("false") => true,
-        _ => match view.peek::<res::LoadBalancerAttributes>(&hop.lb.arn) {
-            Some(Ok(a)) => a.get(KEY).map(|v| v.trim()) != Some("true"),
-            _ => false,
-        },
+/// The attribute a target group and its NLB both carry.
+const CROSS_ZONE: &str = "load_balancing.cross_zone.enabled";
+
+type Attrs = std::collections::BTreeMap<String, String>;
+
+/// Whether cross-zone load balancing is on for `hop`'s target group, and
+/// what says so (NLB guide, "Cross-zone load balancing"): the group's
+/// `load_balancing.cross_zone.enabled` (`true`, `false`), else, when it
+/// defers (`use_load_balancer_configuration`) or is silent, the NLB's,
+/// which is off unless it says `true`. `nlb` is read only when needed.
+pub fn cross_zone<'m, E>(
+    hop: &TargetGroupHop,
+    group: Result<Option<&'m Attrs>, E>,
+    nlb: impl FnOnce() -> Result<Option<&'m Attrs>, E>,
+) -> Result<(bool, String), E> {
+    let name = hop.tg.name.as_deref().unwrap_or(&hop.tg.arn);
+    match group?.and_then(|a| a.get(CROSS_ZONE)).map(|v| v.trim()) {
+        Some("true") => {
+            return Ok((
+                true,
+                format!("target group {name} sets {CROSS_ZONE} = true"),
+            ));
+        }
+        Some("false") => {
+            return Ok((
+                false,
+                format!("target group {name} sets {CROSS_ZONE} = false"),
+            ));
+        }
+        _ => {}
     }
+    let lb = &hop.lb.arn;
+    Ok(
+        match nlb()?.and_then(|a| a.get(CROSS_ZONE)).map(|v| v.trim()) {
+            Some("true") => (true, format!("NLB {lb} sets {CROSS_ZONE} = true")),
+            Some(v) => (false, format!("NLB {lb} sets {CROSS_ZONE} = {v}")),
+            None => (
+                false,
+                format!("NLB {lb} reports no {CROSS_ZONE}, and an NLB's default is off"),
+            ),
+        },
+    )
+}
+
+/// Whether cross-zone load balancing is known to be off ([`cross_zone`]
+/// on what has been read). An unread setting counts as on, which judges
+/// every node -> target pair: the zone verdict itself is `target-health`'s,
+/// which reports the failed read.
+fn cross_zone_off(view: &StageView, hop: &TargetGroupHop) -> bool {
+    fn read<'m>(got: Option<Result<&'m Attrs, &Failure>>) -> Result<Option<&'m Attrs>, ()> {
+        got.map_or(Err(()), |r| r.map(Some).map_err(|_| ()))
+    }
+    let group = read(view.peek::<res::TargetGroupAttributes>(&hop.tg.arn));
+    let nlb = || read(view.peek::<res::LoadBalancerAttributes>(&hop.lb.arn));
+    matches!(cross_zone(hop, group, nlb), Ok((false, _)))
 }
 
 /// The sources a target group's targets see. An ALB proxies, so its own

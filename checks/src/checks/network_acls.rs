@@ -23,6 +23,7 @@ use crate::model::NetworkAcl;
 use crate::net::nacl;
 use crate::net::{AddrSet, Coverage, PortSet};
 use crate::sides::{
+    Carries,
     Side, TargetSources, Zone, lb_place, link_place, location_place, target_ports, target_sources,
 };
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding};
@@ -454,20 +455,13 @@ fn target_flows(view: &StageView, hop: &TargetGroupHop) -> Hop<HopFlows> {
 /// two ports are never judged as one range.
 fn flows_to_target(sources: &TargetSources, dst: &Side, traffic: u16, health: u16) -> Vec<Flow> {
     let mut flows = Vec::new();
-    let mut health_judged = false;
-    for (src, _) in &sources.requests {
-        let own = src.label == sources.health.label;
-        let role = if own && traffic == health {
-            health_judged = true;
-            "the load balancer's request and health check to the target"
-        } else {
-            "the load balancer's request to the target"
+    for f in sources.flows_to(dst, traffic, health) {
+        let role = match f.carries {
+            Carries::Both => "the load balancer's request and health check to the target",
+            Carries::Requests => "the load balancer's request to the target",
+            Carries::HealthChecks => "the load balancer's health check to the target",
         };
-        flows.extend(hop_flows(&sources.toward(src, dst), dst, &PortSet::single(traffic), role));
-    }
-    if !health_judged {
-        let role = "the load balancer's health check to the target";
-        flows.extend(hop_flows(&sources.toward(&sources.health, dst), dst, &PortSet::single(health), role));
+        flows.extend(hop_flows(&f.src, dst, &PortSet::single(f.port), role));
     }
     flows
 }

@@ -27,7 +27,7 @@ use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::Fetched;
 use crate::net::PortSet;
 use crate::net::sg::{self, Direction, Peer, SgVerdict};
-use crate::sides::{Side, TargetSources, lb_side, link_side, location_side, target_ports, target_sources};
+use crate::sides::{Carries, Side, TargetSources, lb_side, link_side, location_side, target_ports, target_sources};
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
 use crate::view::{Front, Hop, StageView};
 use crate::walk::{TargetGroupHop, Walk};
@@ -268,21 +268,16 @@ fn judge_target(
 ) {
     r.ports.insert(traffic);
     r.ports.insert(health);
-    let mut health_judged = false;
-    for (src, why) in &sources.requests {
-        let own = src.label == sources.health.label;
-        let role = if own && traffic == health {
-            health_judged = true;
-            "the traffic and health-check port".to_string()
-        } else if own {
-            "the traffic port".to_string()
-        } else {
-            format!("the traffic port, whose requests keep their source since {why}")
+    for f in sources.flows_to(dst, traffic, health) {
+        let role = match (f.carries, f.preserved) {
+            (Carries::Both, _) => "the traffic and health-check port".to_string(),
+            (Carries::HealthChecks, _) => "the health-check port".to_string(),
+            (Carries::Requests, None) => "the traffic port".to_string(),
+            (Carries::Requests, Some(why)) => {
+                format!("the traffic port, whose requests keep their source since {why}")
+            }
         };
-        judge(view, &mut r.judgement, &sources.toward(src, dst), dst, traffic, &role);
-    }
-    if !health_judged {
-        judge(view, &mut r.judgement, &sources.toward(&sources.health, dst), dst, health, "the health-check port");
+        judge(view, &mut r.judgement, &f.src, dst, f.port, &role);
     }
 }
 

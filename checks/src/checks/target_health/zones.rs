@@ -24,8 +24,6 @@ use crate::walk::TargetGroupHop;
 
 use super::CHECK;
 
-const KEY: &str = "load_balancing.cross_zone.enabled";
-
 /// `f`, the verdict on a target group's health, with what cross-zone load
 /// balancing makes of it: unchanged when the load balancer is not an NLB,
 /// when no target is healthy (the verdict is already a failure) or when
@@ -63,25 +61,17 @@ pub fn ask_ahead(view: &StageView, hop: &TargetGroupHop) {
 }
 
 /// Whether cross-zone load balancing is on for this group, and what says
-/// so. The group's own setting is read first; the load balancer's only when
-/// the group defers to it.
+/// so ([`crate::sides::cross_zone`]): the group's own setting is read
+/// first, the load balancer's only when the group defers to it.
 fn cross_zone(view: &StageView, hop: &TargetGroupHop) -> Hop<(bool, String)> {
     let (tg, lb) = (hop.tg, hop.lb);
-    let name = tg.name.as_deref().unwrap_or(&tg.arn);
     let what = format!("the attributes of target group {}", tg.arn);
-    let attrs = view.get::<res::TargetGroupAttributes>(&tg.arn, &tg.arn, &what)?;
-    match attrs.and_then(|a| a.get(KEY)).map(|v| v.trim()) {
-        Some("true") => return Ok((true, format!("target group {name} sets {KEY} = true"))),
-        Some("false") => return Ok((false, format!("target group {name} sets {KEY} = false"))),
-        _ => {}
-    }
-    let what = format!("the attributes of {}", lb.arn);
-    let attrs = view.get::<res::LoadBalancerAttributes>(&lb.arn, &tg.arn, &what)?;
-    Ok(match attrs.and_then(|a| a.get(KEY)).map(|v| v.trim()) {
-        Some("true") => (true, format!("NLB {} sets {KEY} = true", lb.arn)),
-        Some(v) => (false, format!("NLB {} sets {KEY} = {v}", lb.arn)),
-        None => (false, format!("NLB {} reports no {KEY}, and an NLB's default is off", lb.arn)),
-    })
+    let group = view.get::<res::TargetGroupAttributes>(&tg.arn, &tg.arn, &what);
+    let nlb = || {
+        let what = format!("the attributes of {}", lb.arn);
+        view.get::<res::LoadBalancerAttributes>(&lb.arn, &tg.arn, &what)
+    };
+    crate::sides::cross_zone(hop, group, nlb)
 }
 
 /// Which zones have a healthy target, and the healthy targets whose zone
