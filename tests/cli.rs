@@ -182,8 +182,17 @@ fn fail_on_moves_the_threshold() {
             .code(),
         Some(1)
     );
+    // A warning (rest-healthy's health check probes another port than
+    // traffic) sets the exit code only with --fail-on warn.
     assert_eq!(
         audit_example("rest-healthy", &["--fail-on", "warn"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(audit_example("rest-healthy", &[]).status.code(), Some(0));
+    assert_eq!(
+        audit_example("http-healthy", &["--fail-on", "warn"])
             .status
             .code(),
         Some(0)
@@ -1209,7 +1218,7 @@ fn markdown_lists_what_needs_attention_and_counts_the_rest() {
     assert!(!md.contains("`vpc-link-status`"), "{md}");
     let healthy = audit_args(&[
         "--snapshot",
-        example("rest-healthy").to_str().expect("utf-8"),
+        example("http-healthy").to_str().expect("utf-8"),
         "--output",
         "markdown",
     ]);
@@ -1411,6 +1420,32 @@ fn an_invalid_suppression_file_is_exit_2_naming_file_and_line() {
     one_line_error(&out);
 }
 
+/// An example whose target groups' health checks probe the traffic port,
+/// written into `dir`: the REST examples probe 8081, which makes
+/// target-health warn.
+fn probed_on_traffic_port(dir: &std::path::Path, name: &str) -> String {
+    let text = std::fs::read_to_string(example(name)).expect("example");
+    let mut v: Value = serde_json::from_str(&text).expect("json");
+    let region = &mut v["regions"][0];
+    for tg in region["target_groups"]
+        .as_object_mut()
+        .expect("target groups")
+        .values_mut()
+    {
+        tg["ok"]["health_check"]["port"] = Value::from("traffic-port");
+    }
+    for targets in region["target_health"]
+        .as_object_mut()
+        .expect("target health")
+        .values_mut()
+    {
+        for t in targets["ok"].as_array_mut().expect("targets") {
+            t["health_check_port"] = t["port"].to_string().into();
+        }
+    }
+    write(dir, &format!("{name}.json"), &v.to_string())
+}
+
 #[test]
 fn baseline_reports_only_what_is_new() {
     let dir = tempfile::tempdir().expect("dir");
@@ -1436,16 +1471,10 @@ fn baseline_reports_only_what_is_new() {
         "{text}"
     );
 
-    // Another break: its failure is new, the old one resolved.
-    let other = example("rest-nacl-drops-return");
-    let out = audit_args(&[
-        "--snapshot",
-        other.to_str().expect("utf-8"),
-        "--output",
-        "json",
-        "--baseline",
-        p,
-    ]);
+    // Another break: its failure is new, the old one resolved (its health
+    // check moved onto the traffic port, so target-health passes outright).
+    let other = probed_on_traffic_port(dir.path(), "rest-nacl-drops-return");
+    let out = audit_args(&["--snapshot", &other, "--output", "json", "--baseline", p]);
     assert_eq!(out.status.code(), Some(1));
     let report = json_of(&out);
     assert!(report["baseline"]["new"].as_u64().expect("new") >= 1);

@@ -451,6 +451,10 @@ pub struct TargetGroup {
     #[serde(default)]
     pub load_balancer_arns: Vec<String>,
     pub health_check: HealthCheck,
+    /// What an ALB target group speaks to its targets: `HTTP1`, `HTTP2`
+    /// or `GRPC` (absent for NLB target groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

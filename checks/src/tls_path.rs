@@ -10,8 +10,11 @@ use crate::view::{Blocked, BlockedKind, Hop, RouteTarget, StageView};
 /// What API Gateway's TLS client meets on one route: the scheme it speaks,
 /// the host it verifies, and the listener where TLS ends.
 pub struct RouteTls<'a> {
-    /// `http` or `https`. HTTP APIs speak what the listener speaks.
+    /// `http` or `https`: the integration URI's scheme (REST), or whether
+    /// the integration has a TLS configuration (HTTP APIs).
     pub scheme: String,
+    /// The assumption `scheme` rests on, where the documents leave it open.
+    pub scheme_assumption: Option<&'static str>,
     /// The name verified, and where it comes from ("the URI host",
     /// "serverNameToVerify"); `None` when no name is verified.
     pub host: Option<(String, &'static str)>,
@@ -76,15 +79,19 @@ pub fn route_tls<'a>(
                 None => (e.host.clone(), "the integration URI's host"),
             }),
         ),
+        // An HTTP API's private integration names a listener, not a URL:
+        // "If you specify a TLS configuration, private integration traffic
+        // uses the HTTPS protocol" (API Gateway V2 API reference, TlsConfig),
+        // and without one it is plain HTTP whatever the listener speaks.
         None => (
-            if tls_end.is_some() {
-                "https".to_string()
-            } else {
-                "http".to_string()
-            },
+            if tls.is_some() { "https" } else { "http" }.to_string(),
             server_name.map(|n| (n, "serverNameToVerify")),
         ),
     };
+    // A TLS configuration that names no server: the reference says TLS is
+    // used, and is silent on what a configuration with no name verifies.
+    let scheme_assumption = (rp.endpoint().is_none() && tls.is_some() && host.is_none())
+        .then_some("a tlsConfig with no serverNameToVerify is taken to mean TLS, as the API reference says of any TLS configuration");
     Ok(Some(RouteTls {
         scheme,
         host,
@@ -92,6 +99,7 @@ pub fn route_tls<'a>(
         listener,
         tls_end,
         skip_verification,
+        scheme_assumption,
     }))
 }
 

@@ -255,10 +255,12 @@ fn tls_healthy() -> Value {
 
 fn unreadable_resources(name: &str, base: Value) {
     let before = verdicts(&base);
+    // Nothing fails or errs before (a warning is a verdict too: the REST
+    // examples' target-health warns on its 8081 health check).
     assert!(
         before
             .values()
-            .all(|s| matches!(s, Status::Pass | Status::Skip)),
+            .all(|s| matches!(s, Status::Pass | Status::Skip | Status::Warn)),
         "{name}"
     );
     for (map, op) in MAPS {

@@ -163,12 +163,26 @@ fn network_acls_judge_the_preserved_source() {
     assert_eq!(s, Status::Pass, "{m}");
 }
 
+/// The REST example with its health check on the traffic port, so that a
+/// healthy group passes (on 8081 it proves nothing about 8080: a warning).
+fn probed_on_traffic_port() -> Value {
+    let mut v = example("rest-healthy");
+    region(&mut v)["target_groups"][TG]["ok"]["health_check"]["port"] = json!("traffic-port");
+    for t in region(&mut v)["target_health"][TG]["ok"]
+        .as_array_mut()
+        .expect("targets")
+    {
+        t["health_check_port"] = json!("8080");
+    }
+    v
+}
+
 /// Cross-zone load balancing off (the NLB default): each node sends only to
 /// its own zone, so a zone without a healthy target warns, naming the zone
 /// and the setting; with it on, or every zone covered, no warning.
 #[test]
 fn a_zone_without_a_healthy_target_warns_when_cross_zone_is_off() {
-    let mut v = example("rest-healthy");
+    let mut v = probed_on_traffic_port();
     let f = findings(&v, "target-health").remove(0);
     assert_eq!(f.status, Status::Pass, "{}", f.message);
     assert!(
@@ -204,7 +218,7 @@ fn a_zone_without_a_healthy_target_warns_when_cross_zone_is_off() {
 /// cannot be read: an error naming the call, never a pass.
 #[test]
 fn unreadable_cross_zone_settings_are_errors() {
-    let mut v = example("rest-healthy");
+    let mut v = probed_on_traffic_port();
     region(&mut v)["load_balancer_attributes"][NLB] = json!({"error": {"operation":
         "elasticloadbalancing:DescribeLoadBalancerAttributes", "iam_action":
         "elasticloadbalancing:DescribeLoadBalancerAttributes", "kind": "throttled", "code": "Throttling",

@@ -237,7 +237,7 @@ fn unreadable_deployment_is_never_a_pass_on_the_current_definition() {
     let (s, m) = worst(&v, "deployment-drift");
     assert_eq!(s, Status::Error);
     assert!(m.contains("apigateway:GetExport"), "{m}");
-    let (s, m) = worst(&v, "target-health");
+    let (s, m) = worst(&v, "security-groups");
     assert_eq!(s, Status::Error, "{m}");
     assert!(
         m.contains("Could not read the stage's deployed definition") && m.contains("GetExport"),
@@ -254,7 +254,7 @@ fn unreadable_deployment_is_never_a_pass_on_the_current_definition() {
     }
     // The same read, readable: those checks pass.
     let v = example("rest-healthy");
-    assert_eq!(worst(&v, "target-health").0, Status::Pass);
+    assert_eq!(worst(&v, "security-groups").0, Status::Pass);
 }
 
 /// A failure the current definition shows is kept, with the note: the

@@ -155,11 +155,11 @@ fn cloud_map_instance_without_an_address_is_a_warning() {
 }
 
 #[test]
-fn http_api_without_access_logging_fails_execution_logging() {
+fn http_api_without_access_logging_warns_in_execution_logging() {
     let mut v = example("http-healthy");
     region(&mut v)["apis"][0]["stages"]["ok"][0]["access_log"] = Value::Null;
     let (s, m) = worst(&v, "execution-logging");
-    assert_eq!(s, Status::Fail);
+    assert_eq!(s, Status::Warn, "calls do not fail for want of logs");
     assert!(m.contains("access logging"), "{m}");
 }
 

@@ -292,6 +292,7 @@ fn target_group(tg: &t::TargetGroup) -> Option<(String, TargetGroup)> {
                 port: tg.health_check_port().map(str::to_string),
                 path: tg.health_check_path().map(str::to_string),
             },
+            protocol_version: tg.protocol_version().map(str::to_string),
         },
     ))
 }

@@ -271,19 +271,29 @@ pub fn worst_by_check(report: &Value) -> BTreeMap<String, String> {
 
 /// Asserts that `expected` fails and every other check passes or skips.
 pub fn assert_only_fails(report: &Value, expected: &str) {
+    assert_only(report, &[expected], &[]);
+}
+
+/// Asserts that exactly `fails` fail, exactly `warns` warn, and every other
+/// check passes or skips.
+pub fn assert_only(report: &Value, fails: &[&str], warns: &[&str]) {
     let w = worst_by_check(report);
-    assert_eq!(
-        w.get(expected).map(String::as_str),
-        Some("fail"),
-        "{expected} should fail: {w:?}"
-    );
     for (check, status) in &w {
-        if check != expected {
+        let want = if fails.contains(&check.as_str()) {
+            "fail"
+        } else if warns.contains(&check.as_str()) {
+            "warn"
+        } else {
             assert!(
                 status == "pass" || status == "skip",
-                "{check} is {status}; only {expected} should fail: {w:?}"
+                "{check} is {status}; only {fails:?} should fail and {warns:?} warn: {w:?}"
             );
-        }
+            continue;
+        };
+        assert_eq!(status, want, "{check} should {want}: {w:?}");
+    }
+    for check in fails.iter().chain(warns) {
+        assert!(w.contains_key(*check), "{check} has no finding: {w:?}");
     }
 }
 

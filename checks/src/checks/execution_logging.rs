@@ -4,6 +4,12 @@
 //! Without them a 500 shows only as "Internal server error" and every other
 //! check here is guesswork; with them the log line names the cause, which
 //! `apigw-audit explain` reads.
+//!
+//! Its findings are `warn`, never `fail`: a stage without logs serves calls
+//! as well as one with them (the Developer Guide presents execution logging
+//! as a troubleshooting aid, "Set up CloudWatch logging for REST APIs in API
+//! Gateway"), so it says nothing about whether calls fail. A gate that wants
+//! logs stops on it with `--fail-on warn`.
 
 use serde_json::json;
 
@@ -137,7 +143,7 @@ fn verdict(
     if !has_role {
         Finding::new(
             meta,
-            Status::Fail,
+            Status::Warn,
             &view.stage_arn,
             format!(
                 "API Gateway in {} has no CloudWatch Logs role set in its account settings, so stage {} writes no execution logs; it needs cloudwatchRoleArn set and logging at ERROR or INFO.",
@@ -147,7 +153,7 @@ fn verdict(
     } else if stage_off && (off_routes.len() == all_routes || all_routes == 0) {
         Finding::new(
             meta,
-            Status::Fail,
+            Status::Warn,
             &view.stage_arn,
             format!(
                 "Stage {} has execution logging OFF, so a 500 leaves no log line naming its cause; it needs logging at ERROR or INFO.",
@@ -157,7 +163,7 @@ fn verdict(
     } else if !off_routes.is_empty() {
         Finding::new(
             meta,
-            Status::Fail,
+            Status::Warn,
             &view.stage_arn,
             format!(
                 "Stage {} has execution logging OFF for {} of its {} route(s); they need logging at ERROR or INFO.",
@@ -198,7 +204,7 @@ fn http_access_logging(view: &StageView, out: &mut Findings) {
         ),
         None => Finding::new(
             meta,
-            Status::Fail,
+            Status::Warn,
             &view.stage_arn,
             format!(
                 "Stage {} of HTTP API {} has no access logging, so a 500 leaves no record of its integration error; it needs access logging with $context.integrationErrorMessage in the format.",

@@ -25,7 +25,7 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::ProtocolMatch,
         title: "Integration scheme, listener and target protocols agree",
         severity: Severity::High,
-        remediation: "Make the integration URI's scheme match what answers it: https:// for a TLS or HTTPS listener, or for TLS passing through a TCP listener to a target that speaks TLS; http:// for a TCP or HTTP listener in front of a target that speaks plain HTTP. Then redeploy.",
+        remediation: "Make the integration URI's scheme match what answers it: https:// for a TLS or HTTPS listener, or for TLS passing through a TCP listener to a target that speaks TLS; http:// for a TCP or HTTP listener in front of a target that speaks plain HTTP. For an HTTP API, set the integration's tlsConfig.serverNameToVerify toward a TLS or HTTPS listener and no tlsConfig toward a TCP or HTTP one. Behind an ALB, use target groups with protocol version HTTP1. Then redeploy.",
         aliases: &[],
     },
     run,
@@ -38,6 +38,9 @@ pub static CHECK: CheckDef = CheckDef {
 pub enum TargetSpeaks {
     Tls,
     PlainHttp,
+    /// Nothing shows it, but the targets listen on 443: taken to be TLS,
+    /// an assumption the verdict names.
+    Port443,
     Unknown,
 }
 
@@ -53,7 +56,32 @@ pub struct Row {
 }
 
 /// The verdict for each combination; the first matching row decides.
+///
+/// A TLS listener "uses a server certificate to terminate the front-end
+/// connection and then to decrypt requests from clients before sending them
+/// to the targets" (NLB guide, "Create a certificate for your TLS
+/// listener"); only a TLS target group opens a new TLS connection. So a TCP
+/// target group behind it carries plain bytes, and targets whose HTTPS
+/// health check shows they wait for a handshake cannot answer them. The
+/// guide does not describe that failure, but both halves are documented;
+/// a target merely on port 443 is an assumption, hence a warning.
 pub const TABLE: &[Row] = &[
+    Row {
+        scheme: "https",
+        listener: Protocol::Tls,
+        target_group: Some(Protocol::Tcp),
+        target: Some(TargetSpeaks::Tls),
+        status: Status::Fail,
+        why: "the NLB ends TLS and passes the decrypted bytes over TCP to targets that wait for a TLS handshake (their health check is HTTPS on the traffic port); make the listener TCP so TLS passes through, or make the targets speak plain HTTP",
+    },
+    Row {
+        scheme: "https",
+        listener: Protocol::Tls,
+        target_group: Some(Protocol::Tcp),
+        target: Some(TargetSpeaks::Port443),
+        status: Status::Warn,
+        why: "the NLB ends TLS and passes the decrypted bytes over TCP to port 443, which is taken to be a TLS port; if the targets wait for a TLS handshake there, make the listener TCP or the targets plain",
+    },
     Row {
         scheme: "https",
         listener: Protocol::Tls,
@@ -89,10 +117,18 @@ pub const TABLE: &[Row] = &[
     Row {
         scheme: "https",
         listener: Protocol::Tcp,
+        target_group: Some(Protocol::Tcp),
+        target: Some(TargetSpeaks::Port443),
+        status: Status::Warn,
+        why: "TLS passes through to targets on port 443, taken to speak TLS there, though no HTTPS health check shows it",
+    },
+    Row {
+        scheme: "https",
+        listener: Protocol::Tcp,
         target_group: None,
         target: None,
         status: Status::Warn,
-        why: "TLS passes through to the target, and nothing in its configuration shows that it speaks TLS on that port",
+        why: "TLS passes through to the target, and nothing in its configuration shows that it speaks TLS on that port; make sure the target terminates TLS there",
     },
     Row {
         scheme: "https",
@@ -109,6 +145,14 @@ pub const TABLE: &[Row] = &[
         target: Some(TargetSpeaks::Tls),
         status: Status::Fail,
         why: "plain HTTP passes through to a target that speaks TLS on that port (its health check is HTTPS)",
+    },
+    Row {
+        scheme: "http",
+        listener: Protocol::Tcp,
+        target_group: Some(Protocol::Tcp),
+        target: Some(TargetSpeaks::Port443),
+        status: Status::Warn,
+        why: "plain HTTP passes through to targets on port 443, which is taken to be a TLS port",
     },
     Row {
         scheme: "http",
@@ -177,12 +221,11 @@ pub fn target_speaks(tg: &TargetGroup) -> TargetSpeaks {
             .as_deref()
             .and_then(|p| p.parse::<u16>().ok())
             == tg.port;
-    if tg.health_check.enabled == Some(false) || !on_traffic_port {
-        return TargetSpeaks::Unknown;
-    }
+    let probed = tg.health_check.enabled != Some(false) && on_traffic_port;
     match tg.health_check.protocol {
-        Some(Protocol::Https) => TargetSpeaks::Tls,
-        Some(Protocol::Http) => TargetSpeaks::PlainHttp,
+        Some(Protocol::Https) if probed => TargetSpeaks::Tls,
+        Some(Protocol::Http) if probed => TargetSpeaks::PlainHttp,
+        _ if tg.port == Some(443) => TargetSpeaks::Port443,
         _ => TargetSpeaks::Unknown,
     }
 }
@@ -196,6 +239,7 @@ pub fn table_markdown() -> String {
         let target = match r.target {
             Some(TargetSpeaks::Tls) => "TLS (HTTPS health check)",
             Some(TargetSpeaks::PlainHttp) => "plain HTTP (HTTP health check)",
+            Some(TargetSpeaks::Port443) => "port 443, no HTTP(S) health check",
             Some(TargetSpeaks::Unknown) | None => "any",
         };
         s.push_str(&format!(
@@ -269,7 +313,14 @@ fn run(view: &StageCtx, out: &mut Findings) {
                     "uri": rp.integration.uri,
                 })
             };
-            let (status, message) = verdict(rp, &rt.scheme, lb, listener, tg, speaks);
+            let (mut status, mut message) = verdict(rp, &rt.scheme, lb, listener, tg, speaks);
+            if let (Status::Pass, Some(assumed)) = (status, rt.scheme_assumption) {
+                status = Status::Warn;
+                message = format!(
+                    "{} This rests on an assumption: {assumed}.",
+                    message
+                );
+            }
             let f = Finding::new(meta, status, &listener.arn, message)
                 .routes([rp.label.clone()])
                 .evidence(ev);
@@ -282,18 +333,16 @@ fn run(view: &StageCtx, out: &mut Findings) {
     }
 }
 
-/// Through a TCP listener the target groups behind it decide what answers
-/// (several must all agree, so each is judged); otherwise the listener
-/// alone decides, as one row with no target group.
+/// The target groups behind the listener, each judged (several must all
+/// agree): through a TCP or TLS listener what their targets speak decides,
+/// behind an ALB their protocol version does. A listener that forwards to
+/// none is judged alone, as one row with no target group.
 fn tg_rows<'a>(
     view: &StageView<'a>,
     lb: &'a LoadBalancer,
     listener: &'a Listener,
 ) -> Hop<Vec<(Option<&'a TargetGroup>, TargetSpeaks)>> {
     let unknown = vec![(None, TargetSpeaks::Unknown)];
-    if listener.protocol != Some(Protocol::Tcp) {
-        return Ok(unknown);
-    }
     let tgs: Vec<&TargetGroup> = view
         .forward_target_groups(lb, listener)?
         .iter()
@@ -306,6 +355,56 @@ fn tg_rows<'a>(
         .into_iter()
         .map(|tg| (Some(tg), target_speaks(tg)))
         .collect())
+}
+
+/// What API Gateway speaks on the route, as the sentence names it: the
+/// URI's scheme (REST), or what the TLS configuration makes it (HTTP APIs).
+fn speaks_as(rp: &RoutePath, scheme: &str) -> String {
+    match (rp.endpoint(), scheme) {
+        (Some(_), s) => s.to_string(),
+        (None, "https") => "TLS, since the integration has a tlsConfig".to_string(),
+        (None, _) => "plain HTTP, since the integration has no tlsConfig".to_string(),
+    }
+}
+
+/// The sentence's end: what to change, for the API kind at hand.
+fn conclude(rp: &RoutePath, status: Status, sentence: String) -> String {
+    let http_api = rp.endpoint().is_none();
+    match status {
+        Status::Fail if http_api => format!(
+            "{sentence}; set the integration's tlsConfig.serverNameToVerify for a TLS or HTTPS listener, and no tlsConfig for a TCP or HTTP one."
+        ),
+        Status::Fail => format!("{sentence}; the scheme and the listener need to agree."),
+        _ => format!("{sentence}."),
+    }
+}
+
+/// An ALB target group whose protocol version API Gateway's HTTP/1.1
+/// requests cannot use. "API Gateway sends requests to backend integrations
+/// using HTTP/1.1" (Developer Guide, `$context.protocol`), and the ALB
+/// guide's protocol-version table answers an HTTP/1.1 request with an error
+/// for HTTP2 and GRPC target groups ("Target groups for your Application
+/// Load Balancers", Protocol version).
+fn version_verdict(lb: &LoadBalancer, tg: Option<&TargetGroup>) -> Option<(Status, String)> {
+    if lb.lb_type != Some(LbType::Application) {
+        return None;
+    }
+    let version = tg?.protocol_version.as_deref()?;
+    match version.to_ascii_uppercase().as_str() {
+        "HTTP1" => None,
+        "GRPC" => Some((
+            Status::Fail,
+            "its protocol version is GRPC, which takes only gRPC requests, and API Gateway sends HTTP/1.1; the target group needs protocol version HTTP1".to_string(),
+        )),
+        "HTTP2" => Some((
+            Status::Fail,
+            "its protocol version is HTTP2, which takes only HTTP/2 and gRPC requests, and API Gateway sends HTTP/1.1; the target group needs protocol version HTTP1".to_string(),
+        )),
+        other => Some((
+            Status::Warn,
+            format!("its protocol version is {other}, which this tool does not know; API Gateway sends HTTP/1.1"),
+        )),
+    }
 }
 
 /// The verdict on one route through one listener (and target group), and
@@ -323,12 +422,18 @@ fn verdict(
         .as_ref()
         .map_or("unknown", Protocol::as_str);
     let tg_proto = tg.and_then(|t| t.protocol.as_ref());
-    match decide(scheme, listener.protocol.as_ref(), tg_proto, speaks) {
-        Some(row) => {
+    let row = decide(scheme, listener.protocol.as_ref(), tg_proto, speaks)
+        .map(|row| (row.status, row.why.to_string()));
+    let row = match (row, version_verdict(lb, tg)) {
+        (Some((Status::Pass, _)), Some(v)) => Some(v),
+        (row, _) => row,
+    };
+    match row {
+        Some((status, why)) => {
             let sentence = format!(
                 "{} ({}) reaches {} listener {} ({} {}){}: {}",
                 rp.label,
-                scheme,
+                speaks_as(rp, scheme),
                 if lb.lb_type == Some(LbType::Application) {
                     "ALB"
                 } else {
@@ -344,18 +449,9 @@ fn verdict(
                     t.port.map(|p| p.to_string()).unwrap_or_default()
                 ))
                 .unwrap_or_default(),
-                row.why
+                why
             );
-            let sentence = match row.status {
-                Status::Fail => {
-                    format!("{sentence}; the scheme and the listener need to agree.")
-                }
-                Status::Warn => {
-                    format!("{sentence}; make sure the target terminates TLS there.")
-                }
-                _ => format!("{sentence}."),
-            };
-            (row.status, sentence)
+            (status, conclude(rp, status, sentence))
         }
         None => (
             Status::Fail,
@@ -435,6 +531,7 @@ mod tests {
                 port: Some("traffic-port".into()),
                 path: Some("/health".into()),
             },
+            protocol_version: None,
         };
         assert_eq!(target_speaks(&tg), Tls);
         tg.health_check.protocol = Some(Protocol::Http);

@@ -94,16 +94,10 @@ fn describe_target(t: &TargetHealth) -> String {
 
 pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
     let meta = &CHECK.meta;
-    let name = tg.name.as_deref().unwrap_or(&tg.arn);
     let healthy = targets
         .iter()
         .filter(|t| t.state == Some(TargetHealthState::Healthy))
         .count();
-    let others: Vec<String> = targets
-        .iter()
-        .filter(|t| t.state != Some(TargetHealthState::Healthy))
-        .map(describe_target)
-        .collect();
     let evidence = || {
         json!({
             "target_group_arn": tg.arn,
@@ -114,54 +108,108 @@ pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
             "total": targets.len(),
         })
     };
-    let health_checks_off = tg.health_check.enabled == Some(false);
-    let (status, message) = if targets.is_empty() {
-        (
-            Status::Fail,
-            format!(
-                "Target group {name} has no registered targets, so requests have nowhere to go; it needs at least one healthy target."
-            ),
-        )
-    } else if healthy == targets.len() {
-        (
-            Status::Pass,
-            format!(
-                "All {} target(s) of target group {name} are healthy.",
-                targets.len()
-            ),
-        )
-    } else if healthy == 0
-        && health_checks_off
-        && targets
-            .iter()
-            .all(|t| t.state == Some(TargetHealthState::Unavailable))
-    {
-        (
-            Status::Warn,
-            format!(
-                "Target group {name} has health checks disabled, so none of its {} target(s) is known to be healthy; the load balancer sends traffic to all of them blindly.",
-                targets.len()
-            ),
-        )
-    } else if healthy == 0 {
-        (
-            Status::Fail,
-            format!(
-                "Target group {name} has no healthy target ({}); it needs at least one healthy target.",
-                others.join(", ")
-            ),
-        )
+    let (status, message) = verdict(tg, targets);
+    let f = Finding::new(meta, status, &tg.arn, message).evidence(evidence);
+    let serving: Vec<&TargetHealth> = targets.iter().filter(|t| serves(t)).collect();
+    let proven_elsewhere = !serving.is_empty()
+        && serving.iter().all(|t| t.state == Some(TargetHealthState::Healthy))
+        && serving.iter().any(|t| probed_elsewhere(tg, t).is_some());
+    if proven_elsewhere {
+        f.remediation("Point the target group's health check at the traffic port (aws elbv2 modify-target-group --health-check-port traffic-port), or make sure the port it probes fails whenever the traffic port does.")
     } else {
-        (
-            Status::Warn,
-            format!(
-                "Target group {name} has {healthy} of {} target(s) healthy; the others are {}.",
-                targets.len(),
-                others.join(", ")
-            ),
-        )
+        f
+    }
+}
+
+/// A target that takes new requests. "The load balancer stops routing
+/// requests to a target as soon as it is deregistered" (draining), and an
+/// `unused` one is not registered, not used by a rule, stopped or in a zone
+/// that is not enabled (ALB guide, "Health checks for your target groups",
+/// target health states): neither is a path.
+fn serves(t: &TargetHealth) -> bool {
+    !matches!(
+        t.state,
+        Some(TargetHealthState::Draining | TargetHealthState::Unused)
+    )
+}
+
+/// The health-check port when it is not the port traffic goes to, which
+/// makes a healthy target prove nothing about the traffic port.
+fn probed_elsewhere(tg: &TargetGroup, t: &TargetHealth) -> Option<u16> {
+    let port = t
+        .health_check_port
+        .as_deref()
+        .or(tg.health_check.port.as_deref())?;
+    let port = port.parse::<u16>().ok()?;
+    (Some(port) != t.port.or(tg.port)).then_some(port)
+}
+
+/// The status and sentence on one target group's targets.
+fn verdict(tg: &TargetGroup, targets: &[TargetHealth]) -> (Status, String) {
+    let name = tg.name.as_deref().unwrap_or(&tg.arn);
+    let serving: Vec<&TargetHealth> = targets.iter().filter(|t| serves(t)).collect();
+    let is = |t: &&TargetHealth, s: TargetHealthState| t.state == Some(s);
+    let healthy = serving.iter().filter(|t| is(t, TargetHealthState::Healthy)).count();
+    let others: Vec<String> = targets
+        .iter()
+        .filter(|t| t.state != Some(TargetHealthState::Healthy))
+        .map(describe_target)
+        .collect();
+    let listed = others.join(", ");
+    if targets.is_empty() {
+        return (Status::Fail, format!(
+            "Target group {name} has no registered targets, so requests have nowhere to go; it needs at least one healthy target."
+        ));
+    }
+    if serving.is_empty() {
+        return (Status::Fail, format!(
+            "Target group {name} has no target that takes new requests ({listed}); draining and unused targets get none, so it needs at least one healthy registered target."
+        ));
+    }
+    if healthy == serving.len() {
+        return all_healthy(tg, name, &serving, &others);
+    }
+    if healthy == 0 && serving.iter().all(|t| is(t, TargetHealthState::Unavailable)) && tg.health_check.enabled == Some(false) {
+        return (Status::Warn, format!(
+            "Target group {name} has health checks disabled, so none of its {} target(s) is known to be healthy; the load balancer sends traffic to all of them blindly.",
+            serving.len()
+        ));
+    }
+    if healthy == 0 && serving.iter().all(|t| is(t, TargetHealthState::Initial)) {
+        return (Status::Warn, format!(
+            "Target group {name} has only targets still in their initial health checks ({listed}), so none is proven healthy yet; look again once registration finishes."
+        ));
+    }
+    if healthy == 0 {
+        return (Status::Fail, format!(
+            "Target group {name} has no healthy target ({listed}); it needs at least one healthy target."
+        ));
+    }
+    (Status::Warn, format!(
+        "Target group {name} has {healthy} of {} serving target(s) healthy; the others are {listed}.",
+        serving.len()
+    ))
+}
+
+/// Every serving target healthy: a pass, unless the health check probes a
+/// port traffic does not go to.
+fn all_healthy(tg: &TargetGroup, name: &str, serving: &[&TargetHealth], others: &[String]) -> (Status, String) {
+    if let Some((t, port)) = serving.iter().find_map(|t| probed_elsewhere(tg, t).map(|p| (t, p))) {
+        let traffic = t.port.or(tg.port).map_or("unknown".to_string(), |p| p.to_string());
+        return (Status::Warn, format!(
+            "All {} serving target(s) of target group {name} pass a health check on port {port}, but traffic goes to port {traffic}, so nothing proves they answer there; point the health check at the traffic port.",
+            serving.len()
+        ));
+    }
+    let aside = if others.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} take no new requests: {})", others.len(), others.join(", "))
     };
-    Finding::new(meta, status, &tg.arn, message).evidence(evidence)
+    (Status::Pass, format!(
+        "All {} serving target(s) of target group {name} are healthy{aside}.",
+        serving.len()
+    ))
 }
 
 /// The verdict on a Cloud Map service's instances. API Gateway discovers
