@@ -94,6 +94,18 @@ fn vpc_link_failed() {
     broken("linkfailed", 32, "vpc-link-failed", "vpc-link-status");
 }
 
+/// Another consumer's available connection does not stand in for API
+/// Gateway's, which is found by its owner.
+#[test]
+fn endpoint_connection_of_another_owner_is_not_api_gateways() {
+    broken(
+        "foreign",
+        174,
+        "endpoint-connection-foreign",
+        "endpoint-connection",
+    );
+}
+
 #[test]
 fn endpoint_connection_rejected() {
     broken(

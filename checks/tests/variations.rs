@@ -92,6 +92,12 @@ fn load_balancer_states_and_type() {
     assert!(m.contains("application"), "{m}");
 }
 
+fn conns(v: &mut Value) -> &mut Vec<Value> {
+    region(v)["endpoint_connections"][SVC]["ok"]
+        .as_array_mut()
+        .expect("conns")
+}
+
 #[test]
 fn endpoint_connection_states() {
     let mut v = healthy();
@@ -99,14 +105,43 @@ fn endpoint_connection_states() {
     let (s, m) = worst(&v, "endpoint-connection");
     assert_eq!(s, Status::Fail);
     assert!(m.contains("pendingAcceptance"), "{m}");
+    // Another consumer's connection says nothing about API Gateway's
+    // (owned by 392220576650 in us-east-1): rejected beside it, a pass...
+    let other =
+        json!({"vpc_endpoint_id": "vpce-0aaa", "owner": "111122223333", "state": "available"});
     let mut v = healthy();
-    region(&mut v)["endpoint_connections"][SVC]["ok"]
-        .as_array_mut()
-        .expect("conns")
-        .push(
-            json!({"vpc_endpoint_id": "vpce-0aaa", "owner": "111122223333", "state": "rejected"}),
-        );
+    let mut rejected = other.clone();
+    rejected["state"] = json!("rejected");
+    conns(&mut v).push(rejected);
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Pass, "{m}");
+    assert!(m.contains("392220576650"), "{m}");
+    // ...and available beside API Gateway's rejected one, a failure.
+    let mut v = healthy();
+    conns(&mut v)[0]["state"] = json!("rejected");
+    conns(&mut v).push(other.clone());
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("rejected") && m.contains("be accepted"), "{m}");
+    // API Gateway's missing, another consumer's available: a failure.
+    let mut v = healthy();
+    conns(&mut v)[0] = other.clone();
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(
+        m.contains("no endpoint connection owned by 392220576650"),
+        "{m}"
+    );
+    // No owner reported: which is API Gateway's is unknown.
+    let mut v = healthy();
+    conns(&mut v)[0]["owner"] = Value::Null;
     assert_eq!(worst(&v, "endpoint-connection").0, Status::Warn);
+    // A region the Developer Guide lists no account for: a warning.
+    let mut v = healthy();
+    region(&mut v)["region"] = json!("af-south-1");
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("af-south-1"), "{m}");
     let mut v = healthy();
     region(&mut v)["endpoint_connections"][SVC] = json!({"ok": []});
     assert_eq!(worst(&v, "endpoint-connection").0, Status::Fail);

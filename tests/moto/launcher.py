@@ -36,7 +36,9 @@ ordinary AWS calls (tags), never by a side channel:
 * ``DescribeVpcEndpointConnections`` is not implemented: every endpoint
   service configuration reports one connection from an API Gateway-owned
   endpoint, whose state is the service's tag
-  ``apigw-audit-test:connection-state`` (default ``available``).
+  ``apigw-audit-test:connection-state`` (default ``available``) and whose
+  owner is API Gateway's account for the region (the tag
+  ``apigw-audit-test:connection-owner`` names another consumer instead).
 
 Faults: with ``--faults-dir DIR``, a request signed with access key K is
 answered from ``DIR/K.json`` when that file names its operation, e.g.
@@ -74,7 +76,15 @@ import time
 from urllib.parse import parse_qs, unquote
 
 TAG = "apigw-audit-test:"
-APIGW_ENDPOINT_OWNER = "392220576650"
+# API Gateway's endpoint-owning account in the regions the tests use, as the
+# Developer Guide's "API Gateway account IDs for VPC links" lists them.
+APIGW_ENDPOINT_OWNERS = {
+    "us-east-1": "392220576650",
+    "eu-west-1": "631144002099",
+    "eu-west-2": "544388816663",
+    "eu-west-3": "061510835048",
+    "ap-southeast-2": "798376113853",
+}
 
 
 def patch_apigateway():
@@ -380,12 +390,14 @@ def patch_ec2():
         for cfg in self.ec2_backend.describe_vpc_endpoint_service_configurations(None):
             if wanted and cfg.id not in wanted:
                 continue
-            state = self.ec2_backend.tags.get(cfg.id, {}).get(TAG + "connection-state", "available")
+            tags = self.ec2_backend.tags.get(cfg.id, {})
+            state = tags.get(TAG + "connection-state", "available")
+            owner = tags.get(TAG + "connection-owner", APIGW_ENDPOINT_OWNERS.get(self.region, "000000000000"))
             endpoint = "vpce-" + hashlib.sha256(cfg.id.encode()).hexdigest()[:17]
             conns.append({
                 "ServiceId": cfg.id,
                 "VpcEndpointId": endpoint,
-                "VpcEndpointOwner": APIGW_ENDPOINT_OWNER,
+                "VpcEndpointOwner": owner,
                 "VpcEndpointState": state,
                 "NetworkLoadBalancerArns": list(cfg.network_load_balancer_arns),
             })

@@ -449,6 +449,10 @@ def apply_break(c, s, name):
                                                   TAG + "status-message": "NLB ARN is malformed or does not exist"})
     elif name == "endpoint-connection-rejected":
         ec2.create_tags(Resources=[s["service_id"]], Tags=[{"Key": TAG + "connection-state", "Value": "rejected"}])
+    elif name == "endpoint-connection-foreign":
+        # The only connection, available, belongs to another consumer: API
+        # Gateway's own is gone.
+        ec2.create_tags(Resources=[s["service_id"]], Tags=[{"Key": TAG + "connection-owner", "Value": "111122223333"}])
     elif name == "listener-removed":
         elb.delete_listener(ListenerArn=s["listener_arn"])
     elif name == "target-unhealthy":

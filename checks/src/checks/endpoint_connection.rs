@@ -102,83 +102,153 @@ fn judge_service(view: &StageView, lb: &LoadBalancer, svc: &EndpointService) -> 
                     "connections": conns,
                 })
             };
-            let (status, message) = connections_verdict(lb, svc, conns);
+            let (status, message) = connections_verdict(&view.region.region, lb, svc, conns);
             Finding::new(meta, status, svc_arn, message).evidence(evidence)
         }
     }
 }
 
-/// The service's state and its connections' states, worst first.
+/// The account that owns API Gateway's interface endpoints, by region: "The
+/// following region-specific API Gateway account IDs are automatically added
+/// to your VPC endpoint service as AllowedPrincipals when you create a
+/// VpcLink" (Developer Guide, "API Gateway account IDs for VPC links",
+/// and its China-regions edition). Regions the page does not list are
+/// judged on every connection, with a warning naming that.
+pub const API_GATEWAY_ACCOUNTS: &[(&str, &str)] = &[
+    ("us-east-1", "392220576650"),
+    ("us-east-2", "718770453195"),
+    ("us-west-1", "968246515281"),
+    ("us-west-2", "109351309407"),
+    ("ca-central-1", "796887884028"),
+    ("eu-west-1", "631144002099"),
+    ("eu-west-2", "544388816663"),
+    ("eu-west-3", "061510835048"),
+    ("eu-central-1", "474240146802"),
+    ("eu-central-2", "166639821150"),
+    ("eu-north-1", "394634713161"),
+    ("eu-south-1", "753362059629"),
+    ("eu-south-2", "359345898052"),
+    ("ap-northeast-1", "969236854626"),
+    ("ap-northeast-2", "020402002396"),
+    ("ap-northeast-3", "360671645888"),
+    ("ap-southeast-1", "195145609632"),
+    ("ap-southeast-2", "798376113853"),
+    ("ap-southeast-3", "652364314486"),
+    ("ap-southeast-4", "849137399833"),
+    ("ap-south-1", "507069717855"),
+    ("ap-south-2", "644042651268"),
+    ("ap-east-1", "174803364771"),
+    ("sa-east-1", "287228555773"),
+    ("me-south-1", "855739686837"),
+    ("me-central-1", "614065512851"),
+    ("cn-north-1", "643738280308"),
+    ("cn-northwest-1", "020741727910"),
+];
+
+/// API Gateway's account in `region`, when the Developer Guide names it.
+pub fn api_gateway_account(region: &str) -> Option<&'static str> {
+    API_GATEWAY_ACCOUNTS
+        .iter()
+        .find(|(r, _)| *r == region)
+        .map(|(_, a)| *a)
+}
+
+fn describe(c: &EndpointConnection) -> String {
+    format!(
+        "{} of {} {}",
+        c.vpc_endpoint_id.as_deref().unwrap_or("(unnamed endpoint)"),
+        c.owner.as_deref().unwrap_or("an unknown owner"),
+        c.state
+            .as_ref()
+            .map_or("unknown", EndpointConnectionState::as_str)
+    )
+}
+
+/// The service's state, then API Gateway's own connection: found by its
+/// owner, so that another consumer's available connection hides nothing.
 fn connections_verdict(
+    region: &str,
     lb: &LoadBalancer,
     svc: &EndpointService,
     conns: &[EndpointConnection],
 ) -> (Status, String) {
-    let states: Vec<String> = conns
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {}",
-                c.vpc_endpoint_id.as_deref().unwrap_or("(unnamed endpoint)"),
-                c.state
-                    .as_ref()
-                    .map_or("unknown", EndpointConnectionState::as_str)
-            )
-        })
-        .collect();
-    let available = conns
-        .iter()
-        .filter(|c| c.state == Some(EndpointConnectionState::Available))
-        .count();
+    let id = &svc.service_id;
+    let found: Vec<String> = conns.iter().map(describe).collect();
+    let found = found.join(", ");
     let svc_state = svc
         .state
         .as_ref()
         .map_or("unknown", EndpointServiceState::as_str);
     if svc.state != Some(EndpointServiceState::Available) {
-        (
-            Status::Fail,
-            format!(
-                "Endpoint service {} of NLB {} is {svc_state}; it needs to be Available for API Gateway to connect.",
-                svc.service_id, lb.arn
-            ),
-        )
-    } else if conns.is_empty() {
-        (
-            Status::Fail,
-            format!(
-                "Endpoint service {} of NLB {} has no endpoint connection, so API Gateway is not connected; it needs an available connection.",
-                svc.service_id, lb.arn
-            ),
-        )
-    } else if available == 0 {
-        (
-            Status::Fail,
-            format!(
-                "Endpoint service {} of NLB {} has no available endpoint connection (found: {}); API Gateway's connection needs to be available.",
-                svc.service_id,
-                lb.arn,
-                states.join(", ")
-            ),
-        )
-    } else if available < conns.len() {
-        (
-            Status::Warn,
-            format!(
-                "Endpoint service {} of NLB {} has {available} available connection(s) but also others not available (found: {}); if one of those is API Gateway's, its requests fail.",
-                svc.service_id,
-                lb.arn,
-                states.join(", ")
-            ),
-        )
-    } else {
-        (
-            Status::Pass,
-            format!(
-                "Endpoint service {} of NLB {} is Available and its endpoint connection(s) are available ({}).",
-                svc.service_id,
-                lb.arn,
-                states.join(", ")
-            ),
-        )
+        return (Status::Fail, format!(
+            "Endpoint service {id} of NLB {} is {svc_state}; it needs to be Available for API Gateway to connect.",
+            lb.arn
+        ));
     }
+    if conns.is_empty() {
+        return (Status::Fail, format!(
+            "Endpoint service {id} of NLB {} has no endpoint connection, so API Gateway is not connected; it needs an available connection.",
+            lb.arn
+        ));
+    }
+    let Some(account) = api_gateway_account(region) else {
+        return unknown_owner(region, lb, svc, conns, &found);
+    };
+    let ours: Vec<&EndpointConnection> = conns
+        .iter()
+        .filter(|c| c.owner.as_deref() == Some(account))
+        .collect();
+    if let Some(c) = ours
+        .iter()
+        .find(|c| c.state == Some(EndpointConnectionState::Available))
+    {
+        return (Status::Pass, format!(
+            "API Gateway's endpoint connection {} (owner {account}, API Gateway's account in {region}) to endpoint service {id} of NLB {} is available (all connections: {found}).",
+            c.vpc_endpoint_id.as_deref().unwrap_or("(unnamed endpoint)"),
+            lb.arn
+        ));
+    }
+    if ours.is_empty() && conns.iter().any(|c| c.owner.is_none()) {
+        return (Status::Warn, format!(
+            "Endpoint service {id} of NLB {} has no connection owned by {account} (API Gateway's account in {region}), and AWS names no owner for some (found: {found}); if none of those is API Gateway's, its requests fail.",
+            lb.arn
+        ));
+    }
+    if ours.is_empty() {
+        return (Status::Fail, format!(
+            "Endpoint service {id} of NLB {} has no endpoint connection owned by {account}, API Gateway's account in {region} (found: {found}); API Gateway's connection needs to exist and be available: delete and recreate the VPC link.",
+            lb.arn
+        ));
+    }
+    (Status::Fail, format!(
+        "API Gateway's endpoint connection to endpoint service {id} of NLB {} is not available (found: {found}); it needs to be accepted (owner {account}, API Gateway's account in {region}).",
+        lb.arn
+    ))
+}
+
+/// A region whose API Gateway account the Developer Guide does not name:
+/// every connection must be available to be sure, so a pass is a warning.
+fn unknown_owner(
+    region: &str,
+    lb: &LoadBalancer,
+    svc: &EndpointService,
+    conns: &[EndpointConnection],
+    found: &str,
+) -> (Status, String) {
+    let id = &svc.service_id;
+    let available = conns
+        .iter()
+        .filter(|c| c.state == Some(EndpointConnectionState::Available))
+        .count();
+    if available == 0 {
+        return (Status::Fail, format!(
+            "Endpoint service {id} of NLB {} has no available endpoint connection (found: {found}); API Gateway's connection needs to be available.",
+            lb.arn
+        ));
+    }
+    (Status::Warn, format!(
+        "Endpoint service {id} of NLB {} has {available} of {} connection(s) available (found: {found}), but the API Gateway Developer Guide names no API Gateway account for {region}, so which one is API Gateway's cannot be told.",
+        lb.arn,
+        conns.len()
+    ))
 }
