@@ -172,8 +172,9 @@ fn resource_policy_explicit_and_implicit_denies() {
     assert_eq!(s, Status::Fail);
     assert!(m.contains("allows execute-api:Invoke to no caller"), "{m}");
 
-    // The same Deny with an Allow: a conditional Deny is intended, it passes
-    // and is described.
+    // The same Deny with an Allow: who gets in depends on the caller's
+    // address, which configuration cannot show: a warning naming the
+    // condition and whom it turns away.
     let mut v = example("rest-healthy");
     let mut doc = deny_only.clone();
     doc["Statement"]
@@ -184,8 +185,12 @@ fn resource_policy_explicit_and_implicit_denies() {
         "Resource": "arn:aws:execute-api:us-east-1:123456789012:k7m2x9q4ab/*"}));
     api(&mut v)["info"]["ok"]["policy"] = json!(doc.to_string());
     let (s, m) = worst(&v, "resource-policy");
-    assert_eq!(s, Status::Pass, "{m}");
-    assert!(m.contains("NotIpAddress"), "{m}");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(
+        m.contains("denies callers whose source IP is not 10.0.0.0/8")
+            && m.contains("NotIpAddress"),
+        "{m}"
+    );
 
     // A private API without a policy denies everyone.
     let mut v = example("rest-healthy");
@@ -367,4 +372,83 @@ fn insecure_skip_verification_accepts_only_a_proper_private_root() {
         "{fail:?}"
     );
     assert!(!fail.routes.is_empty());
+}
+
+/// A policy of `statements` on the REST example's API.
+fn with_policy(statements: Value) -> Value {
+    let mut v = example("rest-healthy");
+    let doc = json!({"Version": "2012-10-17", "Statement": statements});
+    api(&mut v)["info"]["ok"]["policy"] = json!(doc.to_string());
+    v
+}
+
+fn allow_all() -> Value {
+    json!({"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"})
+}
+
+/// NotPrincipal, NotAction and NotResource apply to everything their list
+/// does not name; a condition on the VPC endpoint or VPC decides, so warns.
+#[test]
+fn resource_policy_reads_not_elements_and_conditions() {
+    // A Deny on everything but GET /orders blocks every other route.
+    let v = with_policy(
+        json!([allow_all(), {"Sid": "only-reads", "Effect": "Deny", "Principal": "*",
+        "Action": "execute-api:Invoke", "NotResource": "execute-api:/*/GET/orders"}]),
+    );
+    let f = findings_with(&v, "resource-policy", None).remove(0);
+    assert_eq!(f.status, Status::Fail, "{}", f.message);
+    assert!(
+        !f.routes.contains(&"GET /orders".to_string()),
+        "{:?}",
+        f.routes
+    );
+    assert!(
+        f.routes.contains(&"POST /orders".to_string()),
+        "{:?}",
+        f.routes
+    );
+    assert!(f.message.contains("everything but"), "{}", f.message);
+
+    // A Deny for everyone but one role applies to every other caller.
+    let v = with_policy(json!([allow_all(), {"Effect": "Deny",
+        "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:role/deployer"},
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]));
+    assert_eq!(worst(&v, "resource-policy").0, Status::Fail);
+
+    // A Deny of every action but another one covers Invoke.
+    let v = with_policy(json!([allow_all(), {"Effect": "Deny", "Principal": "*",
+        "NotAction": "execute-api:ManageConnections", "Resource": "execute-api:/*"}]));
+    assert_eq!(worst(&v, "resource-policy").0, Status::Fail);
+    // ...and one of every action but Invoke does not.
+    let v = with_policy(json!([allow_all(), {"Effect": "Deny", "Principal": "*",
+        "NotAction": "execute-api:Invoke", "Resource": "execute-api:/*"}]));
+    assert_eq!(worst(&v, "resource-policy").0, Status::Pass);
+
+    // The private-API pattern: denied outside one VPC endpoint.
+    let v = with_policy(json!([allow_all(), {"Effect": "Deny", "Principal": "*",
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}]));
+    let (s, m) = worst(&v, "resource-policy");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(
+        m.contains("whose VPC endpoint is not vpce-0123456789abcdef0"),
+        "{m}"
+    );
+
+    // Only a conditional Allow: callers outside it are denied by default.
+    let v = with_policy(
+        json!([{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-0a1b2c3d"}}}]),
+    );
+    let (s, m) = worst(&v, "resource-policy");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(
+        m.contains("allows only callers whose VPC is vpc-0a1b2c3d"),
+        "{m}"
+    );
+
+    // The policy unreadable: an error, never a pass.
+    let mut v = example("rest-healthy");
+    api(&mut v)["info"]["ok"]["policy"] = json!("{\"Statement\": 3}");
+    assert_eq!(worst(&v, "resource-policy").0, Status::Error);
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, AuthorizationType, Authorizer, AuthorizerType, Route};
-use crate::policy::{Statement, covers_action, glob_match, parse_policy};
+use crate::policy::{Statement, glob_match, parse_policy};
 use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want, partition, substitute_stage_variables};
@@ -438,12 +438,8 @@ fn scan(stmts: &[Statement], caller: &Caller) -> Scan {
     let (mut allow, mut unsure, mut deny) = (None, None, None);
     let mut needs_account: Option<String> = None;
     for st in stmts {
-        let applies = st.principals.iter().any(|p| {
-            matches!(
-                p.as_str(),
-                "*" | "AWS:*" | "Service:apigateway.amazonaws.com"
-            )
-        }) && covers_action(&st.actions, "lambda:InvokeFunction");
+        let applies = st.applies_to_principal("Service:apigateway.amazonaws.com")
+            && st.applies_to_action("lambda:InvokeFunction");
         if !applies {
             continue;
         }

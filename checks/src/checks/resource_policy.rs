@@ -1,16 +1,17 @@
 //! `resource-policy`: no explicit Deny in the REST API's resource policy
 //! blocks callers of this stage, and a private API allows at least one VPC
-//! endpoint. Deny statements are reported with their principals and
-//! conditions: a conditional Deny is how private APIs keep other endpoints
-//! out, so it passes, but its text is what `explain` shows for a 403
-//! "explicit deny".
+//! endpoint. The policy is evaluated as IAM does ([`crate::policy::evaluate`],
+//! `NotPrincipal`/`NotAction`/`NotResource` included). A condition
+//! (`aws:SourceVpce`, `aws:SourceVpc`, `aws:SourceIp`, ...) depends on who
+//! calls, which configuration cannot show: a route it decides is a warning
+//! naming the condition and the callers it turns away, never a pass.
 
 use serde_json::json;
 
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, AuthorizationType, Fetched};
-use crate::policy::{Statement, covers_action, glob_match, parse_policy};
+use crate::policy::{Decision, Statement, describe_condition, evaluate, glob_match, parse_policy};
 use crate::toolkit::{CheckDef, Findings, StageCtx, skip};
 use crate::view::StageView;
 
@@ -41,49 +42,46 @@ fn invoke_arn(view: &StageView, account: &str, method: &str, path: &str) -> Stri
     )
 }
 
-/// Whether a statement's resource patterns cover `METHOD path` on the
-/// stage (`execute-api:/...` is shorthand for this API's ARN). Without the
+/// Whether one resource pattern covers `METHOD path` on the stage
+/// (`execute-api:/...` is shorthand for this API's ARN). Without the
 /// account (`sts:GetCallerIdentity` failed) a pattern's own account is
 /// taken as matching: the API's account is the only one its policy can
 /// name for its own routes.
-fn covers(view: &StageView, s: &Statement, method: &str, path: &str) -> bool {
-    s.resources.iter().any(|r| {
-        let account = view
-            .snapshot
-            .account
-            .clone()
-            .or_else(|| {
-                r.strip_prefix("arn:")
-                    .and_then(|x| x.split(':').nth(3))
-                    .map(str::to_string)
-            })
-            .unwrap_or_default();
-        let full = match r.strip_prefix("execute-api:") {
-            Some(rest) => format!(
-                "arn:{}:execute-api:{}:{account}:{}{rest}",
-                view.partition(),
-                view.region.region,
-                view.api.id
-            ),
-            None => r.clone(),
-        };
-        glob_match(&full, &invoke_arn(view, &account, method, path))
-    })
-}
-
-/// Whether a statement applies to anonymous callers (everyone).
-fn everyone(s: &Statement) -> bool {
-    s.principals.iter().any(|p| p == "*" || p == "AWS:*")
+fn pattern_covers(view: &StageView, r: &str, method: &str, path: &str) -> bool {
+    let account = view
+        .snapshot
+        .account
+        .clone()
+        .or_else(|| {
+            r.strip_prefix("arn:")
+                .and_then(|x| x.split(':').nth(3))
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let full = match r.strip_prefix("execute-api:") {
+        Some(rest) => format!(
+            "arn:{}:execute-api:{}:{account}:{}{rest}",
+            view.partition(),
+            view.region.region,
+            view.api.id
+        ),
+        None => r.to_string(),
+    };
+    glob_match(&full, &invoke_arn(view, &account, method, path))
 }
 
 fn describe(s: &Statement) -> String {
+    let not = |b: bool| if b { "everything but " } else { "" };
     format!(
-        "{} for {} on {}{}",
+        "{} ({}) for {}{} on {}{}{}",
         s.sid
             .as_deref()
             .map(|x| format!("statement {x}"))
             .unwrap_or_else(|| "a statement".to_string()),
+        s.effect,
+        not(s.not_principal),
         s.principals.join(", "),
+        not(s.not_resource),
         s.resources.join(", "),
         s.condition
             .as_ref()
@@ -185,20 +183,47 @@ fn policy_routes(view: &StageView) -> Vec<(String, String, String, bool)> {
     }
 }
 
-/// The policy's verdict on the stage's routes: the Invoke statements that
-/// deny everyone outright, or allow no one, decide.
+/// What the policy decides for the stage's routes, as IAM evaluates a call
+/// from a caller the policy does not name (anonymous, or signed by an
+/// identity it does not list).
+struct Outcome {
+    /// Routes an unconditional Deny blocks, with the first such statement.
+    blocked: Vec<String>,
+    blocker: Option<usize>,
+    /// Routes not signed with IAM that no Allow covers.
+    unallowed: Vec<String>,
+    /// Routes a condition decides, with the first deciding statement.
+    depends: Vec<String>,
+    decider: Option<usize>,
+}
+
+fn outcome(view: &StageView, stmts: &[Statement], routes: &[(String, String, String, bool)]) -> Outcome {
+    let mut o = Outcome { blocked: vec![], blocker: None, unallowed: vec![], depends: vec![], decider: None };
+    for (label, m, p, iam) in routes {
+        let covered = |r: &str| pattern_covers(view, r, m, p);
+        match evaluate(stmts, "execute-api:Invoke", "*", &covered) {
+            Decision::ExplicitDeny(i) => {
+                o.blocked.push(label.clone());
+                o.blocker.get_or_insert(i);
+            }
+            // An IAM-signed caller's own identity policy may allow it.
+            Decision::ImplicitDeny if *iam => {}
+            Decision::ImplicitDeny => o.unallowed.push(label.clone()),
+            Decision::Depends(i) => {
+                o.depends.push(label.clone());
+                o.decider.get_or_insert(i);
+            }
+            Decision::Allow(_) => {}
+        }
+    }
+    o
+}
+
+/// The policy's verdict on the stage's routes.
 fn judge(view: &StageView, private: bool, text: &str, stmts: &[Statement]) -> Finding {
-    let invoke = |s: &&Statement| covers_action(&s.actions, "execute-api:Invoke");
-    let denies: Vec<&Statement> = stmts
-        .iter()
-        .filter(|s| s.effect == "Deny")
-        .filter(invoke)
-        .collect();
-    let allows: Vec<&Statement> = stmts
-        .iter()
-        .filter(|s| s.effect == "Allow")
-        .filter(invoke)
-        .collect();
+    let invoke = |s: &&Statement| s.applies_to_action("execute-api:Invoke");
+    let denies: Vec<&Statement> = stmts.iter().filter(|s| s.effect == "Deny").filter(invoke).collect();
+    let allows: Vec<&Statement> = stmts.iter().filter(|s| s.effect == "Allow").filter(invoke).collect();
     let routes = policy_routes(view);
     let evidence = || {
         json!({
@@ -208,114 +233,81 @@ fn judge(view: &StageView, private: bool, text: &str, stmts: &[Statement]) -> Fi
             "policy": text,
         })
     };
-    // An unconditional Deny for everyone blocks the routes it covers.
-    let blanket: Vec<&&Statement> = denies
-        .iter()
-        .filter(|s| s.condition.is_none() && everyone(s))
-        .collect();
-    let blocked: Vec<String> = routes
-        .iter()
-        .filter(|(_, m, p, _)| blanket.iter().any(|s| covers(view, s, m, p)))
-        .map(|(l, ..)| l.clone())
-        .collect();
-    // With a resource policy, a caller not signed with IAM needs an Allow:
-    // without one the request is implicitly denied.
-    let unallowed: Vec<String> = routes
-        .iter()
-        .filter(|(l, m, p, iam)| {
-            !iam && !blocked.contains(l)
-                && !allows.iter().any(|s| everyone(s) && covers(view, s, m, p))
-        })
-        .map(|(l, ..)| l.clone())
-        .collect();
-    let f = verdict(
-        view,
-        private,
-        (&blanket, &denies, &allows),
-        &routes,
-        blocked,
-        unallowed,
-    );
-    f.evidence(evidence)
+    let o = outcome(view, stmts, &routes);
+    verdict(view, private, stmts, !allows.is_empty(), o, &denies).evidence(evidence)
 }
 
-/// The finding for what [`judge`] found, worst first: routes denied
-/// outright, a private API allowing no one, routes no Allow covers.
+/// The finding for the [`Outcome`], worst first: routes denied outright, a
+/// private API allowing no one, routes no Allow covers, routes a condition
+/// decides.
 fn verdict(
     view: &StageView,
     private: bool,
-    (blanket, denies, allows): (&[&&Statement], &[&Statement], &[&Statement]),
-    routes: &[(String, String, String, bool)],
-    blocked: Vec<String>,
-    unallowed: Vec<String>,
+    stmts: &[Statement],
+    any_allow: bool,
+    o: Outcome,
+    denies: &[&Statement],
 ) -> Finding {
     let meta = &CHECK.meta;
-    if !blocked.is_empty() {
-        let s = blanket
-            .iter()
-            .find(|s| routes.iter().any(|(_, m, p, _)| covers(view, s, m, p)))
-            .copied();
-        Finding::new(
-            meta,
-            Status::Fail,
-            &view.stage_arn,
-            format!(
-                "The resource policy of API {} denies everyone, without condition, on {} route(s) of stage {} ({}); callers get 403 explicit deny until that statement is narrowed.",
-                view.api.id,
-                blocked.len(),
-                view.stage.name,
-                s.map(|s| describe(s)).unwrap_or_default()
-            ),
-        )
-        .routes(blocked)
-    } else if private && allows.is_empty() {
-        Finding::new(
-            meta,
-            Status::Fail,
-            &view.stage_arn,
-            format!(
-                "Private API {}'s resource policy allows no execute-api:Invoke, so every call is denied; it needs an Allow for its VPC endpoints.",
-                view.api.id
-            ),
-        )
-    } else if !unallowed.is_empty() {
-        Finding::new(
-            meta,
-            Status::Fail,
-            &view.stage_arn,
-            format!(
-                "The resource policy of API {} allows execute-api:Invoke to no caller on {} route(s) of stage {} that do not use IAM authorization (first: {}), so those calls are denied with 403; it needs an Allow statement covering them.",
-                view.api.id,
-                unallowed.len(),
-                view.stage.name,
-                unallowed[0]
-            ),
-        )
-        .routes(unallowed)
-    } else if !denies.is_empty() {
-        Finding::new(
-            meta,
-            Status::Pass,
-            &view.stage_arn,
-            format!(
-                "The resource policy of API {} allows every route and denies only conditionally or for named principals: {}.",
-                view.api.id,
-                denies
-                    .iter()
-                    .map(|s| describe(s))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        )
-    } else {
-        Finding::new(
-            meta,
-            Status::Pass,
-            &view.stage_arn,
-            format!(
-                "The resource policy of API {} allows every route of stage {} and has no Deny statement.",
-                view.api.id, view.stage.name
-            ),
-        )
+    let (api, stage) = (&view.api.id, &view.stage.name);
+    let arn = &view.stage_arn;
+    if let Some(i) = o.blocker {
+        return Finding::new(meta, Status::Fail, arn, format!(
+            "The resource policy of API {api} denies everyone, without condition, on {} route(s) of stage {stage} ({}); callers get 403 explicit deny until that statement is narrowed.",
+            o.blocked.len(),
+            describe(&stmts[i])
+        ))
+        .routes(o.blocked);
     }
+    if private && !any_allow {
+        return Finding::new(meta, Status::Fail, arn, format!(
+            "Private API {api}'s resource policy allows no execute-api:Invoke, so every call is denied; it needs an Allow for its VPC endpoints."
+        ));
+    }
+    if !o.unallowed.is_empty() {
+        return Finding::new(meta, Status::Fail, arn, format!(
+            "The resource policy of API {api} allows execute-api:Invoke to no caller on {} route(s) of stage {stage} that do not use IAM authorization (first: {}), so those calls are denied with 403; it needs an Allow statement covering them.",
+            o.unallowed.len(),
+            o.unallowed[0]
+        ))
+        .routes(o.unallowed);
+    }
+    if let Some(i) = o.decider {
+        return conditional(view, &stmts[i], o.depends);
+    }
+    let named = if denies.is_empty() {
+        "and has no Deny statement".to_string()
+    } else {
+        format!(
+            "and denies only named principals: {}",
+            denies.iter().map(|s| describe(s)).collect::<Vec<_>>().join("; ")
+        )
+    };
+    Finding::new(meta, Status::Pass, arn, format!(
+        "The resource policy of API {api} allows every route of stage {stage} {named}."
+    ))
+}
+
+/// Routes a condition decides: who it lets in is configuration the policy
+/// cannot show (the caller's endpoint, VPC or address), so a warning naming
+/// the condition and the callers it turns away.
+fn conditional(view: &StageView, s: &Statement, routes: Vec<String>) -> Finding {
+    let cond = s
+        .condition
+        .as_ref()
+        .map(describe_condition)
+        .unwrap_or_default();
+    let who = if s.effect == "Deny" {
+        format!("denies callers {cond}")
+    } else {
+        format!("allows only callers {cond}, and denies the others by default")
+    };
+    Finding::new(&CHECK.meta, Status::Warn, &view.stage_arn, format!(
+        "The resource policy of API {} {who} on {} route(s) of stage {} ({}); those callers get 403, so make sure every legitimate caller meets the condition.",
+        view.api.id,
+        routes.len(),
+        view.stage.name,
+        describe(s)
+    ))
+    .routes(routes)
 }
