@@ -318,6 +318,43 @@ pub static SIGNATURES: &[Signature] = &[
         example: "{\"message\":\"Missing Authentication Token\"} x-amzn-errortype: MissingAuthenticationTokenException",
         seen_in: Seen::Response,
     },
+    // A Lambda authorizer's policy is worded apart from the resource
+    // policy's: "User is not authorized to access this resource with an
+    // explicit deny" (and, newer, "... in an identity-based policy") when it
+    // returned a Deny, the same without "explicit" when its policy (perhaps
+    // cached for another method) covers no statement for the request
+    // (knowledge center "api-gateway-troubleshoot-403-forbidden",
+    // "api-gateway-lambda-authorization-errors").
+    Signature {
+        id: "authorizer-deny",
+        statuses: &[403],
+        error_types: &["AccessDeniedException"],
+        patterns: &[r"User is not authorized to access this resource with an explicit deny"],
+        status_alone: false,
+        meaning: "The API's Lambda authorizer returned a policy that explicitly denies this request.",
+        causes: &[
+            "the Lambda authorizer returned a Deny for this caller or this method",
+            "a Deny statement in the resource policy matches the caller (source IP, VPC endpoint, principal)",
+        ],
+        checks: &[CheckId::AuthorizerConfig, CheckId::ResourcePolicy],
+        example: "{\"message\":\"User is not authorized to access this resource with an explicit deny\"} x-amzn-errortype: AccessDeniedException",
+        seen_in: Seen::Response,
+    },
+    Signature {
+        id: "authorizer-not-authorized",
+        statuses: &[403],
+        error_types: &["AccessDeniedException"],
+        patterns: &[r#"User is not authorized to access this resource\s*(?:"|\}|\.|$)"#],
+        status_alone: false,
+        meaning: "The API's Lambda authorizer returned a policy with no statement allowing this request.",
+        causes: &[
+            "the authorizer caches its policy (result TTL above 0) and the cached policy names only the method first called, so other methods are denied",
+            "the authorizer's policy allows another method or resource ARN than the one requested",
+        ],
+        checks: &[CheckId::AuthorizerConfig],
+        example: "{\"message\":\"User is not authorized to access this resource\"}",
+        seen_in: Seen::Response,
+    },
     Signature {
         id: "explicit-deny",
         statuses: &[403],
@@ -1097,6 +1134,30 @@ mod tests {
                     Some(403),
                     Some("AccessDeniedException"),
                     "{\"Message\":\"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********7890:a1b2c3/prod/GET/orders with an explicit deny\"}",
+                ),
+            ),
+            (
+                "authorizer-deny",
+                seen(
+                    Some(403),
+                    Some("AccessDeniedException"),
+                    "{\"message\":\"User is not authorized to access this resource with an explicit deny in an identity-based policy\"}",
+                ),
+            ),
+            (
+                "authorizer-deny",
+                seen(
+                    Some(403),
+                    None,
+                    "{\n\"message\": \"User is not authorized to access this resource with an explicit deny\"\n}",
+                ),
+            ),
+            (
+                "authorizer-not-authorized",
+                seen(
+                    Some(403),
+                    None,
+                    "{\n\"message\": \"User is not authorized to access this resource\"\n}",
                 ),
             ),
             (

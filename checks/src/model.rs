@@ -254,6 +254,10 @@ pub struct Authorizer {
     /// JWT issuer / Cognito user pools, for the evidence.
     #[serde(default)]
     pub provider: Vec<String>,
+    /// How long API Gateway caches a Lambda authorizer's policy (0: not at
+    /// all); `None` when AWS does not report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_ttl_seconds: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -452,3 +452,43 @@ fn resource_policy_reads_not_elements_and_conditions() {
     api(&mut v)["info"]["ok"]["policy"] = json!("{\"Statement\": 3}");
     assert_eq!(worst(&v, "resource-policy").0, Status::Error);
 }
+
+/// A REST Lambda authorizer that caches its policy while guarding several
+/// methods warns: a cached policy naming one method denies the others.
+#[test]
+fn a_cached_authorizer_policy_on_several_methods_warns() {
+    let ttl = |v: &mut Value, t: Value| api(v)["authorizers"]["ok"][0]["result_ttl_seconds"] = t;
+    let mut v = example("rest-healthy");
+    ttl(&mut v, json!(300));
+    // One method behind it: nothing else to deny.
+    assert_eq!(worst(&v, "authorizer-config").0, Status::Pass);
+
+    each_route(&mut v, |r| {
+        if r["method"] == "GET" && r["path"] == "/orders" {
+            r["authorization_type"] = json!("CUSTOM");
+            r["authorizer_id"] = json!("t7x2qa");
+        }
+    });
+    let f = findings_with(&v, "authorizer-config", None).remove(0);
+    assert_eq!(f.status, Status::Warn, "{}", f.message);
+    assert!(
+        f.message.contains("300 s")
+            && f.message
+                .contains("User is not authorized to access this resource")
+            && f.message.contains("GET /orders"),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.routes.len(), 2, "{:?}", f.routes);
+
+    ttl(&mut v, json!(0));
+    assert_eq!(worst(&v, "authorizer-config").0, Status::Pass);
+    // Not reported: taken to cache, said so.
+    ttl(&mut v, Value::Null);
+    let (s, m) = worst(&v, "authorizer-config");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("does not report its cache TTL"), "{m}");
+    // A failure of its own is not hidden behind the warning.
+    region(&mut v)["lambda_functions"][AUTH_FN]["ok"]["policy"] = Value::Null;
+    assert_eq!(worst(&v, "authorizer-config").0, Status::Fail);
+}

@@ -291,6 +291,7 @@ pub async fn get_authorizers(
                 authorizer_uri: a.authorizer_uri().map(str::to_string),
                 credentials: a.authorizer_credentials().map(str::to_string),
                 provider: a.provider_arns().to_vec(),
+                result_ttl_seconds: a.authorizer_result_ttl_in_seconds(),
             })
         });
         Ok((items.collect(), page.position().map(str::to_string)))

@@ -298,6 +298,7 @@ pub async fn get_authorizers(
                             .collect()
                     })
                     .unwrap_or_default(),
+                result_ttl_seconds: a.authorizer_result_ttl_in_seconds(),
             })
         })
         .collect())

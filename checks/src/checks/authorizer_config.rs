@@ -164,8 +164,45 @@ fn run(view: &StageCtx, out: &mut Findings) {
             ),
             Some(a) => judge(view, a, &arn),
         };
+        let f = match (f.status, found) {
+            (Status::Pass, Some(a)) if view.api.kind == ApiKind::Rest => cached(f, a, &routes),
+            _ => f,
+        };
         out.add(f.routes(routes));
     }
+}
+
+/// A REST Lambda authorizer that caches its policy while guarding several
+/// methods: "To enable caching, your authorizer must return a policy that
+/// is applicable to all methods across an API" (Developer Guide, "Configure
+/// a Lambda authorizer"), and a cached policy whose `Resource` names one
+/// method denies the others with 403 "User is not authorized to access this
+/// resource" (knowledge center "api-gateway-lambda-authorization-errors").
+/// What the function returns is not configuration, so this is a warning.
+fn cached(f: Finding, a: &Authorizer, routes: &BTreeSet<String>) -> Finding {
+    let lambda = matches!(
+        a.authorizer_type,
+        Some(AuthorizerType::Token | AuthorizerType::Request)
+    );
+    if !lambda || routes.len() < 2 {
+        return f;
+    }
+    let ttl = match a.result_ttl_seconds {
+        Some(0) => return f,
+        Some(t) => format!("caches its policy for {t} s"),
+        None => "does not report its cache TTL (taken to cache, as the console's 300 s default does)".to_string(),
+    };
+    let name = a.name.as_deref().unwrap_or(&a.id);
+    let message = format!(
+        "Authorizer {name} {ttl} and guards {} methods ({}), so a cached policy whose Resource names only the first method called denies the others with 403 \"User is not authorized to access this resource\"; its policy needs to cover every method (arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/*/*), or its TTL to be 0. {}",
+        routes.len(),
+        routes.iter().cloned().collect::<Vec<_>>().join(", "),
+        f.message
+    );
+    let mut w = Finding::new(&CHECK.meta, Status::Warn, f.resource.as_deref().unwrap_or_default(), message)
+        .remediation("Return a policy whose Resource covers every method the authorizer guards (for example arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/*/*), or set the authorizer's result TTL to 0 (aws apigateway update-authorizer --patch-operations op=replace,path=/authorizerResultTtlInSeconds,value=0).");
+    w.evidence = f.evidence;
+    w
 }
 
 /// What callers must send, as a message says it.
@@ -190,7 +227,7 @@ fn judge(view: &StageView, a: &Authorizer, arn: &str) -> Finding {
         json!({
         "authorizer_id": a.id, "name": a.name, "type": kind, "identity_sources": a.identity_sources,
         "callers_must_send": sends, "authorizer_uri": a.authorizer_uri, "credentials": a.credentials,
-        "provider": a.provider,
+        "provider": a.provider, "result_ttl_seconds": a.result_ttl_seconds,
         })
     };
     if a.authorizer_type == Some(AuthorizerType::Token) && a.identity_sources.is_empty() {
