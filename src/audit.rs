@@ -7,7 +7,7 @@ use std::path::Path;
 
 use apigw_audit_checks::catalogue;
 use apigw_audit_checks::engine::{Selection, audit};
-use apigw_audit_checks::model::{Fetched, Snapshot};
+use apigw_audit_checks::model::{Fetched, SkippedApi, Snapshot};
 
 use crate::cli::{AuditArgs, ChecksArgs, OutputFormat};
 use crate::collect;
@@ -190,7 +190,28 @@ fn judge(args: &AuditArgs, snapshot: &Snapshot, source: Source) -> Report {
     };
     let results = audit(snapshot, &selection);
     let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
-    Report::build(results, source, snapshot.account.clone(), &regions)
+    let mut report = Report::build(results, source, snapshot.account.clone(), &regions);
+    report.skipped_apis =
+        snapshot
+            .regions
+            .iter()
+            .flat_map(|r| {
+                let in_apis = r.apis.iter().filter_map(|a| match &a.info {
+                    Fetched::Ok(i) if i.is_websocket() => Some(SkippedApi::websocket(&a.id, i)),
+                    _ => None,
+                });
+                r.skipped_apis.iter().cloned().chain(in_apis).map(|a| {
+                    crate::report::SkippedReport {
+                        id: a.id,
+                        name: a.name,
+                        region: r.region.clone(),
+                        kind: a.kind,
+                        reason: a.reason,
+                    }
+                })
+            })
+            .collect();
+    report
 }
 
 /// Writes the report to `--out-file` (renamed into place only when

@@ -1735,3 +1735,49 @@ fn audit_all_formats(s: &str, key: &str) {
     }
     assert_eq!(verdicts[0], verdicts[1], "redaction changes no verdict");
 }
+
+/// A WebSocket API in a snapshot's `apis` (a hand-made snapshot: the
+/// collector lists them under `skipped_apis`) is never judged as an HTTP
+/// API: the report names it under `skipped_apis`, and the table says so.
+#[test]
+fn websocket_apis_in_a_snapshot_are_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().expect("dir");
+    let text = std::fs::read_to_string(example("http-healthy")).expect("example");
+    let mut v: Value = serde_json::from_str(&text).expect("json");
+    let mut ws = v["regions"][0]["apis"][0].clone();
+    ws["id"] = Value::from("wsapi123");
+    ws["info"]["ok"]["name"] = Value::from("chat");
+    ws["info"]["ok"]["protocol_type"] = Value::from("WEBSOCKET");
+    v["regions"][0]["apis"]
+        .as_array_mut()
+        .expect("apis")
+        .push(ws);
+    let snap = write(dir.path(), "ws.json", &v.to_string());
+    let out = audit_args(&["--snapshot", &snap, "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_of(&out);
+    validate(&report);
+    let ids: Vec<&str> = report["apis"]
+        .as_array()
+        .expect("apis")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert!(!ids.contains(&"wsapi123"), "{ids:?}");
+    assert_eq!(report["skipped_apis"][0]["id"], "wsapi123");
+    assert_eq!(report["skipped_apis"][0]["kind"], "websocket");
+    let table = audit_args(&["--snapshot", &snap]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("Skipped API wsapi123 (chat) in us-east-1: a WebSocket API"),
+        "{text}"
+    );
+    // Without one, the report has no such key.
+    let out = audit_args(&[
+        "--snapshot",
+        example("http-healthy").to_str().expect("utf-8"),
+        "--output",
+        "json",
+    ]);
+    assert!(json_of(&out).get("skipped_apis").is_none());
+}

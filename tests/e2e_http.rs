@@ -161,3 +161,49 @@ fn client_ip_preservation_decides_what_the_targets_must_admit() {
     let f = on(&report, "security-groups", &nlb_tg);
     assert_eq!(f[0]["status"], "pass", "{f:?}");
 }
+
+/// GetApis lists WebSocket APIs beside HTTP APIs: the region's audit judges
+/// the HTTP API, names the WebSocket API under `skipped_apis` with the
+/// reason and reads nothing of it; naming it alone is bad input (exit 2).
+#[test]
+fn websocket_apis_are_recognised_and_skipped() {
+    let s = build_in("ca-central-1", "http-v2", "wsmix", 175);
+    apply(&s, "websocket-api");
+    let key = "AKIDwebsocket";
+    let out = run(tool(key).args([
+        "audit",
+        "--all-apis",
+        "--region",
+        "ca-central-1",
+        "--output",
+        "json",
+    ]));
+    let report = json_of(&out);
+    validate_report(&report);
+    let apis = report["apis"].as_array().expect("apis");
+    assert_eq!(apis.len(), 1, "only the HTTP API is judged");
+    assert_eq!(apis[0]["id"], s["api_id"]);
+    let skipped = report["skipped_apis"].as_array().expect("skipped_apis");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["kind"], "websocket");
+    assert_eq!(skipped[0]["name"], "ws-chat");
+    assert_eq!(skipped[0]["region"], "ca-central-1");
+    let ws = skipped[0]["id"].as_str().expect("id");
+    // Nothing of the WebSocket API was read: the HTTP API's stages only.
+    let calls = requests_by(key);
+    let stages = calls.iter().filter(|c| c.ends_with("GetStages")).count();
+    assert_eq!(stages, 1, "{calls:?}");
+    // The table says so too.
+    let out = run(tool(key).args(["audit", "--all-apis", "--region", "ca-central-1"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("Skipped API {ws} (ws-chat) in ca-central-1")),
+        "{text}"
+    );
+    // Named alone: one line on stderr, exit 2.
+    let out = run(tool(key).args(["audit", "--api-id", ws, "--region", "ca-central-1"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("WebSocket API"), "{err}");
+}

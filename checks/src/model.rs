@@ -138,6 +138,9 @@ pub struct RegionData {
     /// because nothing could be read, not because there is nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<Failure>,
+    /// APIs found and not judged (WebSocket APIs), with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_apis: Vec<SkippedApi>,
     /// API Gateway's account settings (the CloudWatch Logs role).
     pub apigateway_account: Option<Fetched<ApiGatewayAccount>>,
     /// VPC links v1, by id.
@@ -267,6 +270,42 @@ pub struct ApiInfo {
     pub endpoint_types: Vec<String>,
     pub policy: Option<String>,
     pub disable_execute_api_endpoint: Option<bool>,
+    /// apigatewayv2's `protocolType`: `HTTP` or `WEBSOCKET` (absent for
+    /// REST APIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_type: Option<String>,
+}
+
+impl ApiInfo {
+    /// A WebSocket API: apigatewayv2 lists it beside HTTP APIs, but its
+    /// routes, integrations and errors are another protocol's, which no
+    /// check here judges.
+    pub fn is_websocket(&self) -> bool {
+        self.protocol_type
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("WEBSOCKET"))
+    }
+}
+
+/// An API the audit found and did not judge, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedApi {
+    pub id: String,
+    pub name: Option<String>,
+    /// `websocket`.
+    pub kind: String,
+    pub reason: String,
+}
+
+impl SkippedApi {
+    pub fn websocket(id: &str, info: &ApiInfo) -> SkippedApi {
+        SkippedApi {
+            id: id.to_string(),
+            name: info.name.clone(),
+            kind: "websocket".to_string(),
+            reason: "a WebSocket API, whose routes and integrations apigw-audit does not judge (it audits REST and HTTP APIs)".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

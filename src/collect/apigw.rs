@@ -31,6 +31,7 @@ pub async fn get_rest_api(c: &Client, region: &str, id: &str) -> Result<ApiInfo,
             .unwrap_or_default(),
         policy: out.policy().map(str::to_string),
         disable_execute_api_endpoint: Some(out.disable_execute_api_endpoint()),
+        protocol_type: None,
     })
 }
 
@@ -59,6 +60,7 @@ pub async fn get_rest_apis(c: &Client, region: &str) -> Result<Vec<(String, ApiI
                         .unwrap_or_default(),
                     policy: a.policy().map(str::to_string),
                     disable_execute_api_endpoint: Some(a.disable_execute_api_endpoint()),
+                    protocol_type: None,
                 },
             ))
         })

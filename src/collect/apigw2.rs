@@ -43,6 +43,7 @@ pub async fn get_api(c: &Client, region: &str, id: &str) -> Result<ApiInfo, Fail
         endpoint_types: Vec::new(),
         policy: None,
         disable_execute_api_endpoint: out.disable_execute_api_endpoint(),
+        protocol_type: out.protocol_type().map(|p| p.as_str().to_string()),
     })
 }
 
@@ -64,6 +65,7 @@ pub async fn get_apis(c: &Client, region: &str) -> Result<Vec<(String, ApiInfo)>
                     endpoint_types: Vec::new(),
                     policy: None,
                     disable_execute_api_endpoint: a.disable_execute_api_endpoint(),
+                    protocol_type: a.protocol_type().map(|p| p.as_str().to_string()),
                 },
             ))
         })

@@ -39,7 +39,7 @@ use futures::future::join;
 
 use apigw_audit_checks::model::{
     ApiInfo, ApiKind, ApiRecord, Failure, FailureKind, Fetched, RegionData,
-    SNAPSHOT_SCHEMA_VERSION, Snapshot, ToolInfo,
+    SNAPSHOT_SCHEMA_VERSION, SkippedApi, Snapshot, ToolInfo,
 };
 
 use crate::error::Fatal;
@@ -305,6 +305,18 @@ async fn named_api(
         Lookup::Absent => return Ok(Named::Absent),
         Lookup::Unknown(f) => return Ok(Named::Unknown(f)),
     };
+    if let Fetched::Ok(i) = &info
+        && i.is_websocket()
+    {
+        // Named alone, nothing else would be audited: bad input. Among
+        // several regions, it is reported as skipped.
+        if !missing_ok {
+            return Err(Fatal::Usage(format!(
+                "API {id} in {region} is a WebSocket API; apigw-audit audits REST and HTTP APIs only"
+            )));
+        }
+        return Ok(Named::Skipped(SkippedApi::websocket(&id, i)));
+    }
     let (stages, routes) = match (kind, rest_done, http_done) {
         (ApiKind::Rest, Some(done), _) | (ApiKind::Http, _, Some(done)) => done,
         (ApiKind::Rest, None, _) => rest_body.await,
@@ -327,6 +339,8 @@ pub enum Named {
     /// Unknown: both lookups failed (auditing several), so the region's
     /// entry reports the failure instead of inventing an errored API.
     Unknown(Failure),
+    /// Found, and of a kind no check judges (a WebSocket API).
+    Skipped(SkippedApi),
 }
 
 /// Which kind an id names, before its stages and routes are read.

@@ -28,7 +28,7 @@ use futures::{FutureExt, StreamExt};
 use apigw_audit_checks::engine::wants_by_api;
 use apigw_audit_checks::model::{
     ApiInfo, ApiKind, ApiRecord, EndpointService, Failure, FailureKind, Fetched, RegionData,
-    SNAPSHOT_SCHEMA_VERSION, Snapshot, ToolInfo, VpcLink, VpcLinkV2,
+    SNAPSHOT_SCHEMA_VERSION, SkippedApi, Snapshot, ToolInfo, VpcLink, VpcLinkV2,
 };
 use apigw_audit_checks::resources::{Answer, Kind, Wait, Want};
 use apigw_audit_checks::view::referenced_links;
@@ -201,7 +201,16 @@ impl<'a> Schedule<'a> {
                 self.rd.unlisted = Some(f);
                 self.apis_due = Some(0);
             }
-            Landed::Listing(Ok(roots)) => {
+            Landed::Listing(Ok(mut roots)) => {
+                // WebSocket APIs are listed beside HTTP APIs; none of their
+                // reads is made, and the report names them as skipped.
+                roots.retain(|(id, _, info)| {
+                    let ws = info.is_websocket();
+                    if ws {
+                        self.rd.skipped_apis.push(SkippedApi::websocket(id, info));
+                    }
+                    !ws
+                });
                 self.apis_due = Some(roots.len());
                 let (c, region) = (self.c, self.region);
                 for (id, kind, info) in roots {
@@ -220,6 +229,7 @@ impl<'a> Schedule<'a> {
                 match named? {
                     super::Named::Found(api) => self.add_api(*api),
                     super::Named::Absent => {}
+                    super::Named::Skipped(api) => self.rd.skipped_apis.push(api),
                     // The first failure stands for the region's.
                     super::Named::Unknown(f) => {
                         self.rd.unlisted.get_or_insert(f);

@@ -40,6 +40,20 @@ pub struct Report {
     /// With `--stats`: what the collection cost (the contract's optional key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<Value>,
+    /// An addition to v1: APIs found and not judged (WebSocket APIs), each
+    /// with its region and the reason; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_apis: Vec<SkippedReport>,
+}
+
+/// An API the audit found and did not judge.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedReport {
+    pub id: String,
+    pub name: Option<String>,
+    pub region: String,
+    pub kind: String,
+    pub reason: String,
 }
 
 /// How this report compares with a baseline report.
@@ -276,6 +290,7 @@ impl Report {
             summary,
             baseline: None,
             stats: None,
+            skipped_apis: Vec::new(),
         }
     }
 

@@ -272,6 +272,19 @@ fn write_summary(
             b.resolved.len()
         )?;
     }
+    for a in &report.skipped_apis {
+        writeln!(
+            out,
+            "Skipped API {}{} in {}: {}.",
+            a.id,
+            a.name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            a.region,
+            a.reason
+        )?;
+    }
     let suppressed = report
         .findings()
         .filter(|(_, _, f)| f.suppressed.is_some())

@@ -449,6 +449,11 @@ def apply_break(c, s, name):
                                                   TAG + "status-message": "NLB ARN is malformed or does not exist"})
     elif name == "endpoint-connection-rejected":
         ec2.create_tags(Resources=[s["service_id"]], Tags=[{"Key": TAG + "connection-state", "Value": "rejected"}])
+    elif name == "websocket-api":
+        # A WebSocket API beside the topology: listed by GetApis with the
+        # HTTP APIs, and never judged as one.
+        c["apigatewayv2"].create_api(Name="ws-chat", ProtocolType="WEBSOCKET",
+                                     RouteSelectionExpression="$request.body.action")
     elif name == "endpoint-connection-foreign":
         # The only connection, available, belongs to another consumer: API
         # Gateway's own is gone.
