@@ -325,6 +325,29 @@ fn unknown_stage_is_one_line_and_exit_2() {
     assert!(err.contains("nope"), "{err}");
 }
 
+/// A TLS listener presenting an IAM server certificate: read through
+/// iam:GetServerCertificate, its name judged (it covers the host) and its
+/// chain judged (self-signed: not trusted), never left an error.
+#[test]
+fn tls_listener_with_an_iam_server_certificate() {
+    let s = build("rest-v1", "tlsiam", 176);
+    apply(&s, "tls-listener-iam-certificate");
+    let key = "AKIDtlsiam";
+    let (report, code) = audit_json(key, s["api_id"].as_str().expect("api id"));
+    let w = worst_by_check(&report);
+    assert_eq!(w["tls-certificate-hostname"], "pass", "{w:?}");
+    assert_eq!(w["tls-certificate-trust"], "fail", "{w:?}");
+    assert!(
+        requests_by(key)
+            .iter()
+            .any(|op| op == "iam:GetServerCertificate"),
+        "{:?}",
+        requests_by(key)
+    );
+    assert!(!w.values().any(|s| s == "error"), "{w:?}");
+    assert_eq!(code, 1);
+}
+
 #[test]
 fn tls_listener_certificate_for_another_host() {
     let s = build("rest-v1", "tlshost", 43);

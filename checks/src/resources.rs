@@ -260,8 +260,10 @@ kinds! {
     ListenerCertificates: map(listener_certificates => Vec<m::ListenerCertificate>),
         "elasticloadbalancing:DescribeListenerCertificates",
         ["elasticloadbalancing:DescribeListenerCertificates"], Batch::One, Wait::No;
+    /// An ACM certificate, or an IAM server certificate (by its ARN).
     Certificate: map(certificates => m::Certificate),
-        "acm:DescribeCertificate", ["acm:DescribeCertificate", "acm:GetCertificate"],
+        "acm:DescribeCertificate",
+        ["acm:DescribeCertificate", "acm:GetCertificate", "iam:GetServerCertificate"],
         Batch::One, Wait::No;
     ListenerAttributes: map(listener_attributes => BTreeMap<String, String>),
         "elasticloadbalancing:DescribeListenerAttributes",

@@ -96,6 +96,55 @@ fn parse_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
         .map_err(|e| format!("{e:?}"))
 }
 
+/// What an uploaded certificate says of itself, for certificates AWS keeps
+/// as text only (IAM server certificates): its subject's common name, its
+/// DNS subject alternative names and its validity period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PemFacts {
+    pub common_name: Option<String>,
+    pub dns_names: Vec<String>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+/// The [`PemFacts`] of the first certificate in `pem`.
+pub fn pem_facts(pem: &str) -> Result<PemFacts, String> {
+    use x509_parser::extensions::GeneralName;
+    let der = parse_pem(pem)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| "no certificate in the PEM text".to_string())?;
+    let (_, c) = x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|e| format!("the certificate does not parse ({e})"))?;
+    let common_name = c
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map(str::to_string);
+    let dns_names = c
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::DNSName(d) => Some(d.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(PemFacts {
+        common_name,
+        dns_names,
+        not_before: c.validity().not_before.to_datetime(),
+        not_after: c.validity().not_after.to_datetime(),
+    })
+}
+
 /// Verifies `leaf_pem` with the intermediates of `chain_pem` against the
 /// public roots at `at`, and again 30 days later to warn of expiry.
 pub fn verify_chain(leaf_pem: &str, chain_pem: Option<&str>, at: OffsetDateTime) -> ChainVerdict {

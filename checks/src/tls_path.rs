@@ -5,7 +5,7 @@
 
 use crate::model::{Listener, LoadBalancer, Protocol, TargetType};
 use crate::resources as res;
-use crate::view::{Blocked, BlockedKind, Hop, RouteTarget, StageView};
+use crate::view::{Hop, RouteTarget, StageView};
 
 /// What API Gateway's TLS client meets on one route: the scheme it speaks,
 /// the host it verifies, and the listener where TLS ends.
@@ -139,24 +139,18 @@ pub fn listener_certs<'a>(
     Ok(arns
         .into_iter()
         .map(|(arn, is_default)| {
-            let cert = if arn.contains(":iam::") {
-                Err(Blocked {
-                    resource: arn.clone(),
-                    kind: BlockedKind::Error {
-                        what: format!("IAM server certificate {arn}"),
-                        failure: Box::new(crate::view::not_collected("iam:GetServerCertificate")),
-                    },
-                })
-            } else {
-                view.get::<res::Certificate>(&arn, &arn, &format!("certificate {arn}"))
-                    .and_then(|c| match c {
-                        Some(c) => Ok(c),
-                        None => crate::view::skip(
-                            &arn,
-                            format!("certificate {arn} does not exist in ACM"),
-                        ),
-                    })
-            };
+            // An ACM certificate or an IAM server certificate: the
+            // collector reads each from the service its ARN names.
+            let service = if arn.contains(":iam::") { "IAM" } else { "ACM" };
+            let cert = view
+                .get::<res::Certificate>(&arn, &arn, &format!("certificate {arn}"))
+                .and_then(|c| match c {
+                    Some(c) => Ok(c),
+                    None => crate::view::skip(
+                        &arn,
+                        format!("certificate {arn} does not exist in {service}"),
+                    ),
+                });
             ListenerCert {
                 arn,
                 is_default,

@@ -120,3 +120,31 @@ fn generated_certificates() {
         ChainVerdict::Untrusted(_)
     ));
 }
+
+/// What an IAM server certificate's PEM says of itself: its common name,
+/// its DNS names and its dates; text that is no certificate is an error.
+#[test]
+fn pem_facts_read_names_and_dates() {
+    use apigw_audit_checks::tls::pem_facts;
+    let mut params = CertificateParams::new(vec![
+        "orders.example.com".to_string(),
+        "*.orders.example.com".to_string(),
+    ])
+    .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "orders.example.com");
+    params.not_before = datetime!(2026-01-01 0:00 UTC);
+    params.not_after = datetime!(2027-01-01 0:00 UTC);
+    let key = KeyPair::generate().expect("key");
+    let pem = params.self_signed(&key).expect("cert").pem();
+    let facts = pem_facts(&pem).expect("facts");
+    assert_eq!(facts.common_name.as_deref(), Some("orders.example.com"));
+    assert_eq!(
+        facts.dns_names,
+        vec!["orders.example.com", "*.orders.example.com"]
+    );
+    assert_eq!(facts.not_after, datetime!(2027-01-01 0:00 UTC));
+    assert_eq!(facts.not_before, datetime!(2026-01-01 0:00 UTC));
+    assert!(pem_facts("not a certificate").is_err());
+}

@@ -122,13 +122,52 @@ fn unreadable_or_iam_certificates_are_errors_never_passes() {
         let (s, m) = worst(&v, check);
         assert_eq!(s, Status::Error, "{check}: {m}");
     }
-    let mut v = tls_healthy();
+}
+
+/// A listener presenting an IAM server certificate: read through
+/// iam:GetServerCertificate and judged as an ACM one; unreadable, an error
+/// naming that call; not recorded, an error too, never a pass.
+#[test]
+fn iam_server_certificates_are_judged_like_acm_ones() {
     let iam = "arn:aws:iam::123456789012:server-certificate/orders";
-    region(&mut v)["listener_certificates"][TLS_LISTENER] =
-        json!({"ok": [{"arn": iam, "is_default": true}]});
-    let (s, m) = worst(&v, "tls-certificate-hostname");
-    assert_eq!(s, Status::Error, "{m}");
-    assert!(m.contains("IAM server certificate"), "{m}");
+    let with_iam = |cert: Option<Value>| {
+        let mut v = tls_healthy();
+        region(&mut v)["listener_certificates"][TLS_LISTENER] =
+            json!({"ok": [{"arn": iam, "is_default": true}]});
+        let certs = region(&mut v)["certificates"]
+            .as_object_mut()
+            .expect("certificates");
+        let mut acm = certs.remove(AWS_CERT).expect("the ACM certificate");
+        acm["ok"]["arn"] = json!(iam);
+        acm["ok"]["cert_type"] = json!("IMPORTED");
+        match cert {
+            Some(c) => certs.insert(iam.to_string(), c),
+            None => certs.insert(iam.to_string(), acm),
+        };
+        v
+    };
+    let v = with_iam(None);
+    for check in ["tls-certificate-hostname", "tls-certificate-trust"] {
+        let (s, m) = worst(&v, check);
+        assert_eq!(s, Status::Pass, "{check}: {m}");
+        assert!(m.contains(iam), "{check}: {m}");
+    }
+    let v = with_iam(Some(
+        json!({"error": {"operation": "iam:GetServerCertificate",
+        "iam_action": "iam:GetServerCertificate", "kind": "access_denied", "code": "AccessDenied",
+        "message": "denied"}}),
+    ));
+    for check in ["tls-certificate-hostname", "tls-certificate-trust"] {
+        let (s, m) = worst(&v, check);
+        assert_eq!(s, Status::Error, "{check}: {m}");
+        assert!(m.contains("iam:GetServerCertificate"), "{check}: {m}");
+    }
+    let mut v = with_iam(None);
+    region(&mut v)["certificates"]
+        .as_object_mut()
+        .expect("certificates")
+        .remove(iam);
+    assert_eq!(worst(&v, "tls-certificate-hostname").0, Status::Error);
 }
 
 #[test]

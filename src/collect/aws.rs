@@ -105,6 +105,7 @@ pub fn service_prefix(service: &str) -> &'static str {
         "ec2" => "ec2",
         "sts" => "sts",
         "acm" => "acm",
+        "iam" => "iam",
         "cloudfront" => "cloudfront",
         "lambda" => "lambda",
         "cloudwatchlogs" | "cloudwatch logs" | "logs" => "logs",

@@ -24,6 +24,7 @@ pub mod cloudmap;
 pub mod ec2;
 pub mod elb;
 pub mod error;
+pub mod iam;
 pub mod lambda;
 pub mod logs;
 pub mod pace;
@@ -91,6 +92,7 @@ pub struct Clients {
     pub cloudmap: aws_sdk_servicediscovery::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 /// The configuration of one service's client: the recorder, and the pacer
@@ -154,6 +156,13 @@ impl Clients {
                 pacer
             ),
             lambda: client!(aws_sdk_lambda, "lambda", cfg, rec, pacer),
+            // IAM is global: its API lives in us-east-1 (aws-cn: the SDK's
+            // endpoint resolver picks the partition's own from the region).
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&paced(cfg, "iam", pacer))
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
             // CloudFront is global: its API lives in us-east-1.
             cloudfront: aws_sdk_cloudfront::Client::from_conf(
                 aws_sdk_cloudfront::config::Builder::from(&paced(cfg, "cloudfront", pacer))

@@ -52,7 +52,7 @@ impl Rate {
 /// (non-mutating actions: 100, refilling 20/s, per action), ACM's
 /// DescribeCertificate and GetCertificate (10/s), Lambda's control plane
 /// (15/s), CloudWatch Logs FilterLogEvents (5/s), and conservative values
-/// for CloudFront and Cloud Map, which publish none.
+/// for CloudFront, Cloud Map and IAM, which publish none.
 ///
 /// Each sustained rate is 90% of the documented one and each burst 75%:
 /// a client bucket that matched AWS's exactly would still be throttled now
@@ -68,6 +68,7 @@ pub const DEFAULT_RATES: &[(&str, Rate)] = &[
     ("logs:FilterLogEvents", Rate::new(4.5, 3.75)),
     ("cloudfront", Rate::new(4.5, 7.5)),
     ("servicediscovery", Rate::new(18.0, 30.0)),
+    ("iam", Rate::new(4.5, 7.5)),
 ];
 
 /// The concurrency a run uses when `--max-concurrency` is not given: in the

@@ -113,7 +113,13 @@ pub fn read<'a>(ctx: &'a Ctx<'a>, kind: Kind, wants: Vec<Want>) -> Option<Readin
             elb::describe_listener_certificates(&c.elb, &arn).await
         )),
         Kind::Certificate => per_key!(ctx, keys, certificates, |c, arn| {
-            acm::certificate(&c.acm, &arn).await
+            // A listener may present an IAM server certificate as well as
+            // an ACM one; the ARN says which service keeps it.
+            if arn.contains(":iam::") {
+                super::iam::server_certificate(&c.iam, &arn).await
+            } else {
+                acm::certificate(&c.acm, &arn).await
+            }
         }),
         Kind::ListenerAttributes => per_key!(ctx, keys, listener_attributes, |c, arn| fetched(
             elb::describe_listener_attributes(&c.elb, &arn).await

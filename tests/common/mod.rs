@@ -310,6 +310,7 @@ pub const COLLECTOR_FILES: &[(&str, &str)] = &[
     ("ec2.rs", "ec2"),
     ("cloudmap.rs", "servicediscovery"),
     ("acm.rs", "acm"),
+    ("iam.rs", "iam"),
     ("lambda.rs", "lambda"),
     ("cloudfront.rs", "cloudfront"),
     ("logs.rs", "logs"),

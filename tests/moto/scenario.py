@@ -527,6 +527,18 @@ def apply_break(c, s, name):
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
         set_uri(apigw, s, "https://orders.internal.example/orders")
         redeploy(apigw, s)
+    elif name == "tls-listener-iam-certificate":
+        # The same listener, presenting a certificate uploaded to IAM for the
+        # host the integration verifies: read through IAM, its name matches.
+        pem, key = self_signed("orders.internal.example")
+        arn = c["iam"].upload_server_certificate(ServerCertificateName="orders-tls-" + s["api_id"],
+                                                 CertificateBody=pem.decode(), PrivateKey=key.decode()
+                                                 )["ServerCertificateMetadata"]["Arn"]
+        elb.create_listener(LoadBalancerArn=s["nlb_arn"], Protocol="TLS", Port=443, Certificates=[{"CertificateArn": arn}],
+                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
+        set_uri(apigw, s, "https://orders.internal.example/orders")
+        redeploy(apigw, s)
     elif name == "integration-changed-after-deployment":
         set_uri(apigw, s, f"http://{s['nlb_dns']}:8080/orders")
     elif name == "link-v2-inactive":
