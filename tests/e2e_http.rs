@@ -207,3 +207,21 @@ fn websocket_apis_are_recognised_and_skipped() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("WebSocket API"), "{err}");
 }
+
+/// An HTTP API talks TLS to its private integration only with a tlsConfig:
+/// without one, an HTTPS listener gets plain HTTP and protocol-match fails
+/// (the TLS checks do not run); with serverNameToVerify, the route is TLS
+/// and the certificate is judged (self-signed here: trust fails).
+#[test]
+fn http_api_speaks_tls_only_with_a_tls_config() {
+    broken("h2https", 177, "alb-listener-https", "protocol-match");
+
+    let s = build("http-v2", "h2tls", 178);
+    apply(&s, "alb-listener-https");
+    apply(&s, "integration-tls-config");
+    let (report, _) = audit_json("AKIDh2tls", &[s["api_id"].as_str().expect("api id")]);
+    let w = worst_by_check(&report);
+    assert_eq!(w["protocol-match"], "pass", "{w:?}");
+    assert_eq!(w["tls-certificate-hostname"], "pass", "{w:?}");
+    assert_eq!(w["tls-certificate-trust"], "fail", "{w:?}");
+}

@@ -348,6 +348,63 @@ fn tls_listener_with_an_iam_server_certificate() {
     assert_eq!(code, 1);
 }
 
+/// An NLB TLS listener decrypts; behind it a TCP group whose targets'
+/// HTTPS health check shows they wait for TLS gets plain bytes.
+#[test]
+fn tls_listener_in_front_of_targets_that_speak_tls() {
+    let s = build("rest-v1", "tlstwice", 179);
+    apply(&s, "tls-listener-tls-targets");
+    let (report, code) = audit_json("AKIDtlstwice", s["api_id"].as_str().expect("api id"));
+    // The certificate is self-signed too (the emulator's cannot chain).
+    assert_only(&report, &["protocol-match", "tls-certificate-trust"], &[]);
+    assert_eq!(code, 1);
+}
+
+/// A conditional Deny decides who gets in by something configuration
+/// cannot show (the caller's VPC endpoint): a warning naming it, exit 0.
+#[test]
+fn a_conditional_deny_in_the_resource_policy_warns() {
+    let s = build("rest-v1", "policyvpce", 180);
+    apply(&s, "policy-outside-endpoint-denied");
+    let (report, code) = audit_json("AKIDpolicyvpce", s["api_id"].as_str().expect("api id"));
+    assert_only(&report, &[], &["resource-policy"]);
+    let f = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "resource-policy")
+        .expect("finding")
+        .clone();
+    let m = f["message"].as_str().expect("message");
+    assert!(
+        m.contains("whose VPC endpoint is not vpce-0a1b2c3d4e5f60718"),
+        "{m}"
+    );
+    assert_eq!(code, 0);
+}
+
+/// Targets all still in their initial health checks are not proven either
+/// way: a warning, not a failure.
+#[test]
+fn targets_still_initial_warn() {
+    let s = build("rest-v1", "initial", 181);
+    apply(&s, "targets-initial");
+    let (report, code) = audit_json("AKIDinitial", s["api_id"].as_str().expect("api id"));
+    assert_only(&report, &[], &["target-health"]);
+    let messages: Vec<&str> = report["apis"][0]["stages"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["check"] == "target-health")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("initial health checks")),
+        "{messages:?}"
+    );
+    assert_eq!(code, 0);
+}
+
 #[test]
 fn tls_listener_certificate_for_another_host() {
     let s = build("rest-v1", "tlshost", 43);

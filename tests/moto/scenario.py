@@ -539,6 +539,49 @@ def apply_break(c, s, name):
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
         set_uri(apigw, s, "https://orders.internal.example/orders")
         redeploy(apigw, s)
+    elif name == "tls-listener-tls-targets":
+        # A TLS listener for the integration's host in front of the TCP group,
+        # whose targets now show (an HTTPS health check on the traffic port)
+        # that they wait for TLS themselves.
+        pem, key = self_signed("orders.internal.example")
+        arn = c["acm"].import_certificate(Certificate=pem, PrivateKey=key)["CertificateArn"]
+        elb.create_listener(LoadBalancerArn=s["nlb_arn"], Protocol="TLS", Port=443, Certificates=[{"CertificateArn": arn}],
+                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
+        elb.modify_target_group(TargetGroupArn=s["target_group_arn"], HealthCheckProtocol="HTTPS",
+                                HealthCheckPort="traffic-port")
+        set_uri(apigw, s, "https://orders.internal.example/orders")
+        redeploy(apigw, s)
+    elif name == "policy-outside-endpoint-denied":
+        # The private-API pattern on a regional API: everyone allowed, and
+        # denied unless the call comes through one VPC endpoint.
+        stmt = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+        policy = {"Version": "2012-10-17", "Statement": [
+            dict(stmt, Effect="Allow"),
+            dict(stmt, Effect="Deny", Condition={"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}})]}
+        apigw.update_rest_api(restApiId=s["api_id"], patchOperations=[
+            {"op": "replace", "path": "/policy", "value": json.dumps(policy)}])
+    elif name == "targets-initial":
+        # Both targets just registered: their first health checks are running.
+        ec2.create_tags(Resources=s["instances"], Tags=[
+            {"Key": TAG + "health", "Value": "initial:Elb.RegistrationInProgress"}])
+    elif name == "alb-listener-https":
+        # The ALB listener moves to HTTPS on 443 (the groups follow); the
+        # integration has no tlsConfig, so API Gateway still sends plain HTTP.
+        pem, key = self_signed("catalog.internal.example")
+        cert = c["acm"].import_certificate(Certificate=pem, PrivateKey=key)["CertificateArn"]
+        elb.modify_listener(ListenerArn=s["listener_arn"], Protocol="HTTPS", Port=443,
+                            Certificates=[{"CertificateArn": cert}], SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06")
+        for gid, way, peer in [(s["link_sg"], "egress", s["alb_sg"]), (s["alb_sg"], "ingress", s["link_sg"])]:
+            perm = [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": peer}]}]
+            getattr(ec2, f"authorize_security_group_{way}")(GroupId=gid, IpPermissions=perm)
+    elif name == "integration-tls-config":
+        # The integration verifies catalog.internal.example: TLS to the listener.
+        v2 = c["apigatewayv2"]
+        for i in v2.get_integrations(ApiId=s["api_id"])["Items"]:
+            if i.get("IntegrationUri") == s["listener_arn"]:
+                v2.update_integration(ApiId=s["api_id"], IntegrationId=i["IntegrationId"],
+                                      TlsConfig={"ServerNameToVerify": "catalog.internal.example"})
     elif name == "integration-changed-after-deployment":
         set_uri(apigw, s, f"http://{s['nlb_dns']}:8080/orders")
     elif name == "link-v2-inactive":
