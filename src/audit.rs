@@ -125,6 +125,7 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     }
 
     let mut report = judge(&args, &snapshot, source);
+    refuse_only_skipped(&args, &report)?;
     if let Some(s) = &suppressions {
         let today = crate::clock::now_seconds().date();
         for w in s.apply(&mut report, today).warnings {
@@ -179,6 +180,48 @@ fn record(snapshot: &Snapshot, mut f: PendingFile) -> Result<(), Fatal> {
     f.commit("snapshot")
 }
 
+/// The APIs found and not judged (WebSocket APIs), among those selected,
+/// each once: the collector's list, and any a hand-made snapshot holds in
+/// `apis`.
+fn skipped(args: &AuditArgs, snapshot: &Snapshot) -> Vec<crate::report::SkippedReport> {
+    let mut out: Vec<crate::report::SkippedReport> = Vec::new();
+    for r in &snapshot.regions {
+        let in_apis = r.apis.iter().filter_map(|a| match &a.info {
+            Fetched::Ok(i) if i.is_websocket() => Some(SkippedApi::websocket(&a.id, i)),
+            _ => None,
+        });
+        for a in r.skipped_apis.iter().cloned().chain(in_apis) {
+            let wanted = args.api_id.is_empty() || args.api_id.contains(&a.id);
+            let seen = out.iter().any(|o| o.id == a.id && o.region == r.region);
+            if wanted && !seen {
+                out.push(crate::report::SkippedReport {
+                    id: a.id,
+                    name: a.name,
+                    region: r.region.clone(),
+                    kind: a.kind,
+                    reason: a.reason,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `--api-id` naming only APIs no check judges (WebSocket APIs) audits
+/// nothing: bad input, said in one line.
+fn refuse_only_skipped(args: &AuditArgs, report: &Report) -> Result<(), Fatal> {
+    if args.api_id.is_empty() || !report.apis.is_empty() {
+        return Ok(());
+    }
+    match report.skipped_apis.first() {
+        Some(a) => Err(Fatal::Usage(format!(
+            "API {} in {} is a WebSocket API; apigw-audit audits REST and HTTP APIs only",
+            a.id, a.region
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The checks the flags select, run over the snapshot, as a report.
 fn judge(args: &AuditArgs, snapshot: &Snapshot, source: Source) -> Report {
     let selection = Selection {
@@ -191,26 +234,7 @@ fn judge(args: &AuditArgs, snapshot: &Snapshot, source: Source) -> Report {
     let results = audit(snapshot, &selection);
     let regions: Vec<String> = snapshot.regions.iter().map(|r| r.region.clone()).collect();
     let mut report = Report::build(results, source, snapshot.account.clone(), &regions);
-    report.skipped_apis =
-        snapshot
-            .regions
-            .iter()
-            .flat_map(|r| {
-                let in_apis = r.apis.iter().filter_map(|a| match &a.info {
-                    Fetched::Ok(i) if i.is_websocket() => Some(SkippedApi::websocket(&a.id, i)),
-                    _ => None,
-                });
-                r.skipped_apis.iter().cloned().chain(in_apis).map(|a| {
-                    crate::report::SkippedReport {
-                        id: a.id,
-                        name: a.name,
-                        region: r.region.clone(),
-                        kind: a.kind,
-                        reason: a.reason,
-                    }
-                })
-            })
-            .collect();
+    report.skipped_apis = skipped(args, snapshot);
     report
 }
 

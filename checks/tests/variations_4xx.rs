@@ -492,3 +492,54 @@ fn a_cached_authorizer_policy_on_several_methods_warns() {
     region(&mut v)["lambda_functions"][AUTH_FN]["ok"]["policy"] = Value::Null;
     assert_eq!(worst(&v, "authorizer-config").0, Status::Fail);
 }
+
+/// Routes signed with IAM: the caller's identity is unknown, so a statement
+/// naming principals may or may not apply (a warning), and its own
+/// identity policy may allow the call where the resource policy says
+/// nothing; a conditional Deny still decides (never a pass).
+#[test]
+fn resource_policy_on_iam_signed_routes() {
+    let iam = |mut v: Value| {
+        each_route(&mut v, |r| r["authorization_type"] = json!("AWS_IAM"));
+        v
+    };
+    let role = "arn:aws:iam::123456789012:role/deployer";
+    let allow_role = json!({"Effect": "Allow", "Principal": {"AWS": role},
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*"});
+    // Only one role: everyone else denied.
+    let only_role = json!([allow_role, {"Effect": "Deny", "NotPrincipal": {"AWS": role},
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]);
+    assert_eq!(
+        worst(&with_policy(only_role.clone()), "resource-policy").0,
+        Status::Fail
+    );
+    let (s, m) = worst(&iam(with_policy(only_role)), "resource-policy");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(
+        m.contains("denies callers other than AWS:") && m.contains(role),
+        "{m}"
+    );
+
+    // A named Allow and a conditional Deny of everyone: the Deny decides.
+    let v = iam(with_policy(
+        json!([allow_role, {"Effect": "Deny", "Principal": "*",
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}]),
+    ));
+    let (s, m) = worst(&v, "resource-policy");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("vpce-0123456789abcdef0"), "{m}");
+
+    // Nothing but a Deny for another role: the caller's identity policy decides.
+    let v = iam(with_policy(
+        json!([{"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::123456789012:role/other"},
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]),
+    ));
+    assert_eq!(worst(&v, "resource-policy").0, Status::Warn);
+    // An unconditional Deny of everyone blocks signed callers too.
+    let v = iam(with_policy(
+        json!([allow_role, {"Effect": "Deny", "Principal": "*",
+        "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]),
+    ));
+    assert_eq!(worst(&v, "resource-policy").0, Status::Fail);
+}

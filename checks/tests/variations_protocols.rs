@@ -156,3 +156,34 @@ fn tls_listener_in_front_of_targets_that_speak_tls() {
     assert!(m.contains("port 443"), "{m}");
     assert!(m.contains(NLB.rsplit('/').nth(1).expect("name")), "{m}");
 }
+
+/// A GRPC group only a listener rule forwards to gets that rule's requests,
+/// perhaps not API Gateway's: a warning. A tlsConfig naming no server
+/// toward a plain listener rests on an assumption: a warning too.
+#[test]
+fn verdicts_resting_on_what_configuration_cannot_show_warn() {
+    const TG_SEARCH: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/catalog-search/9e8f7a6b5c4d3e2f";
+    let mut v = example("http-healthy");
+    region(&mut v)["target_groups"][TG_SEARCH]["ok"]["protocol_version"] = json!("GRPC");
+    let (s, m) = worst(&v, "protocol-match");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("listener rule"), "{m}");
+
+    let mut v = example("http-healthy");
+    set_tls_config(
+        &mut v,
+        json!({"insecure_skip_verification": null, "server_name_to_verify": null}),
+    );
+    let (s, m) = worst(&v, "protocol-match");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("assumption"), "{m}");
+
+    // Behind a TLS listener, an unreadable target group might decide.
+    let mut v = example("rest-tls-hostname-mismatch");
+    region(&mut v)["target_groups"][TG_APP] = json!({"error": {"operation": "elasticloadbalancing:DescribeTargetGroups",
+        "iam_action": "elasticloadbalancing:DescribeTargetGroups", "kind": "throttled", "code": "Throttling",
+        "message": "Rate exceeded"}});
+    let (s, m) = worst(&v, "protocol-match");
+    assert_eq!(s, Status::Error, "{m}");
+    assert!(m.contains("DescribeTargetGroups"), "{m}");
+}

@@ -317,13 +317,7 @@ async fn named_api(
     if let Fetched::Ok(i) = &info
         && i.is_websocket()
     {
-        // Named alone, nothing else would be audited: bad input. Among
-        // several regions, it is reported as skipped.
-        if !missing_ok {
-            return Err(Fatal::Usage(format!(
-                "API {id} in {region} is a WebSocket API; apigw-audit audits REST and HTTP APIs only"
-            )));
-        }
+        // Reported as skipped; `audit` refuses a run that named only such.
         return Ok(Named::Skipped(SkippedApi::websocket(&id, i)));
     }
     let (stages, routes) = match (kind, rest_done, http_done) {

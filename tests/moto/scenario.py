@@ -54,6 +54,17 @@ def self_signed(host):
                               serialization.NoEncryption()))
 
 
+def tls_listener(c, s, cert_arn, host):
+    """A TLS listener on 443 presenting `cert_arn` in front of the target
+    group, and the integration moved to https://HOST, deployed."""
+    c["elbv2"].create_listener(LoadBalancerArn=s["nlb_arn"], Protocol="TLS", Port=443,
+                               Certificates=[{"CertificateArn": cert_arn}],
+                               SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                               DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
+    set_uri(c["apigateway"], s, f"https://{host}/orders")
+    redeploy(c["apigateway"], s)
+
+
 def redeploy(apigw, s):
     """Deploys the API to prod again. moto recreates the stage on
     CreateDeployment, so its variables and logging are set again too."""
@@ -522,11 +533,7 @@ def apply_break(c, s, name):
         # integration verifies another host, and the change is deployed.
         pem, key = self_signed("api.internal.example")
         arn = c["acm"].import_certificate(Certificate=pem, PrivateKey=key)["CertificateArn"]
-        elb.create_listener(LoadBalancerArn=s["nlb_arn"], Protocol="TLS", Port=443, Certificates=[{"CertificateArn": arn}],
-                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
-                            DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
-        set_uri(apigw, s, "https://orders.internal.example/orders")
-        redeploy(apigw, s)
+        tls_listener(c, s, arn, "orders.internal.example")
     elif name == "tls-listener-iam-certificate":
         # The same listener, presenting a certificate uploaded to IAM for the
         # host the integration verifies: read through IAM, its name matches.
@@ -534,24 +541,16 @@ def apply_break(c, s, name):
         arn = c["iam"].upload_server_certificate(ServerCertificateName="orders-tls-" + s["api_id"],
                                                  CertificateBody=pem.decode(), PrivateKey=key.decode()
                                                  )["ServerCertificateMetadata"]["Arn"]
-        elb.create_listener(LoadBalancerArn=s["nlb_arn"], Protocol="TLS", Port=443, Certificates=[{"CertificateArn": arn}],
-                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
-                            DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
-        set_uri(apigw, s, "https://orders.internal.example/orders")
-        redeploy(apigw, s)
+        tls_listener(c, s, arn, "orders.internal.example")
     elif name == "tls-listener-tls-targets":
         # A TLS listener for the integration's host in front of the TCP group,
         # whose targets now show (an HTTPS health check on the traffic port)
         # that they wait for TLS themselves.
         pem, key = self_signed("orders.internal.example")
         arn = c["acm"].import_certificate(Certificate=pem, PrivateKey=key)["CertificateArn"]
-        elb.create_listener(LoadBalancerArn=s["nlb_arn"], Protocol="TLS", Port=443, Certificates=[{"CertificateArn": arn}],
-                            SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
-                            DefaultActions=[{"Type": "forward", "TargetGroupArn": s["target_group_arn"]}])
         elb.modify_target_group(TargetGroupArn=s["target_group_arn"], HealthCheckProtocol="HTTPS",
                                 HealthCheckPort="traffic-port")
-        set_uri(apigw, s, "https://orders.internal.example/orders")
-        redeploy(apigw, s)
+        tls_listener(c, s, arn, "orders.internal.example")
     elif name == "policy-outside-endpoint-denied":
         # The private-API pattern on a regional API: everyone allowed, and
         # denied unless the call comes through one VPC endpoint.

@@ -194,10 +194,9 @@ fn cached(f: Finding, a: &Authorizer, routes: &BTreeSet<String>) -> Finding {
     };
     let name = a.name.as_deref().unwrap_or(&a.id);
     let message = format!(
-        "Authorizer {name} {ttl} and guards {} methods ({}), so a cached policy whose Resource names only the first method called denies the others with 403 \"User is not authorized to access this resource\"; its policy needs to cover every method (arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/*/*), or its TTL to be 0. {}",
+        "Authorizer {name} {ttl} and guards {} methods ({}), so a cached policy whose Resource names only the first method called denies the others with 403 \"User is not authorized to access this resource\"; its policy needs to cover every method (arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/*/*), or its TTL to be 0.",
         routes.len(),
         routes.iter().cloned().collect::<Vec<_>>().join(", "),
-        f.message
     );
     let mut w = Finding::new(&CHECK.meta, Status::Warn, f.resource.as_deref().unwrap_or_default(), message)
         .remediation("Return a policy whose Resource covers every method the authorizer guards (for example arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/*/*), or set the authorizer's result TTL to 0 (aws apigateway update-authorizer --patch-operations op=replace,path=/authorizerResultTtlInSeconds,value=0).");

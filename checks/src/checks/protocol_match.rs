@@ -18,14 +18,14 @@ use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{LbType, Listener, LoadBalancer, Protocol, TargetGroup};
 use crate::tls_path::route_tls;
 use crate::toolkit::{CheckDef, Findings, StageCtx, private_routes, skip};
-use crate::view::{Hop, RoutePath, StageView};
+use crate::view::{BlockedKind, Hop, RoutePath, StageView};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
         id: CheckId::ProtocolMatch,
         title: "Integration scheme, listener and target protocols agree",
         severity: Severity::High,
-        remediation: "Make the integration URI's scheme match what answers it: https:// for a TLS or HTTPS listener, or for TLS passing through a TCP listener to a target that speaks TLS; http:// for a TCP or HTTP listener in front of a target that speaks plain HTTP. For an HTTP API, set the integration's tlsConfig.serverNameToVerify toward a TLS or HTTPS listener and no tlsConfig toward a TCP or HTTP one. Behind an ALB, use target groups with protocol version HTTP1. Then redeploy.",
+        remediation: "Make the integration URI's scheme match what answers it: https:// for a TLS or HTTPS listener, or for TLS passing through a TCP listener to a target that speaks TLS; http:// for a TCP or HTTP listener in front of a target that speaks plain HTTP. For an HTTP API, set the integration's tlsConfig.serverNameToVerify toward a TLS or HTTPS listener (or a TCP one whose targets speak TLS), and no tlsConfig toward an HTTP listener (or a TCP one whose targets speak plain HTTP). Behind an ALB, use target groups with protocol version HTTP1. Then redeploy.",
         aliases: &[],
     },
     run,
@@ -314,7 +314,8 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 })
             };
             let (mut status, mut message) = verdict(rp, &rt.scheme, lb, listener, tg, speaks);
-            if let (Status::Pass, Some(assumed)) = (status, rt.scheme_assumption) {
+            // Either way, a verdict resting on the assumption is a warning.
+            if let (Status::Pass | Status::Fail, Some(assumed)) = (status, rt.scheme_assumption) {
                 status = Status::Warn;
                 message = format!(
                     "{} This rests on an assumption: {assumed}.",
@@ -343,11 +344,16 @@ fn tg_rows<'a>(
     listener: &'a Listener,
 ) -> Hop<Vec<(Option<&'a TargetGroup>, TargetSpeaks)>> {
     let unknown = vec![(None, TargetSpeaks::Unknown)];
-    let tgs: Vec<&TargetGroup> = view
-        .forward_target_groups(lb, listener)?
-        .iter()
-        .filter_map(|a| view.target_group(a).ok())
-        .collect();
+    let mut tgs: Vec<&TargetGroup> = Vec::new();
+    for arn in view.forward_target_groups(lb, listener)? {
+        match view.target_group(arn) {
+            Ok(tg) => tgs.push(tg),
+            // A group that does not exist answers nothing (target-health
+            // fails it); one that could not be read might decide: an error.
+            Err(b) if matches!(b.kind, BlockedKind::Skip(_)) => {}
+            Err(b) => return Err(b),
+        }
+    }
     if tgs.is_empty() {
         return Ok(unknown);
     }
@@ -372,7 +378,8 @@ fn conclude(rp: &RoutePath, status: Status, sentence: String) -> String {
     let http_api = rp.endpoint().is_none();
     match status {
         Status::Fail if http_api => format!(
-            "{sentence}; set the integration's tlsConfig.serverNameToVerify for a TLS or HTTPS listener, and no tlsConfig for a TCP or HTTP one."
+            "{}; set the integration's tlsConfig.serverNameToVerify toward a TLS or HTTPS listener (or a TCP one whose targets speak TLS), and no tlsConfig toward an HTTP listener (or a TCP one whose targets speak plain HTTP).",
+            sentence.replace("the http:// integration", "the integration").replace("an https:// integration", "the integration")
         ),
         Status::Fail => format!("{sentence}; the scheme and the listener need to agree."),
         _ => format!("{sentence}."),
@@ -385,11 +392,35 @@ fn conclude(rp: &RoutePath, status: Status, sentence: String) -> String {
 /// guide's protocol-version table answers an HTTP/1.1 request with an error
 /// for HTTP2 and GRPC target groups ("Target groups for your Application
 /// Load Balancers", Protocol version).
-fn version_verdict(lb: &LoadBalancer, tg: Option<&TargetGroup>) -> Option<(Status, String)> {
+/// A group only a listener rule (not the default action) forwards to gets
+/// the requests that rule matches, which may not be API Gateway's: a
+/// warning, not a failure.
+fn version_verdict(
+    lb: &LoadBalancer,
+    listener: &Listener,
+    tg: Option<&TargetGroup>,
+) -> Option<(Status, String)> {
     if lb.lb_type != Some(LbType::Application) {
         return None;
     }
-    let version = tg?.protocol_version.as_deref()?;
+    let tg = tg?;
+    let version = tg.protocol_version.as_deref()?;
+    let by_default = listener
+        .default_actions
+        .iter()
+        .flat_map(|a| &a.target_groups)
+        .any(|t| t.arn == tg.arn);
+    let verdict = version_of(version)?;
+    match verdict {
+        (Status::Fail, why) if !by_default => Some((
+            Status::Warn,
+            format!("{why} (a listener rule, not the default action, forwards there: the requests that rule matches fail)"),
+        )),
+        v => Some(v),
+    }
+}
+
+fn version_of(version: &str) -> Option<(Status, String)> {
     match version.to_ascii_uppercase().as_str() {
         "HTTP1" => None,
         "GRPC" => Some((
@@ -424,7 +455,7 @@ fn verdict(
     let tg_proto = tg.and_then(|t| t.protocol.as_ref());
     let row = decide(scheme, listener.protocol.as_ref(), tg_proto, speaks)
         .map(|row| (row.status, row.why.to_string()));
-    let row = match (row, version_verdict(lb, tg)) {
+    let row = match (row, version_verdict(lb, listener, tg)) {
         (Some((Status::Pass, _)), Some(v)) => Some(v),
         (row, _) => row,
     };

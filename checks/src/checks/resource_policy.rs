@@ -197,17 +197,47 @@ struct Outcome {
     decider: Option<usize>,
 }
 
+/// The statements as they bear on a caller signed with IAM, whose identity
+/// the policy cannot know: a statement naming principals (or all but some,
+/// `NotPrincipal`) may or may not apply to it, so it counts as conditional;
+/// and the caller's own identity policy may allow the call (same account),
+/// which a trailing Allow stands for. Indices of the given statements keep.
+fn for_signed_callers(stmts: &[Statement]) -> Vec<Statement> {
+    let mut out: Vec<Statement> = stmts
+        .iter()
+        .map(|s| {
+            let everyone = !s.not_principal && s.principals.iter().any(|p| p == "*" || p == "AWS:*");
+            if everyone {
+                return s.clone();
+            }
+            let mut s = s.clone();
+            s.condition.get_or_insert(json!({ "caller": s.principals.clone() }));
+            s.principals = vec!["*".to_string()];
+            s.not_principal = false;
+            s
+        })
+        .collect();
+    out.push(Statement {
+        effect: "Allow".to_string(),
+        principals: vec!["*".to_string()],
+        actions: vec!["execute-api:Invoke".to_string()],
+        resources: vec!["*".to_string()],
+        ..Statement::default()
+    });
+    out
+}
+
 fn outcome(view: &StageView, stmts: &[Statement], routes: &[(String, String, String, bool)]) -> Outcome {
     let mut o = Outcome { blocked: vec![], blocker: None, unallowed: vec![], depends: vec![], decider: None };
+    let signed = for_signed_callers(stmts);
     for (label, m, p, iam) in routes {
         let covered = |r: &str| pattern_covers(view, r, m, p);
-        match evaluate(stmts, "execute-api:Invoke", "*", &covered) {
+        let judged = if *iam { &signed } else { stmts };
+        match evaluate(judged, "execute-api:Invoke", "*", &covered) {
             Decision::ExplicitDeny(i) => {
                 o.blocked.push(label.clone());
                 o.blocker.get_or_insert(i);
             }
-            // An IAM-signed caller's own identity policy may allow it.
-            Decision::ImplicitDeny if *iam => {}
             Decision::ImplicitDeny => o.unallowed.push(label.clone()),
             Decision::Depends(i) => {
                 o.depends.push(label.clone());
@@ -292,11 +322,13 @@ fn verdict(
 /// cannot show (the caller's endpoint, VPC or address), so a warning naming
 /// the condition and the callers it turns away.
 fn conditional(view: &StageView, s: &Statement, routes: Vec<String>) -> Finding {
-    let cond = s
-        .condition
-        .as_ref()
-        .map(describe_condition)
-        .unwrap_or_default();
+    // A statement without condition decides here by whom it names: IAM
+    // callers it may or may not name.
+    let cond = match &s.condition {
+        Some(c) => describe_condition(c),
+        None if s.not_principal => format!("other than {}", s.principals.join(", ")),
+        None => format!("who are {}", s.principals.join(", ")),
+    };
     let who = if s.effect == "Deny" {
         format!("denies callers {cond}")
     } else {
