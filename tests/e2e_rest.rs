@@ -106,6 +106,19 @@ fn endpoint_connection_of_another_owner_is_not_api_gateways() {
     );
 }
 
+/// API Gateway's account removed from the endpoint service's allowed
+/// principals: the connection still works, a new one would be refused.
+#[test]
+fn endpoint_service_without_api_gateways_principal_warns() {
+    let s = build("rest-v1", "principal", 182);
+    apply(&s, "endpoint-service-principal-removed");
+    let (report, code) = audit_json("AKIDprincipal", s["api_id"].as_str().expect("api id"));
+    assert_only(&report, &[], &["endpoint-connection"]);
+    let m = messages(&report, "endpoint-connection").join(" ");
+    assert!(m.contains("arn:aws:iam::392220576650:root"), "{m}");
+    assert_eq!(code, 0);
+}
+
 #[test]
 fn endpoint_connection_rejected() {
     broken(
@@ -510,12 +523,14 @@ fn a_healthy_rest_api_costs_exactly_these_calls() {
         ("cloudfront:ListDistributions", 1),
         // Level 3: target health, the target group's attributes (its
         // cross-zone setting, which defers to the NLB's), endpoint
-        // connections. (No listener attributes: the targets are instances,
-        // whose keep-alive idle-timeout cannot judge, so it reads none.)
+        // connections and the service's allowed principals. (No listener
+        // attributes: the targets are instances, whose keep-alive
+        // idle-timeout cannot judge, so it reads none.)
         ("elasticloadbalancing:DescribeTargetHealth", 1),
         ("elasticloadbalancing:DescribeTargetGroupAttributes", 1),
         ("elasticloadbalancing:DescribeLoadBalancerAttributes", 1),
         ("ec2:DescribeVpcEndpointConnections", 1),
+        ("ec2:DescribeVpcEndpointServicePermissions", 1),
         // Level 4: the targets; level 5: their network, one batched call
         // each, the NLB's node interfaces, and the route tables of the
         // NLB's and the targets' VPC (one describe of that VPC's tables).

@@ -186,6 +186,10 @@ pub struct RegionData {
     pub endpoint_services: BTreeMap<String, Fetched<EndpointService>>,
     /// Endpoint connections of each endpoint service, by service id.
     pub endpoint_connections: BTreeMap<String, Fetched<Vec<EndpointConnection>>>,
+    /// `DescribeVpcEndpointServicePermissions`: the principals an endpoint
+    /// service allows, by service id.
+    #[serde(default)]
+    pub endpoint_service_permissions: BTreeMap<String, Fetched<Vec<String>>>,
     /// Cloud Map services HTTP APIs integrate with, by service ARN.
     pub cloud_map_services: BTreeMap<String, Fetched<CloudMapService>>,
     /// Every certificate of a listener (default and SNI), by listener ARN.

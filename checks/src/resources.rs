@@ -234,6 +234,10 @@ kinds! {
     EndpointConnections: map(endpoint_connections => Vec<m::EndpointConnection>),
         "ec2:DescribeVpcEndpointConnections", ["ec2:DescribeVpcEndpointConnections"],
         EC2_FILTER, Wait::No;
+    /// The principals an endpoint service allows to connect, by service id.
+    EndpointServicePermissions: map(endpoint_service_permissions => Vec<String>),
+        "ec2:DescribeVpcEndpointServicePermissions",
+        ["ec2:DescribeVpcEndpointServicePermissions"], Batch::One, Wait::No;
     /// A Cloud Map service with its instances and their health.
     CloudMapService: map(cloud_map_services => m::CloudMapService),
         "servicediscovery:ListInstances",

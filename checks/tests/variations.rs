@@ -98,6 +98,35 @@ fn conns(v: &mut Value) -> &mut Vec<Value> {
         .expect("conns")
 }
 
+/// The endpoint service's allowed principals: without API Gateway's
+/// account, an available connection still works but a new one would be
+/// refused (a warning); unread, the verdict on the connection stands.
+#[test]
+fn endpoint_service_principals() {
+    let perms = |v: &mut Value, p: Value| region(v)["endpoint_service_permissions"][SVC] = p;
+    assert_eq!(worst(&healthy(), "endpoint-connection").0, Status::Pass);
+    let mut v = healthy();
+    perms(&mut v, json!({"ok": ["arn:aws:iam::111122223333:root"]}));
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(
+        m.contains("arn:aws:iam::392220576650:root") && m.contains("111122223333"),
+        "{m}"
+    );
+    perms(&mut v, json!({"ok": ["*"]}));
+    assert_eq!(worst(&v, "endpoint-connection").0, Status::Pass);
+    // Not read: the connection decides alone.
+    region(&mut v)["endpoint_service_permissions"] = json!({});
+    assert_eq!(worst(&v, "endpoint-connection").0, Status::Pass);
+    // No connection, and no permission for a new one either.
+    let mut v = healthy();
+    perms(&mut v, json!({"ok": []}));
+    region(&mut v)["endpoint_connections"][SVC] = json!({"ok": []});
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("allows no principal"), "{m}");
+}
+
 #[test]
 fn endpoint_connection_states() {
     let mut v = healthy();

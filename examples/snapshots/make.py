@@ -194,6 +194,8 @@ def healthy():
                                        "network_load_balancer_arns": [NLB]})},
         "endpoint_connections": {SVC: ok([{"vpc_endpoint_id": "vpce-0f1e2d3c4b5a69788", "owner": "392220576650",
                                            "state": "available"}])},
+        # API Gateway's account, added when the link was created.
+        "endpoint_service_permissions": {SVC: ok(["arn:aws:iam::392220576650:root"])},
         # The public face: a custom domain mapping /shop to prod, and a
         # CloudFront distribution in front of the execute-api host.
         "domain_names": ok([{"name": "api.orders.example.com",

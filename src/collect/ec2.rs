@@ -659,6 +659,30 @@ pub async fn describe_endpoint_connections(
     .await
 }
 
+/// The principals an endpoint service allows to connect (its
+/// AllowedPrincipals), as ARNs or `*`.
+pub async fn describe_service_permissions(
+    c: &Client,
+    service_id: &str,
+) -> Result<Vec<String>, Failure> {
+    let op = Op::named("ec2:DescribeVpcEndpointServicePermissions");
+    let items: Vec<aws_sdk_ec2::types::AllowedPrincipal> = c
+        .describe_vpc_endpoint_service_permissions()
+        .service_id(service_id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    let mut out: Vec<String> = items
+        .iter()
+        .filter_map(|p| p.principal().map(str::to_string))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
 /// The regions enabled for the account (`DescribeRegions`, opted-in ones
 /// included, disabled ones left out), sorted.
 pub async fn describe_regions(c: &Client) -> Result<Vec<String>, Failure> {

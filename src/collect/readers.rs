@@ -99,6 +99,11 @@ pub fn read<'a>(ctx: &'a Ctx<'a>, kind: Kind, wants: Vec<Want>) -> Option<Readin
             ec2,
             ec2::describe_endpoint_connections
         ),
+        Kind::EndpointServicePermissions => {
+            per_key!(ctx, keys, endpoint_service_permissions, |c, id| fetched(
+                ec2::describe_service_permissions(&c.ec2, &id).await
+            ))
+        }
         Kind::CloudMapService => per_key!(ctx, keys, cloud_map_services, |c, arn| {
             cloudmap::service(&c.cloudmap, &arn).await
         }),

@@ -20,6 +20,8 @@ import sys
 
 import boto3
 
+from launcher import APIGW_ENDPOINT_OWNERS
+
 TAG = "apigw-audit-test:"
 REGION = "us-east-1"
 
@@ -128,6 +130,9 @@ def build_rest_v1(c, suffix, octet):
     svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb["LoadBalancerArn"]],
                                                         AcceptanceRequired=False)
     svc_id = svc["ServiceConfiguration"]["ServiceId"]
+    # ...and its account among the service's allowed principals.
+    ec2.modify_vpc_endpoint_service_permissions(
+        ServiceId=svc_id, AddAllowedPrincipals=[f"arn:aws:iam::{APIGW_ENDPOINT_OWNERS[REGION]}:root"])
     link = apigw.create_vpc_link(name=f"orders-link-{suffix}", targetArns=[lb["LoadBalancerArn"]])["id"]
 
     role = iam.create_role(RoleName=f"apigw-cw-{suffix}", AssumeRolePolicyDocument=json.dumps({
@@ -465,6 +470,12 @@ def apply_break(c, s, name):
         # HTTP APIs, and never judged as one.
         c["apigatewayv2"].create_api(Name="ws-chat", ProtocolType="WEBSOCKET",
                                      RouteSelectionExpression="$request.body.action")
+    elif name == "endpoint-service-principal-removed":
+        # Someone tidied the endpoint service's permissions: API Gateway's
+        # account is gone from them; its connection is still available.
+        owner = APIGW_ENDPOINT_OWNERS[REGION]
+        ec2.modify_vpc_endpoint_service_permissions(
+            ServiceId=s["service_id"], RemoveAllowedPrincipals=[f"arn:aws:iam::{owner}:root"])
     elif name == "endpoint-connection-foreign":
         # The only connection, available, belongs to another consumer: API
         # Gateway's own is gone.

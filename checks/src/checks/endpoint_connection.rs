@@ -100,9 +100,13 @@ fn judge_service(view: &StageView, lb: &LoadBalancer, svc: &EndpointService) -> 
                     "service_state": svc.state,
                     "acceptance_required": svc.acceptance_required,
                     "connections": conns,
+                    "allowed_principals": view
+                        .peek::<res::EndpointServicePermissions>(&svc.service_id)
+                        .and_then(Result::ok),
                 })
             };
             let (status, message) = connections_verdict(&view.region.region, lb, svc, conns);
+            let (status, message) = principals_verdict(view, svc, status, message);
             Finding::new(meta, status, svc_arn, message).evidence(evidence)
         }
     }
@@ -151,6 +155,46 @@ pub fn api_gateway_account(region: &str) -> Option<&'static str> {
         .iter()
         .find(|(r, _)| *r == region)
         .map(|(_, a)| *a)
+}
+
+/// The service's allowed principals, where they were read: API Gateway's
+/// account is added to them when the VPC link is created (Developer Guide,
+/// "API Gateway account IDs for VPC links"). Without it, an available
+/// connection still carries traffic, but a new one (the link recreated)
+/// would be refused; the guide does not say more, hence a warning. Unread,
+/// they change nothing: the verdict is on the connection itself.
+fn principals_verdict(
+    view: &StageView,
+    svc: &EndpointService,
+    status: Status,
+    message: String,
+) -> (Status, String) {
+    let region = view.region.region.as_str();
+    let Some(account) = api_gateway_account(region) else {
+        return (status, message);
+    };
+    let Some(Ok(principals)) = view.peek::<res::EndpointServicePermissions>(&svc.service_id) else {
+        return (status, message);
+    };
+    if principals.iter().any(|p| p == "*" || p.split(':').nth(4) == Some(account) || p == account) {
+        return (status, message);
+    }
+    let allowed = if principals.is_empty() {
+        "no principal".to_string()
+    } else {
+        principals.join(", ")
+    };
+    let add = format!("add arn:aws:iam::{account}:root to its allowed principals");
+    match status {
+        Status::Pass => (Status::Warn, format!(
+            "API Gateway's endpoint connection to endpoint service {} is available, but the service allows {allowed} and not API Gateway's account {account} ({region}), so a new connection (the VPC link recreated) would be refused; {add}.",
+            svc.service_id
+        )),
+        _ => (status, format!(
+            "{}; the service allows {allowed} and not API Gateway's account {account} either: {add}.",
+            message.trim_end_matches('.')
+        )),
+    }
 }
 
 fn describe(c: &EndpointConnection) -> String {
