@@ -116,6 +116,10 @@ const NEEDED_BY: &[(&str, &[&str])] = &[
         "ec2:DescribeVpcEndpointConnections",
         &["endpoint-connection"],
     ),
+    (
+        "ec2:DescribeVpcEndpointServicePermissions",
+        &["endpoint-connection"],
+    ),
     ("apigateway:GetAccount", &["execution-logging"]),
     (
         "cloudfront:ListDistributions",

@@ -115,9 +115,22 @@ fn endpoint_service_principals() {
     );
     perms(&mut v, json!({"ok": ["*"]}));
     assert_eq!(worst(&v, "endpoint-connection").0, Status::Pass);
-    // Not read: the connection decides alone.
+    // Not in the snapshot (recorded before they were read): the connection
+    // decides alone. Unreadable: a pass could have been a warning.
     region(&mut v)["endpoint_service_permissions"] = json!({});
     assert_eq!(worst(&v, "endpoint-connection").0, Status::Pass);
+    perms(
+        &mut v,
+        json!({"error": {"operation": "ec2:DescribeVpcEndpointServicePermissions",
+        "iam_action": "ec2:DescribeVpcEndpointServicePermissions", "kind": "access_denied",
+        "code": "UnauthorizedOperation", "message": "denied"}}),
+    );
+    let (s, m) = worst(&v, "endpoint-connection");
+    assert_eq!(s, Status::Error, "{m}");
+    assert!(
+        m.contains("ec2:DescribeVpcEndpointServicePermissions"),
+        "{m}"
+    );
     // No connection, and no permission for a new one either.
     let mut v = healthy();
     perms(&mut v, json!({"ok": []}));

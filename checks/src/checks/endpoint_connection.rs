@@ -161,8 +161,9 @@ pub fn api_gateway_account(region: &str) -> Option<&'static str> {
 /// account is added to them when the VPC link is created (Developer Guide,
 /// "API Gateway account IDs for VPC links"). Without it, an available
 /// connection still carries traffic, but a new one (the link recreated)
-/// would be refused; the guide does not say more, hence a warning. Unread,
-/// they change nothing: the verdict is on the connection itself.
+/// would be refused; the guide does not say more, hence a warning. Unreadable
+/// in a live run, a pass is an error (they could have made it a warning);
+/// absent from an older snapshot, the connection decides alone.
 fn principals_verdict(
     view: &StageView,
     svc: &EndpointService,
@@ -173,8 +174,16 @@ fn principals_verdict(
     let Some(account) = api_gateway_account(region) else {
         return (status, message);
     };
-    let Some(Ok(principals)) = view.peek::<res::EndpointServicePermissions>(&svc.service_id) else {
-        return (status, message);
+    let principals = match view.peek::<res::EndpointServicePermissions>(&svc.service_id) {
+        // Not in the snapshot (one recorded before they were read).
+        None => return (status, message),
+        Some(Ok(p)) => p,
+        // Unreadable, they could have turned a pass into a warning.
+        Some(Err(f)) if status == Status::Pass => {
+            let what = format!("the allowed principals of endpoint service {}", svc.service_id);
+            return (Status::Error, crate::finding::failure_sentence(&what, f));
+        }
+        Some(Err(_)) => return (status, message),
     };
     if principals.iter().any(|p| p == "*" || p.split(':').nth(4) == Some(account) || p == account) {
         return (status, message);
