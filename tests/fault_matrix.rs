@@ -435,6 +435,8 @@ fn every_fault_on_every_collector_operation_errors_only_what_needed_it() {
     }
     let tls = build("rest-v1", "fmtls", 103);
     apply(&tls, "tls-listener-other-host");
+    // An SNI certificate kept in IAM, so iam:GetServerCertificate is faulted too.
+    apply(&tls, "tls-listener-iam-sni");
     let http = build("http-v2", "fmhttp", 102);
     apply(&http, "cloud-map-route");
     apply(&http, "custom-domain");

@@ -575,6 +575,16 @@ def apply_break(c, s, name):
         # Both targets just registered: their first health checks are running.
         ec2.create_tags(Resources=s["instances"], Tags=[
             {"Key": TAG + "health", "Value": "initial:Elb.RegistrationInProgress"}])
+    elif name == "tls-listener-iam-sni":
+        # An SNI certificate from IAM for another host beside the TLS
+        # listener's default: every certificate the listener can present is
+        # read (IAM's through GetServerCertificate) to pick the one it shows.
+        pem, key = self_signed("reports.internal.example")
+        arn = c["iam"].upload_server_certificate(ServerCertificateName="reports-tls-" + s["api_id"],
+                                                 CertificateBody=pem.decode(), PrivateKey=key.decode()
+                                                 )["ServerCertificateMetadata"]["Arn"]
+        tls = [l for l in elb.describe_listeners(LoadBalancerArn=s["nlb_arn"])["Listeners"] if l["Port"] == 443]
+        elb.add_listener_certificates(ListenerArn=tls[0]["ListenerArn"], Certificates=[{"CertificateArn": arn}])
     elif name == "alb-listener-https":
         # The ALB listener moves to HTTPS on 443 (the groups follow); the
         # integration has no tlsConfig, so API Gateway still sends plain HTTP.
