@@ -126,8 +126,13 @@ def build(c, size):
                                       DefaultActions=[{"Type": "forward",
                                                        "TargetGroupArn": tg["TargetGroupArn"]}])
             listeners.append((port, lst["Listeners"][0]["ListenerArn"]))
-        ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb["LoadBalancerArn"]],
-                                                      AcceptanceRequired=False)
+        svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb["LoadBalancerArn"]],
+                                                            AcceptanceRequired=False)
+        # What CreateVpcLink does: API Gateway's account (eu-central-1's, per
+        # the Developer Guide) among the service's allowed principals.
+        ec2.modify_vpc_endpoint_service_permissions(
+            ServiceId=svc["ServiceConfiguration"]["ServiceId"],
+            AddAllowedPrincipals=["arn:aws:iam::474240146802:root"])
         link = apigw.create_vpc_link(name=f"link-{n}", targetArns=[lb["LoadBalancerArn"]])["id"]
         nlbs.append(dict(dns=lb["DNSName"], listeners=listeners, link=link, subnets=lb_subnets))
     links_v2 = [v2.create_vpc_link(Name=f"link2-{k}", SubnetIds=nlbs[k % len(nlbs)]["subnets"],

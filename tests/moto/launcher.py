@@ -76,14 +76,19 @@ import time
 from urllib.parse import parse_qs, unquote
 
 TAG = "apigw-audit-test:"
-# API Gateway's endpoint-owning account in the regions the tests use, as the
-# Developer Guide's "API Gateway account IDs for VPC links" lists them.
+# API Gateway's endpoint-owning account per region, as the Developer
+# Guide's "API Gateway account IDs for VPC links" lists them (the tests and
+# the benchmark build in several regions).
 APIGW_ENDPOINT_OWNERS = {
-    "us-east-1": "392220576650",
-    "eu-west-1": "631144002099",
-    "eu-west-2": "544388816663",
-    "eu-west-3": "061510835048",
-    "ap-southeast-2": "798376113853",
+    "us-east-1": "392220576650", "us-east-2": "718770453195", "us-west-1": "968246515281",
+    "us-west-2": "109351309407", "ca-central-1": "796887884028", "eu-west-1": "631144002099",
+    "eu-west-2": "544388816663", "eu-west-3": "061510835048", "eu-central-1": "474240146802",
+    "eu-central-2": "166639821150", "eu-north-1": "394634713161", "eu-south-1": "753362059629",
+    "eu-south-2": "359345898052", "ap-northeast-1": "969236854626", "ap-northeast-2": "020402002396",
+    "ap-northeast-3": "360671645888", "ap-southeast-1": "195145609632", "ap-southeast-2": "798376113853",
+    "ap-southeast-3": "652364314486", "ap-southeast-4": "849137399833", "ap-south-1": "507069717855",
+    "ap-south-2": "644042651268", "ap-east-1": "174803364771", "sa-east-1": "287228555773",
+    "me-south-1": "855739686837", "me-central-1": "614065512851",
 }
 
 
