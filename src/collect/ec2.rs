@@ -666,7 +666,7 @@ pub async fn describe_service_permissions(
     service_id: &str,
 ) -> Result<Vec<String>, Failure> {
     let op = Op::named("ec2:DescribeVpcEndpointServicePermissions");
-    let items: Vec<aws_sdk_ec2::types::AllowedPrincipal> = c
+    let items: Vec<t::AllowedPrincipal> = c
         .describe_vpc_endpoint_service_permissions()
         .service_id(service_id)
         .into_paginator()

@@ -179,7 +179,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
 /// method denies the others with 403 "User is not authorized to access this
 /// resource" (knowledge center "api-gateway-lambda-authorization-errors").
 /// What the function returns is not configuration, so this is a warning.
-fn cached(f: Finding, a: &Authorizer, routes: &BTreeSet<String>) -> Finding {
+fn cached(mut f: Finding, a: &Authorizer, routes: &BTreeSet<String>) -> Finding {
     let lambda = matches!(
         a.authorizer_type,
         Some(AuthorizerType::Token | AuthorizerType::Request)
@@ -198,10 +198,10 @@ fn cached(f: Finding, a: &Authorizer, routes: &BTreeSet<String>) -> Finding {
         routes.len(),
         routes.iter().cloned().collect::<Vec<_>>().join(", "),
     );
-    let mut w = Finding::new(&CHECK.meta, Status::Warn, f.resource.as_deref().unwrap_or_default(), message)
-        .remediation("Return a policy whose Resource covers every method the authorizer guards (for example arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/*/*), or set the authorizer's result TTL to 0 (aws apigateway update-authorizer --patch-operations op=replace,path=/authorizerResultTtlInSeconds,value=0).");
-    w.evidence = f.evidence;
-    w
+    // The pass becomes a warning in place: its resource and evidence stand.
+    f.status = Status::Warn;
+    f.message = message;
+    f.remediation("Return a policy whose Resource covers every method the authorizer guards (for example arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/*/*), or set the authorizer's result TTL to 0 (aws apigateway update-authorizer --patch-operations op=replace,path=/authorizerResultTtlInSeconds,value=0).")
 }
 
 /// What callers must send, as a message says it.

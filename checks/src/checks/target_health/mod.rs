@@ -108,18 +108,21 @@ pub fn judge(tg: &TargetGroup, targets: &[TargetHealth]) -> Finding {
             "total": targets.len(),
         })
     };
-    let (status, message) = verdict(tg, targets);
+    let (status, fix, message) = verdict(tg, targets);
     let f = Finding::new(meta, status, &tg.arn, message).evidence(evidence);
-    let serving: Vec<&TargetHealth> = targets.iter().filter(|t| serves(t)).collect();
-    let proven_elsewhere = !serving.is_empty()
-        && serving.iter().all(|t| t.state == Some(TargetHealthState::Healthy))
-        && serving.iter().any(|t| probed_elsewhere(tg, t).is_some());
-    if proven_elsewhere {
-        f.remediation("Point the target group's health check at the traffic port (aws elbv2 modify-target-group --health-check-port traffic-port), or make sure the port it probes fails whenever the traffic port does.")
-    } else {
-        f
+    match fix {
+        Some(fix) => f.remediation(fix),
+        None => f,
     }
 }
+
+/// What to change when every serving target is healthy on a port traffic
+/// does not go to (the check's own remediation is about unhealthy ones).
+const PROBE_THE_TRAFFIC_PORT: &str = "Point the target group's health check at the traffic port (aws elbv2 modify-target-group --health-check-port traffic-port), or make sure the port it probes fails whenever the traffic port does.";
+
+/// A verdict's status, a remediation of its own where the check's does not
+/// fit, and its sentence.
+type Verdict = (Status, Option<&'static str>, String);
 
 /// A target that takes new requests. "The load balancer stops routing
 /// requests to a target as soon as it is deregistered" (draining), and an
@@ -145,7 +148,7 @@ fn probed_elsewhere(tg: &TargetGroup, t: &TargetHealth) -> Option<u16> {
 }
 
 /// The status and sentence on one target group's targets.
-fn verdict(tg: &TargetGroup, targets: &[TargetHealth]) -> (Status, String) {
+fn verdict(tg: &TargetGroup, targets: &[TargetHealth]) -> Verdict {
     let name = tg.name.as_deref().unwrap_or(&tg.arn);
     let serving: Vec<&TargetHealth> = targets.iter().filter(|t| serves(t)).collect();
     let is = |t: &&TargetHealth, s: TargetHealthState| t.state == Some(s);
@@ -157,12 +160,12 @@ fn verdict(tg: &TargetGroup, targets: &[TargetHealth]) -> (Status, String) {
         .collect();
     let listed = others.join(", ");
     if targets.is_empty() {
-        return (Status::Fail, format!(
+        return (Status::Fail, None, format!(
             "Target group {name} has no registered targets, so requests have nowhere to go; it needs at least one healthy target."
         ));
     }
     if serving.is_empty() {
-        return (Status::Fail, format!(
+        return (Status::Fail, None, format!(
             "Target group {name} has no target that takes new requests ({listed}); draining and unused targets get none, so it needs at least one healthy registered target."
         ));
     }
@@ -170,22 +173,22 @@ fn verdict(tg: &TargetGroup, targets: &[TargetHealth]) -> (Status, String) {
         return all_healthy(tg, name, &serving, &others);
     }
     if healthy == 0 && serving.iter().all(|t| is(t, TargetHealthState::Unavailable)) && tg.health_check.enabled == Some(false) {
-        return (Status::Warn, format!(
+        return (Status::Warn, None, format!(
             "Target group {name} has health checks disabled, so none of its {} target(s) is known to be healthy; the load balancer sends traffic to all of them blindly.",
             serving.len()
         ));
     }
     if healthy == 0 && serving.iter().all(|t| is(t, TargetHealthState::Initial)) {
-        return (Status::Warn, format!(
+        return (Status::Warn, None, format!(
             "Target group {name} has only targets still in their initial health checks ({listed}), so none is proven healthy yet; look again once registration finishes."
         ));
     }
     if healthy == 0 {
-        return (Status::Fail, format!(
+        return (Status::Fail, None, format!(
             "Target group {name} has no healthy target ({listed}); it needs at least one healthy target."
         ));
     }
-    (Status::Warn, format!(
+    (Status::Warn, None, format!(
         "Target group {name} has {healthy} of {} serving target(s) healthy; the others are {listed}.",
         serving.len()
     ))
@@ -193,10 +196,10 @@ fn verdict(tg: &TargetGroup, targets: &[TargetHealth]) -> (Status, String) {
 
 /// Every serving target healthy: a pass, unless the health check probes a
 /// port traffic does not go to.
-fn all_healthy(tg: &TargetGroup, name: &str, serving: &[&TargetHealth], others: &[String]) -> (Status, String) {
+fn all_healthy(tg: &TargetGroup, name: &str, serving: &[&TargetHealth], others: &[String]) -> Verdict {
     if let Some((t, port)) = serving.iter().find_map(|t| probed_elsewhere(tg, t).map(|p| (t, p))) {
         let traffic = t.port.or(tg.port).map_or("unknown".to_string(), |p| p.to_string());
-        return (Status::Warn, format!(
+        return (Status::Warn, Some(PROBE_THE_TRAFFIC_PORT), format!(
             "All {} serving target(s) of target group {name} pass a health check on port {port}, but traffic goes to port {traffic}, so nothing proves they answer there; point the health check at the traffic port.",
             serving.len()
         ));
@@ -206,7 +209,7 @@ fn all_healthy(tg: &TargetGroup, name: &str, serving: &[&TargetHealth], others: 
     } else {
         format!(" ({} take no new requests: {})", others.len(), others.join(", "))
     };
-    (Status::Pass, format!(
+    (Status::Pass, None, format!(
         "All {} serving target(s) of target group {name} are healthy{aside}.",
         serving.len()
     ))
