@@ -116,6 +116,9 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
         crate::collect::pace::set_deadline(d);
     }
     let (mut snapshot, source, cost) = read_snapshot(&args, &overrides, quiet).await?;
+    // Before anything is written: a run that named only skipped APIs
+    // records no snapshot and writes no report.
+    refuse_only_skipped(&args, &snapshot)?;
     if args.redact {
         let n = apigw_audit_checks::redact::redact(&mut snapshot);
         tracing::info!(values = n, "redacted stage variable values no check reads");
@@ -125,7 +128,6 @@ pub async fn run(args: AuditArgs, verbose: u8, quiet: bool) -> Result<u8, Fatal>
     }
 
     let mut report = judge(&args, &snapshot, source);
-    refuse_only_skipped(&args, &report)?;
     if let Some(s) = &suppressions {
         let today = crate::clock::now_seconds().date();
         for w in s.apply(&mut report, today).warnings {
@@ -209,11 +211,18 @@ fn skipped(args: &AuditArgs, snapshot: &Snapshot) -> Vec<crate::report::SkippedR
 
 /// `--api-id` naming only APIs no check judges (WebSocket APIs) audits
 /// nothing: bad input, said in one line.
-fn refuse_only_skipped(args: &AuditArgs, report: &Report) -> Result<(), Fatal> {
-    if args.api_id.is_empty() || !report.apis.is_empty() {
+fn refuse_only_skipped(args: &AuditArgs, snapshot: &Snapshot) -> Result<(), Fatal> {
+    let judged = snapshot.regions.iter().any(|r| {
+        r.unlisted.is_some()
+            || r.apis
+                .iter()
+                .filter(|a| args.api_id.contains(&a.id))
+                .any(|a| !matches!(&a.info, Fetched::Ok(i) if i.is_websocket()))
+    });
+    if args.api_id.is_empty() || judged {
         return Ok(());
     }
-    match report.skipped_apis.first() {
+    match skipped(args, snapshot).first() {
         Some(a) => Err(Fatal::Usage(format!(
             "API {} in {} is a WebSocket API; apigw-audit audits REST and HTTP APIs only",
             a.id, a.region

@@ -200,9 +200,21 @@ fn websocket_apis_are_recognised_and_skipped() {
         text.contains(&format!("Skipped API {ws} (ws-chat) in ca-central-1")),
         "{text}"
     );
-    // Named alone: one line on stderr, exit 2.
-    let out = run(tool(key).args(["audit", "--api-id", ws, "--region", "ca-central-1"]));
+    // Named alone: one line on stderr, exit 2, and nothing recorded.
+    let dir = tempfile::tempdir().expect("dir");
+    let snap = dir.path().join("ws.json");
+    let out = run(tool(key)
+        .args([
+            "audit",
+            "--api-id",
+            ws,
+            "--region",
+            "ca-central-1",
+            "--record",
+        ])
+        .arg(&snap));
     assert_eq!(out.status.code(), Some(2));
+    assert!(!snap.exists(), "a refused run recorded a snapshot");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("WebSocket API"), "{err}");

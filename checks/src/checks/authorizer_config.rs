@@ -190,7 +190,9 @@ fn cached(mut f: Finding, a: &Authorizer, routes: &BTreeSet<String>) -> Finding 
     let ttl = match a.result_ttl_seconds {
         Some(0) => return f,
         Some(t) => format!("caches its policy for {t} s"),
-        None => "does not report its cache TTL (taken to cache, as the console's 300 s default does)".to_string(),
+        // "If this field is not set, the default value is 300" (API Gateway
+        // API reference, Authorizer.authorizerResultTtlInSeconds).
+        None => "does not report its cache TTL (unset, it is 300 s: it caches)".to_string(),
     };
     let name = a.name.as_deref().unwrap_or(&a.id);
     let message = format!(
