@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use apigw_audit_checks::CheckId;
 use apigw_audit_checks::engine::{Selection, audit};
 use apigw_audit_checks::explain::{
     ErrorInput, Resolved, RouteMatch, Signature, UrlTarget, classify_line, match_route,
@@ -140,7 +141,7 @@ pub async fn run(args: ExplainArgs) -> Result<u8, Fatal> {
         Some((r, p)) => (Some(r), Some(p)),
         None => (None, None),
     };
-    let checks = deciding_checks(&sigs, probe.is_some());
+    let checks = deciding_checks(&sigs, probe.as_ref());
     let report = verdicts(&target, &checks, probe, run_everything);
     // As for audit, over the checks that were run; none run is 0.
     let code = report.as_ref().map_or(0, |r| r.exit_code(args.fail_on));
@@ -493,13 +494,15 @@ fn route(target: &Target, method: Option<&str>) -> Option<(RouteOut, Probe)> {
         stage: st,
         method,
         path: r.path.clone(),
+        via_execute_api: r.via_execute_api,
     };
     Some((route_out, probe))
 }
 
 /// The checks that decide between the matched causes, each once, in the
-/// signatures' order; route-exists too when a route is probed.
-fn deciding_checks(sigs: &[&'static Signature], probing: bool) -> Vec<String> {
+/// signatures' order; route-exists too when a route is probed, and
+/// execute-api-endpoint when the URL uses the default execute-api host.
+fn deciding_checks(sigs: &[&'static Signature], probe: Option<&Probe>) -> Vec<String> {
     let mut checks: Vec<String> = Vec::new();
     for s in sigs {
         for c in s.checks {
@@ -508,8 +511,16 @@ fn deciding_checks(sigs: &[&'static Signature], probing: bool) -> Vec<String> {
             }
         }
     }
-    if probing && !checks.iter().any(|c| c == "route-exists") {
-        checks.push("route-exists".to_string());
+    let mut also = |id: CheckId| {
+        if !checks.iter().any(|c| c == id.as_str()) {
+            checks.push(id.to_string());
+        }
+    };
+    if let Some(p) = probe {
+        also(CheckId::RouteExists);
+        if p.via_execute_api {
+            also(CheckId::ExecuteApiEndpoint);
+        }
     }
     checks
 }

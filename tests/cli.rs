@@ -916,9 +916,41 @@ fn explain_url_matches_routes_and_names_the_closest() {
     assert_eq!(v["route"]["stage"], "prod");
     assert_eq!(v["route"]["path"], "/orders/42");
     assert_eq!(v["route"]["method"], "GET");
+    // The execute-api host is judged too: the API serves it.
     assert_eq!(
         explain_findings(&v),
-        vec![("prod".into(), "route-exists".into(), "pass".into())]
+        vec![
+            ("prod".into(), "route-exists".into(), "pass".into()),
+            ("prod".into(), "execute-api-endpoint".into(), "pass".into())
+        ]
+    );
+    // The same URL on an API that disabled that endpoint: 403 Forbidden.
+    let off = example("rest-execute-api-disabled");
+    let (code, v) = explain_json(&[
+        "--url",
+        &execute_api("/prod/orders/42"),
+        "--snapshot",
+        off.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(1), "{v}");
+    let fs = explain_findings(&v);
+    assert!(
+        fs.contains(&("prod".into(), "execute-api-endpoint".into(), "fail".into())),
+        "{fs:?}"
+    );
+    // Through the custom domain the same stage is served.
+    let (code, v) = explain_json(&[
+        "--url",
+        "https://api.orders.example.com/shop/orders/42",
+        "--snapshot",
+        off.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(0), "{v}");
+    assert!(
+        !explain_findings(&v)
+            .iter()
+            .any(|f| f.1 == "execute-api-endpoint"),
+        "{v}"
     );
 
     // A path missing a segment: the closest existing path first.

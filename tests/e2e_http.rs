@@ -237,3 +237,14 @@ fn http_api_speaks_tls_only_with_a_tls_config() {
     assert_eq!(w["tls-certificate-hostname"], "pass", "{w:?}");
     assert_eq!(w["tls-certificate-trust"], "fail", "{w:?}");
 }
+
+/// An ALB idle timeout below the integration's 30 s warns: the ALB answers
+/// 504 to requests slower than it.
+#[test]
+fn an_alb_idle_timeout_below_the_integration_timeout_warns() {
+    let s = build("http-v2", "albidle", 184);
+    apply(&s, "alb-idle-10s");
+    let (report, code) = audit_json("AKIDalbidle", &[s["api_id"].as_str().expect("api id")]);
+    assert_only(&report, &[], &["integration-timeout"]);
+    assert_eq!(code, 0);
+}

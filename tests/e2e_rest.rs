@@ -699,3 +699,26 @@ fn deadline_cuts_pending_reads_into_errors_and_writes_the_report() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
     }
 }
+
+/// With the default endpoint disabled the stage is reachable only through
+/// a custom domain: none fails, one mapping the stage passes.
+#[test]
+fn a_disabled_execute_api_endpoint_needs_a_custom_domain() {
+    let s = build("rest-v1", "noexec", 183);
+    apply(&s, "execute-api-disabled");
+    let api = s["api_id"].as_str().expect("api id");
+    let (report, code) = audit_json("AKIDnoexec", api);
+    assert_only_fails(&report, "execute-api-endpoint");
+    assert_eq!(code, 1);
+    let m = messages(&report, "execute-api-endpoint").join(" ");
+    assert!(m.contains("no custom domain"), "{m}");
+    apply(&s, "custom-domain");
+    let (report, code) = audit_json("AKIDnoexec", api);
+    assert_only(&report, &[], &[]);
+    assert_eq!(code, 0, "{report}");
+    let m = messages(&report, "execute-api-endpoint").join(" ");
+    assert!(
+        m.contains(&format!("api-{api}.example.com").to_lowercase()),
+        "{m}"
+    );
+}

@@ -103,6 +103,8 @@ mod tests {
             "route-exists",
             // Added after the first contract, in the README's copy of it.
             "route-tables",
+            "integration-timeout",
+            "execute-api-endpoint",
         ];
         let expected: Vec<&str> = contract
             .iter()

@@ -63,6 +63,8 @@ check_ids! {
     CloudfrontOriginProtocol = "cloudfront-origin-protocol",
     RouteExists = "route-exists",
     RouteTables = "route-tables",
+    IntegrationTimeout = "integration-timeout",
+    ExecuteApiEndpoint = "execute-api-endpoint",
 }
 
 impl fmt::Display for CheckId {

@@ -254,6 +254,7 @@ pub static SIGNATURES: &[Signature] = &[
             "a route table sends the request or its reply nowhere (no route, a blackhole) or through an appliance that drops it",
             "PrivateLink inbound-rule enforcement on the NLB drops API Gateway's traffic",
             "no target is healthy, or targets are too slow",
+            "the integration timeout is shorter than the backend needs (a Lambda function allowed to run longer than it, an ALB idle timeout beside it)",
         ],
         checks: &[
             CheckId::SecurityGroups,
@@ -261,6 +262,7 @@ pub static SIGNATURES: &[Signature] = &[
             CheckId::RouteTables,
             CheckId::PrivatelinkInboundRules,
             CheckId::TargetHealth,
+            CheckId::IntegrationTimeout,
         ],
         example: "{\"message\": \"Endpoint request timed out\"}",
         seen_in: Seen::Response,
@@ -385,7 +387,7 @@ pub static SIGNATURES: &[Signature] = &[
             "the execute-api endpoint is disabled and the URL does not use the custom domain",
             "a WAF rule blocked the request",
         ],
-        checks: &[CheckId::ResourcePolicy],
+        checks: &[CheckId::ResourcePolicy, CheckId::ExecuteApiEndpoint],
         example: "{\"message\":\"Forbidden\"} x-amzn-errortype: ForbiddenException",
         seen_in: Seen::Response,
     },
@@ -616,6 +618,9 @@ pub struct Resolved {
     pub path: String,
     /// How a custom domain mapped it, for the reader.
     pub note: Option<String>,
+    /// Whether the URL used the API's default execute-api host.
+    #[serde(skip)]
+    pub via_execute_api: bool,
 }
 
 /// Resolves a custom domain URL through the domain's mappings: the
@@ -664,6 +669,7 @@ pub fn resolve_custom_domain(
             m.api_id,
             m.stage.as_deref().unwrap_or("(named in the path)")
         )),
+        via_execute_api: false,
     })
 }
 
@@ -682,6 +688,7 @@ pub fn resolve_execute_api(api_id: &str, stages: &[String], segments: &[String])
         stage,
         path: format!("/{}", rest.join("/")),
         note: None,
+        via_execute_api: true,
     }
 }
 

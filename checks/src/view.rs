@@ -256,6 +256,10 @@ pub struct Probe {
     /// `None` when any method will do.
     pub method: Option<String>,
     pub path: String,
+    /// Whether the URL used the API's default `execute-api` host (not a
+    /// custom domain): `execute-api-endpoint` fails it when that endpoint
+    /// is disabled.
+    pub via_execute_api: bool,
 }
 
 impl<'a> StageView<'a> {
@@ -367,6 +371,22 @@ impl<'a> StageView<'a> {
 
     pub fn partition(&self) -> &'static str {
         partition(&self.region.region)
+    }
+
+    /// The API's default endpoint host, `{api}.execute-api.{region}.amazonaws.com`.
+    pub fn execute_api_host(&self) -> String {
+        format!(
+            "{}.execute-api.{}.amazonaws.com",
+            self.api.id, self.region.region
+        )
+    }
+
+    /// Whether a custom domain sends some base path to this stage (a REST
+    /// mapping without a stage serves every stage).
+    pub fn maps_here(&self, d: &crate::model::DomainName) -> bool {
+        d.mappings.iter().any(|m| {
+            m.api_id == self.api.id && m.stage.as_deref().is_none_or(|s| s == self.stage.name)
+        })
     }
 
     pub fn vpc_link_arn(&self, id: &str) -> String {

@@ -321,12 +321,14 @@ fn unreadable_routes_stages_or_account_settings_are_errors() {
     v["regions"][0]["apis"][0]["deployed_routes"]["beta"] = failure("apigateway:GetExport");
     for ((_, check, _), status) in verdicts(&v) {
         // The stage default alone decides logging; distributions, a
-        // policy-less API and a missing URL need no route.
+        // policy-less API, a missing URL and the API's endpoint setting
+        // need no route.
         if [
             "execution-logging",
             "cloudfront-origin-protocol",
             "resource-policy",
             "route-exists",
+            "execute-api-endpoint",
         ]
         .contains(&check.as_str())
         {

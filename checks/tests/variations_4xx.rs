@@ -268,6 +268,7 @@ fn probe(method: Option<&str>, path: &str) -> Option<Probe> {
         stage: "prod".into(),
         method: method.map(str::to_string),
         path: path.into(),
+        via_execute_api: true,
     })
 }
 
@@ -542,4 +543,52 @@ fn resource_policy_on_iam_signed_routes() {
         "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]),
     ));
     assert_eq!(worst(&v, "resource-policy").0, Status::Fail);
+}
+
+#[test]
+fn execute_api_endpoint_disabled_is_reachable_only_through_a_custom_domain() {
+    let v = example("rest-healthy");
+    let (s, m) = worst(&v, "execute-api-endpoint");
+    assert_eq!(s, Status::Pass, "{m}");
+
+    // Disabled while CloudFront still uses the execute-api host: that
+    // origin gets 403.
+    let v = example("rest-execute-api-disabled");
+    let fs = findings_with(&v, "execute-api-endpoint", None);
+    let (s, m) = worst_of(&fs);
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(
+        m.contains("E2QWRUHAPOMQZL") && m.contains("api.orders.example.com"),
+        "{m}"
+    );
+
+    // Without that origin the custom domain serves the stage: pass.
+    let mut v = example("rest-execute-api-disabled");
+    region(&mut v)["distributions"] = json!({"ok": []});
+    let (s, m) = worst(&v, "execute-api-endpoint");
+    assert_eq!(s, Status::Pass, "{m}");
+    // ...unless the URL asked about uses the execute-api host.
+    let fs = findings_with(&v, "execute-api-endpoint", probe(Some("GET"), "/orders"));
+    assert_eq!(worst_of(&fs).0, Status::Fail);
+    let mut custom = probe(Some("GET"), "/orders");
+    if let Some(p) = custom.as_mut() {
+        p.via_execute_api = false;
+    }
+    assert_eq!(
+        worst_of(&findings_with(&v, "execute-api-endpoint", custom)).0,
+        Status::Pass
+    );
+
+    // No custom domain maps the stage: nobody can call it.
+    region(&mut v)["domain_names"]["ok"][0]["mappings"][0]["stage"] = json!("beta");
+    let (s, m) = worst(&v, "execute-api-endpoint");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("no custom domain"), "{m}");
+
+    // The domains cannot be read: error, naming the call.
+    region(&mut v)["domain_names"] = json!({"error": {"operation": "apigateway:GetDomainNames",
+        "iam_action": "apigateway:GET", "kind": "access_denied", "code": "AccessDenied", "message": "denied"}});
+    let (s, m) = worst(&v, "execute-api-endpoint");
+    assert_eq!(s, Status::Error, "{m}");
+    assert!(m.contains("apigateway:GetDomainNames"), "{m}");
 }

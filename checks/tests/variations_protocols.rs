@@ -187,3 +187,78 @@ fn verdicts_resting_on_what_configuration_cannot_show_warn() {
     assert_eq!(s, Status::Error, "{m}");
     assert!(m.contains("DescribeTargetGroups"), "{m}");
 }
+
+fn set_timeouts(v: &mut Value, ms: Value) {
+    let api = &mut region(v)["apis"][0];
+    let set = |routes: &mut Value| {
+        for r in routes.as_array_mut().into_iter().flatten() {
+            if r["integration"]["integration_type"] != "MOCK" {
+                r["integration"]["timeout_ms"] = ms.clone();
+            }
+        }
+    };
+    set(&mut api["routes"]["ok"]);
+    for d in api["deployed_routes"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|d| d.values_mut())
+    {
+        set(&mut d["ok"]);
+    }
+}
+
+#[test]
+fn integration_timeouts_against_the_api_limit_and_the_alb() {
+    let (s, m) = worst(&example("http-healthy"), "integration-timeout");
+    assert_eq!(s, Status::Pass, "{m}");
+    let (s, m) = worst(&example("rest-healthy"), "integration-timeout");
+    assert_eq!(s, Status::Pass, "{m}");
+
+    // The ALB closes idle connections after 10 s; the integration waits 30.
+    let v = example("http-alb-idle-below-integration-timeout");
+    let (s, m) = worst(&v, "integration-timeout");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(
+        m.contains("10 s") && m.contains("30000 ms") && m.contains("catalog-alb"),
+        "{m}"
+    );
+    // A 9 s integration fits under it.
+    let mut v = example("http-alb-idle-below-integration-timeout");
+    set_timeouts(&mut v, json!(9000));
+    assert_eq!(worst(&v, "integration-timeout").0, Status::Pass);
+    // Unreadable ALB attributes: error naming the call.
+    let mut v = example("http-healthy");
+    let alb = region(&mut v)["load_balancer_attributes"]
+        .as_object()
+        .and_then(|m| m.keys().next().cloned())
+        .expect("an ALB");
+    region(&mut v)["load_balancer_attributes"][&alb] = json!({"error": {
+        "operation": "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "iam_action": "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "kind": "access_denied", "code": "AccessDenied", "message": "denied"}});
+    let (s, m) = worst(&v, "integration-timeout");
+    assert_eq!(s, Status::Error, "{m}");
+    assert!(m.contains("DescribeLoadBalancerAttributes"), "{m}");
+
+    // HTTP APIs stop at 30 s; REST at 29 s unless raised (not on edge).
+    let mut v = example("http-healthy");
+    set_timeouts(&mut v, json!(45000));
+    let (s, m) = worst(&v, "integration-timeout");
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("45000 ms") && m.contains("30000 ms"), "{m}");
+    let mut v = example("rest-healthy");
+    set_timeouts(&mut v, json!(20));
+    assert_eq!(worst(&v, "integration-timeout").0, Status::Fail);
+    let mut v = example("rest-healthy");
+    set_timeouts(&mut v, json!(60000));
+    let (s, m) = worst(&v, "integration-timeout");
+    assert_eq!(s, Status::Pass, "{m}");
+    region(&mut v)["apis"][0]["info"]["ok"]["endpoint_types"] = json!(["EDGE"]);
+    let (s, m) = worst(&v, "integration-timeout");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("edge-optimized"), "{m}");
+    // Unset: the API's default applies.
+    let mut v = example("http-alb-idle-below-integration-timeout");
+    set_timeouts(&mut v, Value::Null);
+    assert_eq!(worst(&v, "integration-timeout").0, Status::Warn);
+}

@@ -368,7 +368,9 @@ def http_healthy():
             "state_reason": None, "vpc_id": VPC2, "dns_name": "internal-catalog-alb-1234567890.us-east-1.elb.amazonaws.com",
             "zones": [{"zone_name": az, "subnet_id": sid, "private_ipv4_addresses": []} for sid, az, _ in ALB_SUBNETS],
             "security_groups": [SG_ALB["id"]], "enforce_privatelink_inbound_rules": None})},
-        "load_balancer_attributes": {},
+        # The ALB's idle timeout, which integration-timeout weighs against
+        # the integrations' 30 s: the default 60 s.
+        "load_balancer_attributes": {ALB: ok(alb_attrs(60))},
         "listeners": {ALB: ok([{"arn": ALB_LISTENER, "load_balancer_arn": ALB, "port": 80, "protocol": "HTTP",
                                 "default_actions": [{"action_type": "forward", "target_groups": [{"arn": TG_WEB, "weight": 1}]}],
                                 "certificate_arns": [], "ssl_policy": None}])},
@@ -437,6 +439,12 @@ def link_sg_no_egress(r):
 def alb_rule_empty_group(r):
     # The search service was scaled to zero; the rule still forwards /catalog/search* to its group.
     r["target_health"][TG_SEARCH] = ok([])
+
+
+def alb_idle_below_integration(r):
+    """Someone lowered the ALB's idle timeout to 10 s; the integration
+    still waits 30 s."""
+    r["load_balancer_attributes"][ALB] = ok(alb_attrs(10))
 
 
 def cloud_map_unhealthy(r):
@@ -670,6 +678,11 @@ def cloudfront_http_only(r):
     r["distributions"]["ok"][0]["origins"][0]["protocol_policy"] = "http-only"
 
 
+def execute_api_disabled(r):
+    """The default endpoint turned off while CloudFront still uses it."""
+    r["apis"][0]["info"]["ok"]["disable_execute_api_endpoint"] = True
+
+
 EXAMPLES = {
     "rest-healthy": None,
     "rest-vpc-link-failed": vpc_link_failed,
@@ -685,6 +698,7 @@ EXAMPLES = {
     "rest-authorizer-no-permission": authorizer_without_permission,
     "rest-resource-policy-deny": resource_policy_denies,
     "rest-cloudfront-http-only": cloudfront_http_only,
+    "rest-execute-api-disabled": execute_api_disabled,
 }
 
 
@@ -694,6 +708,7 @@ BUILT = {
     "http-link-sg-no-egress": lambda: http_variant(link_sg_no_egress),
     "http-alb-rule-empty-target-group": lambda: http_variant(alb_rule_empty_group),
     "http-cloud-map-no-healthy-instance": lambda: http_variant(cloud_map_unhealthy),
+    "http-alb-idle-below-integration-timeout": lambda: http_variant(alb_idle_below_integration),
     "rest-vpc-link-v2-healthy": rest_v2_healthy,
     "rest-nlb-to-alb-healthy": nlb_alb_healthy,
     "rest-tls-hostname-mismatch": tls_hostname_mismatch,

@@ -628,6 +628,18 @@ def apply_break(c, s, name):
         execution_log_errors(c, s)
     elif name == "custom-domain":
         custom_domain(c, s)
+    elif name == "execute-api-disabled":
+        # Callers are to use the custom domain only (moto reads the patch's
+        # value as a truthy string, so only "true" is sent).
+        if "nlb_arn" in s:
+            apigw.update_rest_api(restApiId=s["api_id"], patchOperations=[
+                {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
+        else:
+            c["apigatewayv2"].update_api(ApiId=s["api_id"], DisableExecuteApiEndpoint=True)
+    elif name == "alb-idle-10s":
+        # The ALB closes idle connections after 10 s; the integration waits 30.
+        elb.modify_load_balancer_attributes(LoadBalancerArn=s["alb_arn"], Attributes=[
+            {"Key": "idle_timeout.timeout_seconds", "Value": "10"}])
     elif name == "cloud-map-route":
         cloud_map_route(c, s)
     elif name == "prefix-list-rule":

@@ -30,17 +30,11 @@ pub static CHECK: CheckDef = CheckDef {
 /// with the origin path each implies ("" when the path carries no stage).
 fn api_hosts(view: &StageView, domains: &[DomainName]) -> Vec<(String, Option<String>)> {
     let mut out = vec![(
-        format!(
-            "{}.execute-api.{}.amazonaws.com",
-            view.api.id, view.region.region
-        ),
+        view.execute_api_host(),
         Some(format!("/{}", view.stage.name)),
     )];
     for d in domains {
-        let maps_here = d.mappings.iter().any(|m| {
-            m.api_id == view.api.id && m.stage.as_deref().is_none_or(|s| s == view.stage.name)
-        });
-        if maps_here {
+        if view.maps_here(d) {
             for host in [Some(&d.name), d.regional_domain_name.as_ref()]
                 .into_iter()
                 .flatten()

@@ -35,4 +35,6 @@ registry! {
     cloudfront_origin_protocol,
     route_exists,
     route_tables,
+    integration_timeout,
+    execute_api_endpoint,
 }

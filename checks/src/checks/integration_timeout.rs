@@ -1,0 +1,169 @@
+//! `integration-timeout`: each integration's `timeoutInMillis` is within
+//! its API type's limit, and no ALB on the route closes the request's
+//! connection before API Gateway gives up on it.
+//!
+//! Limits, from the API references (`Integration.timeoutInMillis`: "between
+//! 50 and 29,000 milliseconds. The default value is 29,000 milliseconds ...
+//! You can increase the default value to longer than 29 seconds for
+//! Regional or private APIs only"; apigatewayv2 `TimeoutInMillis`: "between
+//! 50 and 30,000 milliseconds for HTTP APIs ... The default timeout is ...
+//! 30 seconds for HTTP APIs") and the quota tables (HTTP APIs: "Maximum
+//! integration timeout | 30 seconds | No"; REST edge-optimized: 50 ms - 29 s,
+//! not adjustable). A REST value above 29 s on a Regional or private API is
+//! one API Gateway accepted under a raised quota, so it passes, saying so.
+//!
+//! An ALB answers 504 when its target does not answer within its idle
+//! timeout (ELB guide, "Troubleshoot your Application Load Balancers",
+//! HTTP 504: "The load balancer failed to establish a connection to the
+//! target before the connection timeout expired" / idle timeout), so an ALB
+//! idle timeout shorter than the integration timeout cuts slow requests the
+//! integration would still wait for. Whether requests are that slow is not
+//! configuration: `warn`, naming both values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::check_id::CheckId;
+use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::model::{ApiKind, Fetched, LbType, Route};
+use crate::resources as res;
+use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, skip};
+use crate::view::StageView;
+
+pub static CHECK: CheckDef = CheckDef {
+    meta: CheckMeta {
+        id: CheckId::IntegrationTimeout,
+        title: "Integration timeouts fit the API and the next hop",
+        severity: Severity::Medium,
+        remediation: "Keep timeoutInMillis within the API type's limit (REST 50-29000 ms unless the account's quota was raised, for Regional and private APIs only; HTTP APIs 50-30000 ms), and raise the ALB's idle_timeout.timeout_seconds above the integration timeout (aws elbv2 modify-load-balancer-attributes --attributes Key=idle_timeout.timeout_seconds,Value=SECONDS).",
+        aliases: &[],
+    },
+    run,
+    judges_definition_itself: false,
+    on_missing_stage: None,
+};
+
+/// REST's default and (without a raised quota) maximum, in ms.
+pub const REST_DEFAULT_MS: i64 = 29_000;
+/// HTTP APIs' default and fixed maximum, in ms.
+pub const HTTP_MAX_MS: i64 = 30_000;
+const MIN_MS: i64 = 50;
+
+/// The timeout API Gateway applies to `route`, and whether it is the default.
+pub fn effective_timeout_ms(kind: ApiKind, route: &Route) -> Option<(i64, bool)> {
+    let i = route.integration.as_ref()?;
+    if i.integration_type.eq_ignore_ascii_case("MOCK") {
+        return None;
+    }
+    Some(match (i.timeout_ms, kind) {
+        (Some(ms), _) => (ms, false),
+        (None, ApiKind::Rest) => (REST_DEFAULT_MS, true),
+        (None, ApiKind::Http) => (HTTP_MAX_MS, true),
+    })
+}
+
+fn run(view: &StageCtx, out: &mut Findings) {
+    let meta = &CHECK.meta;
+    let routes = match view.all_routes() {
+        Ok(r) => r,
+        Err(f) => {
+            let what = format!("the routes of API {}", view.api.id);
+            return out.add(Finding::from_failure(meta, &view.stage_arn, &what, f));
+        }
+    };
+    let timed: BTreeMap<String, i64> = routes
+        .iter()
+        .filter_map(|r| effective_timeout_ms(view.api.kind, r).map(|(ms, _)| (r.label(), ms)))
+        .collect();
+    if timed.is_empty() {
+        return out.add(skip(
+            meta,
+            &view.stage_arn,
+            format!(
+                "stage {} has no integration other than MOCK, which has no timeout to judge",
+                view.stage.name
+            ),
+        ));
+    }
+    let mut j = Judgement::new();
+    for r in routes {
+        judge_limit(view, r, &mut j);
+    }
+    judge_albs(view, &timed, out, &mut j);
+    let pass = format!(
+        "Every integration timeout of stage {} is within the {} API limit and no ALB on its routes closes idle connections sooner.",
+        view.stage.name,
+        view.api.kind.as_str().to_uppercase()
+    );
+    out.add(j.finding(meta, &view.stage_arn, pass, json!({ "timeouts_ms": timed })));
+}
+
+/// The route's timeout against its API type's documented range.
+fn judge_limit(view: &StageView, r: &Route, j: &mut Judgement) {
+    let Some((ms, default)) = effective_timeout_ms(view.api.kind, r) else {
+        return;
+    };
+    let label = r.label();
+    let ev = || json!({ "route": label, "timeout_ms": ms, "default": default });
+    let edge = matches!(&view.api.info, Fetched::Ok(i) if i.endpoint_types.iter().any(|t| t.eq_ignore_ascii_case("EDGE")));
+    let (status, sentence) = match view.api.kind {
+        _ if ms < MIN_MS => (Status::Fail, format!(
+            "Route {label} has an integration timeout of {ms} ms, below API Gateway's minimum of {MIN_MS} ms, so every call times out with 504; it needs at least {MIN_MS} ms")),
+        ApiKind::Http if ms > HTTP_MAX_MS => (Status::Fail, format!(
+            "Route {label} has an integration timeout of {ms} ms, above the HTTP API maximum of {HTTP_MAX_MS} ms, which cannot be raised; it needs at most {HTTP_MAX_MS} ms")),
+        ApiKind::Rest if ms > REST_DEFAULT_MS && edge => (Status::Warn, format!(
+            "Route {label} has an integration timeout of {ms} ms on an edge-optimized API, whose limit of {REST_DEFAULT_MS} ms the quota table says cannot be raised; calls slower than {REST_DEFAULT_MS} ms are assumed to end in 504")),
+        ApiKind::Rest if ms > REST_DEFAULT_MS => (Status::Pass, format!(
+            "Route {label} waits {ms} ms, above the {REST_DEFAULT_MS} ms default, which API Gateway accepts only under a raised account quota")),
+        _ => (Status::Pass, String::new()),
+    };
+    j.push(status, sentence, ev);
+}
+
+/// Every ALB on the stage's routes against the longest integration
+/// timeout of the routes through it.
+fn judge_albs(view: &StageCtx, timed: &BTreeMap<String, i64>, out: &mut Findings, j: &mut Judgement) {
+    if view.private_routes().map_or(true, |r| r.is_empty()) {
+        return;
+    }
+    let w = out.walked(view);
+    let mut albs: BTreeMap<&str, (&crate::model::LoadBalancer, BTreeSet<String>)> = BTreeMap::new();
+    for hop in w.target_groups.iter().filter(|h| h.lb.lb_type == Some(LbType::Application)) {
+        let e = albs.entry(hop.lb.arn.as_str()).or_insert((hop.lb, BTreeSet::new()));
+        e.1.extend(hop.routes.iter().cloned());
+    }
+    for (arn, (alb, routes)) in albs {
+        let Some((route, ms)) = routes
+            .iter()
+            .filter_map(|r| timed.get(r).map(|ms| (r, *ms)))
+            .max_by_key(|(_, ms)| *ms)
+        else {
+            continue;
+        };
+        let what = format!("the attributes of {arn}");
+        let attrs = match view.get::<res::LoadBalancerAttributes>(arn, arn, &what) {
+            Ok(a) => a,
+            Err(b) => {
+                j.push_blocked(&b, "the ALB's idle timeout");
+                continue;
+            }
+        };
+        let (secs, src) = match attrs
+            .and_then(|m| m.get("idle_timeout.timeout_seconds"))
+            .and_then(|v| v.trim().parse::<i64>().ok())
+        {
+            Some(v) => (v, "idle_timeout.timeout_seconds"),
+            None => (super::idle_timeout::ALB_DEFAULT_IDLE, "the default"),
+        };
+        let ev = || json!({ "alb": alb.arn, "idle_timeout_seconds": secs, "source": src, "route": route, "timeout_ms": ms });
+        if secs * 1000 < ms {
+            j.push(Status::Warn, format!(
+                "ALB {arn} closes a connection idle for {secs} s ({src}) while route {route} waits up to {ms} ms for its integration, so requests slower than {secs} s get 504 from the ALB; its idle timeout needs at least {} s",
+                (ms + 999) / 1000
+            ), ev);
+        } else {
+            j.push(Status::Pass, String::new(), ev);
+        }
+    }
+}
