@@ -722,3 +722,28 @@ fn a_disabled_execute_api_endpoint_needs_a_custom_domain() {
         "{m}"
     );
 }
+
+/// A Lambda proxy route: invocable passes; without API Gateway's
+/// permission, or with a reserved concurrency of 0, it fails.
+#[test]
+fn lambda_integrations_need_a_permission_and_concurrency() {
+    for (suffix, octet, blueprint, fails) in [
+        ("lamok", 185, "lambda-route", false),
+        ("lamperm", 186, "lambda-route-unpermitted", true),
+        ("lamthrottle", 187, "lambda-route-throttled", true),
+    ] {
+        let s = build("rest-v1", suffix, octet);
+        apply(&s, blueprint);
+        let api = s["api_id"].as_str().expect("api id");
+        let (report, code) = audit_json(&format!("AKID{suffix}"), api);
+        let m = messages(&report, "lambda-integration").join(" ");
+        assert!(m.contains("orders-refunds"), "{blueprint}: {m}");
+        if fails {
+            assert_only_fails(&report, "lambda-integration");
+            assert_eq!(code, 1, "{blueprint}");
+        } else {
+            assert_only(&report, &[], &[]);
+            assert_eq!(code, 0, "{blueprint}: {report}");
+        }
+    }
+}

@@ -103,6 +103,7 @@ mod tests {
             "route-exists",
             // Added after the first contract, in the README's copy of it.
             "route-tables",
+            "lambda-integration",
             "integration-timeout",
             "execute-api-endpoint",
         ];

@@ -63,6 +63,7 @@ check_ids! {
     CloudfrontOriginProtocol = "cloudfront-origin-protocol",
     RouteExists = "route-exists",
     RouteTables = "route-tables",
+    LambdaIntegration = "lambda-integration",
     IntegrationTimeout = "integration-timeout",
     ExecuteApiEndpoint = "execute-api-endpoint",
 }

@@ -167,11 +167,7 @@ pub static SIGNATURES: &[Signature] = &[
         id: "authorizer-configuration",
         statuses: &[500],
         error_types: &["AuthorizerConfigurationException"],
-        patterns: &[
-            r"AuthorizerConfigurationException",
-            r"invalid permissions on lambda function",
-            r"authorizer error",
-        ],
+        patterns: &[r"AuthorizerConfigurationException", r"authorizer error"],
         status_alone: false,
         meaning: "API Gateway could not run the route's authorizer, so it answers 500 instead of 401 or 403.",
         causes: &[
@@ -202,6 +198,24 @@ pub static SIGNATURES: &[Signature] = &[
             CheckId::NetworkAcls,
         ],
         example: "Execution failed due to an internal error",
+        seen_in: Seen::Log,
+    },
+    // The execution log's line for a Lambda integration API Gateway may not
+    // invoke (knowledge center "api-gateway-rest-api-lambda-integrations").
+    Signature {
+        id: "lambda-invalid-permissions",
+        statuses: &[500],
+        error_types: &[],
+        patterns: &[r"Invalid permissions on Lambda function"],
+        status_alone: false,
+        meaning: "API Gateway may not invoke the integration's Lambda function.",
+        causes: &[
+            "the function's resource-based policy has no statement allowing apigateway.amazonaws.com lambda:InvokeFunction from this API, stage, method and path",
+            "the integration's credentials role may not invoke the function",
+            "followed by \"Authorizer error\": the same, for the Lambda authorizer's function",
+        ],
+        checks: &[CheckId::LambdaIntegration, CheckId::AuthorizerConfig],
+        example: "Execution failed due to configuration error: Invalid permissions on Lambda function",
         seen_in: Seen::Log,
     },
     // The causes are those the knowledge-center article lists for this
@@ -448,6 +462,7 @@ pub static SIGNATURES: &[Signature] = &[
             "a broken private integration path (VPC link, load balancer, listener, targets)",
             "a TLS or protocol mismatch with the integration",
             "an authorizer API Gateway cannot invoke",
+            "a Lambda integration that does not exist, is not Active, is throttled to zero or may not be invoked",
         ],
         checks: &[
             CheckId::VpcLinkStatus,
@@ -460,6 +475,7 @@ pub static SIGNATURES: &[Signature] = &[
             CheckId::TlsCertificateTrust,
             CheckId::ProtocolMatch,
             CheckId::AuthorizerConfig,
+            CheckId::LambdaIntegration,
             CheckId::ExecutionLogging,
             CheckId::DeploymentDrift,
         ],
@@ -1095,6 +1111,14 @@ mod tests {
                     Some(500),
                     Some("AuthorizerConfigurationException"),
                     "{\"message\": null}",
+                ),
+            ),
+            (
+                "lambda-invalid-permissions",
+                seen(
+                    None,
+                    None,
+                    "Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:example-function/invocations\nExecution failed due to configuration error: Invalid permissions on Lambda function\nMethod completed with status: 500",
                 ),
             ),
             (

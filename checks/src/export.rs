@@ -119,6 +119,7 @@ fn integration(v: &Value) -> Integration {
         integration_target: text(v, "integrationTarget"),
         tls_config: tls,
         timeout_ms: v.get("timeoutInMillis").and_then(Value::as_i64),
+        credentials: text(v, "credentials"),
         request_parameters: v
             .get("requestParameters")
             .and_then(Value::as_object)

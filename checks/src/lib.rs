@@ -14,6 +14,7 @@ pub mod engine;
 pub mod explain;
 pub mod export;
 pub mod finding;
+pub mod lambda_policy;
 pub mod model;
 pub mod net;
 pub mod policy;

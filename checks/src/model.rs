@@ -381,6 +381,9 @@ pub struct Integration {
     pub timeout_ms: Option<i64>,
     #[serde(default)]
     pub request_parameters: BTreeMap<String, String>,
+    /// The role API Gateway assumes to call the integration (`credentials`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -726,6 +729,19 @@ pub struct LambdaFunction {
     pub arn: String,
     /// The resource-based policy (`GetPolicy`), `None` when it has none.
     pub policy: Option<String>,
+    /// `GetFunctionConfiguration`'s `State`: `Active`, `Pending`,
+    /// `Inactive`, `Failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    /// How long the function may run, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<i32>,
+    /// `GetFunctionConcurrency`'s reserved concurrency; `None` when none is
+    /// reserved (the function shares the account's pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrency: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

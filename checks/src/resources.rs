@@ -247,7 +247,8 @@ kinds! {
     Authorizers: custom(land_authorizers),
         "apigateway:GetAuthorizers", ["apigateway:GET"], Batch::One, Wait::No;
     LambdaFunction: map(lambda_functions => m::LambdaFunction),
-        "lambda:GetPolicy", ["lambda:GetFunctionConfiguration", "lambda:GetPolicy"],
+        "lambda:GetPolicy",
+        ["lambda:GetFunctionConfiguration", "lambda:GetPolicy", "lambda:GetFunctionConcurrency"],
         Batch::One, Wait::No;
     /// The custom domain names of the region, with their API mappings.
     DomainNames: custom(land_domain_names),

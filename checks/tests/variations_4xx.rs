@@ -592,3 +592,91 @@ fn execute_api_endpoint_disabled_is_reachable_only_through_a_custom_domain() {
     assert_eq!(s, Status::Error, "{m}");
     assert!(m.contains("apigateway:GetDomainNames"), "{m}");
 }
+
+const REFUNDS_FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders-refunds";
+
+fn refunds(v: &mut Value) -> &mut Value {
+    &mut region(v)["lambda_functions"][REFUNDS_FN]["ok"]
+}
+
+#[test]
+fn lambda_integrations_exist_are_active_and_may_be_invoked() {
+    let v = example("rest-healthy");
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Pass, "{m}");
+
+    let v = example("rest-lambda-permission-for-another-path");
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Fail);
+    assert!(
+        m.contains(REFUNDS_FN) && m.contains("/prod/POST/refunds"),
+        "{m}"
+    );
+
+    // State, reserved concurrency, timeout.
+    let mut v = example("rest-healthy");
+    refunds(&mut v)["state"] = json!("Failed");
+    assert_eq!(worst(&v, "lambda-integration").0, Status::Fail);
+    refunds(&mut v)["state"] = json!("Inactive");
+    assert_eq!(worst(&v, "lambda-integration").0, Status::Warn);
+    refunds(&mut v)["state"] = json!("Active");
+    refunds(&mut v)["reserved_concurrency"] = json!(0);
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("reserved concurrency of 0"), "{m}");
+    let mut v = example("rest-healthy");
+    refunds(&mut v)["reserved_concurrency"] = json!(5);
+    refunds(&mut v)["timeout_seconds"] = json!(60);
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Warn);
+    assert!(m.contains("60 s") && m.contains("29000 ms"), "{m}");
+
+    // ANY needs every method: a policy for POST only warns.
+    let mut v = example("rest-healthy");
+    each_route(&mut v, |r| {
+        if r["path"] == "/refunds" {
+            r["method"] = json!("ANY");
+        }
+    });
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("GET") && !m.contains("POST,"), "{m}");
+
+    // A role on the integration: its permission is not read.
+    let mut v = example("rest-healthy");
+    each_route(&mut v, |r| {
+        if r["path"] == "/refunds" {
+            r["integration"]["credentials"] = json!("arn:aws:iam::123456789012:role/apigw-invoke");
+        }
+    });
+    assert_eq!(worst(&v, "lambda-integration").0, Status::Warn);
+
+    // The function is gone, or cannot be read.
+    let mut v = example("rest-healthy");
+    region(&mut v)["lambda_functions"][REFUNDS_FN] = json!({"not_found": {
+        "operation": "lambda:GetFunctionConfiguration", "iam_action": "lambda:GetFunctionConfiguration",
+        "kind": "not_found", "code": "ResourceNotFoundException", "message": "Function not found"}});
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("does not exist"), "{m}");
+    let mut v = example("rest-healthy");
+    region(&mut v)["lambda_functions"][REFUNDS_FN] = json!({"error": {
+        "operation": "lambda:GetFunctionConcurrency", "iam_action": "lambda:GetFunctionConcurrency",
+        "kind": "access_denied", "code": "AccessDeniedException", "message": "denied"}});
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Error);
+    assert!(m.contains("lambda:GetFunctionConcurrency"), "{m}");
+
+    // A stage variable naming the function, unset on the stage.
+    let mut v = example("rest-healthy");
+    each_route(&mut v, |r| {
+        if r["path"] == "/refunds" {
+            r["integration"]["uri"] = json!(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.refundsFn}/invocations"
+            );
+        }
+    });
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("refundsFn"), "{m}");
+}

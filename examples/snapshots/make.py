@@ -98,11 +98,26 @@ AUTHORIZER = {"id": "t7x2qa", "name": "orders-token", "authorizer_type": "TOKEN"
               "credentials": None, "provider": []}
 
 
-def invoke_policy(source_arn):
+def invoke_policy(source_arn, fn=AUTH_FN):
     return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": [{
         "Sid": "apigateway-orders-api", "Effect": "Allow",
         "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "lambda:InvokeFunction",
-        "Resource": AUTH_FN, "Condition": {"ArnLike": {"AWS:SourceArn": source_arn}}}]})
+        "Resource": fn, "Condition": {"ArnLike": {"AWS:SourceArn": source_arn}}}]})
+
+
+# POST /refunds runs on a Lambda function (AWS_PROXY), as GetFunctionConfiguration,
+# GetFunctionConcurrency and GetPolicy describe it: Active, 10 s, no reservation,
+# invocable by API Gateway for POST /refunds on every stage.
+REFUNDS_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-refunds"
+REFUNDS = {"id": None, "integration_type": "AWS_PROXY", "http_method": "POST",
+           "uri": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{REFUNDS_FN}/invocations",
+           "connection_type": "INTERNET", "connection_id": None, "integration_target": None,
+           "tls_config": None, "timeout_ms": 29000, "request_parameters": {}}
+
+
+def refunds_function(source_arn):
+    return ok({"arn": REFUNDS_FN, "policy": invoke_policy(source_arn, REFUNDS_FN), "state": "Active",
+               "timeout_seconds": 10})
 
 
 def vpc_integration(path):
@@ -140,11 +155,13 @@ def healthy():
                 route("GET", "/orders", "b7c1d2", vpc_integration("/orders")),
                 route("POST", "/orders", "b7c1d2", vpc_integration("/orders"), authorizer="t7x2qa"),
                 route("GET", "/orders/{id}", "e4f5g6", vpc_integration("/orders/{id}")),
+                route("POST", "/refunds", "f8r2d4", REFUNDS),
             ]),
             "authorizers": ok([AUTHORIZER]),
         }],
         "lambda_functions": {AUTH_FN: ok({"arn": AUTH_FN, "policy": invoke_policy(
-            f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/authorizers/*")})},
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/authorizers/*"), "state": "Active", "timeout_seconds": 5}),
+            REFUNDS_FN: refunds_function(f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/*/POST/refunds")},
         "apigateway_account": ok({"cloudwatch_role_arn": f"arn:aws:iam::{ACCOUNT}:role/apigateway-cloudwatch-logs"}),
         "vpc_links": {LINK: ok({"id": LINK, "name": "orders-nlb-link", "status": "AVAILABLE",
                                 "status_message": "Your vpc link is ready for use", "target_arns": [NLB]})},
@@ -678,6 +695,13 @@ def cloudfront_http_only(r):
     r["distributions"]["ok"][0]["origins"][0]["protocol_policy"] = "http-only"
 
 
+def lambda_wrong_source_arn(r):
+    """The refunds function's permission names a path the API does not have
+    (the resource was renamed from /refund to /refunds)."""
+    r["lambda_functions"][REFUNDS_FN] = refunds_function(
+        f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/*/POST/refund")
+
+
 def execute_api_disabled(r):
     """The default endpoint turned off while CloudFront still uses it."""
     r["apis"][0]["info"]["ok"]["disable_execute_api_endpoint"] = True
@@ -699,6 +723,7 @@ EXAMPLES = {
     "rest-resource-policy-deny": resource_policy_denies,
     "rest-cloudfront-http-only": cloudfront_http_only,
     "rest-execute-api-disabled": execute_api_disabled,
+    "rest-lambda-permission-for-another-path": lambda_wrong_source_arn,
 }
 
 

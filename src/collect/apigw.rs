@@ -179,6 +179,7 @@ fn integration(i: &t::Integration) -> Integration {
         }),
         // The SDK reports an absent timeout as 0.
         timeout_ms: Some(i64::from(i.timeout_in_millis())).filter(|t| *t > 0),
+        credentials: i.credentials().map(str::to_string),
         request_parameters: i
             .request_parameters()
             .map(|p| {

@@ -166,6 +166,7 @@ fn integration(i: &aws_sdk_apigatewayv2::types::Integration) -> Option<(String, 
                 server_name_to_verify: t.server_name_to_verify().map(str::to_string),
             }),
             timeout_ms: i.timeout_in_millis().map(i64::from),
+            credentials: i.credentials_arn().map(str::to_string),
             request_parameters: i
                 .request_parameters()
                 .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())

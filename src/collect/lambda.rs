@@ -1,10 +1,11 @@
-//! AWS Lambda reads for authorizers: whether the function exists
-//! (`GetFunctionConfiguration`) and its resource-based policy (`GetPolicy`,
-//! which answers "not found" both for a missing function and for a function
-//! without a policy, hence the two calls).
+//! AWS Lambda reads for authorizers and Lambda integrations: whether the
+//! function exists, its state and timeout (`GetFunctionConfiguration`), its
+//! reserved concurrency (`GetFunctionConcurrency`) and its resource-based
+//! policy (`GetPolicy`, which answers "not found" both for a missing
+//! function and for a function without a policy, hence separate calls).
 
 use aws_sdk_lambda::Client;
-use futures::future::join;
+use futures::future::join3;
 
 use apigw_audit_checks::model::{FailureKind, Fetched, LambdaFunction};
 
@@ -14,15 +15,17 @@ use super::plumbing::fetched;
 pub async fn function(c: &Client, arn: &str) -> Fetched<LambdaFunction> {
     let fop = Op::named("lambda:GetFunctionConfiguration");
     let pop = Op::named("lambda:GetPolicy");
-    let (conf, policy) = join(
+    let cop = Op::named("lambda:GetFunctionConcurrency");
+    let (conf, policy, concurrency) = join3(
         c.get_function_configuration().function_name(arn).send(),
         c.get_policy().function_name(arn).send(),
+        c.get_function_concurrency().function_name(arn).send(),
     )
     .await;
-    if let Err(e) = conf {
-        let f = classify(&fop, &e);
-        return fetched(Err(f));
-    }
+    let conf = match conf {
+        Ok(conf) => conf,
+        Err(e) => return fetched(Err(classify(&fop, &e))),
+    };
     let policy = match policy {
         Ok(p) => p.policy().map(str::to_string),
         Err(e) => {
@@ -33,8 +36,16 @@ pub async fn function(c: &Client, arn: &str) -> Fetched<LambdaFunction> {
             None
         }
     };
+    let reserved_concurrency = match concurrency {
+        Ok(c) => c.reserved_concurrent_executions(),
+        Err(e) => return Fetched::Error(classify(&cop, &e)),
+    };
     Fetched::Ok(LambdaFunction {
         arn: arn.to_string(),
         policy,
+        state: conf.state().map(|s| s.as_str().to_string()),
+        state_reason: conf.state_reason().map(str::to_string),
+        timeout_seconds: conf.timeout(),
+        reserved_concurrency,
     })
 }

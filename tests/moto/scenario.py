@@ -241,22 +241,47 @@ def build_http_v2(c, suffix, octet):
     }
 
 
-def token_authorizer(c, s, permit):
-    """A TOKEN authorizer on POST /orders backed by a Lambda function; with
-    `permit`, the function lets API Gateway invoke it for this API."""
+def lambda_function(c, name):
+    """A Python Lambda function with its execution role; its ARN."""
     import io
     import zipfile
 
-    apigw, lam, iam = c["apigateway"], c["lambda"], c["iam"]
-    api = s["api_id"]
-    role = iam.create_role(RoleName=f"authorizer-{api}", AssumeRolePolicyDocument=json.dumps({
+    role = c["iam"].create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as z:
         z.writestr("index.py", "def handler(event, context):\n    return {}\n")
-    fn = lam.create_function(FunctionName=f"orders-authorizer-{api}", Runtime="python3.12", Role=role,
-                             Handler="index.handler", Code={"ZipFile": code.getvalue()})["FunctionArn"]
+    return c["lambda"].create_function(FunctionName=name, Runtime="python3.12", Role=role, Timeout=10,
+                                       Handler="index.handler", Code={"ZipFile": code.getvalue()})["FunctionArn"]
+
+
+def lambda_route(c, s, permit, concurrency=None):
+    """POST /refunds, a Lambda proxy integration; with `permit` the function
+    lets API Gateway invoke it for that method and path on every stage."""
+    apigw, api = c["apigateway"], s["api_id"]
+    fn = lambda_function(c, f"orders-refunds-{api}")
+    root = [r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/"][0]["id"]
+    res = apigw.create_resource(restApiId=api, parentId=root, pathPart="refunds")["id"]
+    apigw.put_method(restApiId=api, resourceId=res, httpMethod="POST", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="POST", type="AWS_PROXY",
+                          integrationHttpMethod="POST",
+                          uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn}/invocations")
+    if permit:
+        c["lambda"].add_permission(FunctionName=fn, StatementId="apigateway-refunds", Action="lambda:InvokeFunction",
+                                   Principal="apigateway.amazonaws.com",
+                                   SourceArn=f"arn:aws:execute-api:{REGION}:{fn.split(':')[4]}:{api}/*/POST/refunds")
+    if concurrency is not None:
+        c["lambda"].put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=concurrency)
+    redeploy(apigw, s)
+
+
+def token_authorizer(c, s, permit):
+    """A TOKEN authorizer on POST /orders backed by a Lambda function; with
+    `permit`, the function lets API Gateway invoke it for this API."""
+    apigw, lam = c["apigateway"], c["lambda"]
+    api = s["api_id"]
+    fn = lambda_function(c, f"orders-authorizer-{api}")
     uri = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn}/invocations"
     auth = apigw.create_authorizer(restApiId=api, name="orders-token", type="TOKEN", authorizerUri=uri,
                                    identitySource="method.request.header.Authorization")["id"]
@@ -628,6 +653,12 @@ def apply_break(c, s, name):
         execution_log_errors(c, s)
     elif name == "custom-domain":
         custom_domain(c, s)
+    elif name == "lambda-route":
+        lambda_route(c, s, permit=True)
+    elif name == "lambda-route-unpermitted":
+        lambda_route(c, s, permit=False)
+    elif name == "lambda-route-throttled":
+        lambda_route(c, s, permit=True, concurrency=0)
     elif name == "execute-api-disabled":
         # Callers are to use the custom domain only (moto reads the patch's
         # value as a truthy string, so only "true" is sent).

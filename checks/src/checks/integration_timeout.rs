@@ -12,12 +12,12 @@
 //! not adjustable). A REST value above 29 s on a Regional or private API is
 //! one API Gateway accepted under a raised quota, so it passes, saying so.
 //!
-//! An ALB answers 504 when its target does not answer within its idle
-//! timeout (ELB guide, "Troubleshoot your Application Load Balancers",
-//! HTTP 504: "The load balancer failed to establish a connection to the
-//! target before the connection timeout expired" / idle timeout), so an ALB
-//! idle timeout shorter than the integration timeout cuts slow requests the
-//! integration would still wait for. Whether requests are that slow is not
+//! An ALB answers 504 when "the load balancer established a connection to
+//! the target, but the target didn't respond before the idle timeout period
+//! elapsed" (knowledge center "eks-http-504-errors", which also gives the
+//! ALB's default of 60 s), so an ALB idle timeout shorter than the
+//! integration timeout cuts slow requests the integration would still wait
+//! for. Whether requests are that slow is not
 //! configuration: `warn`, naming both values.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -35,6 +35,7 @@ registry! {
     cloudfront_origin_protocol,
     route_exists,
     route_tables,
+    lambda_integration,
     integration_timeout,
     execute_api_endpoint,
 }
