@@ -154,6 +154,8 @@ fn explain_url_missing_its_prefix_names_the_right_path() {
         vec![
             ("deployment-drift".to_string(), "pass".to_string()),
             ("route-exists".to_string(), "fail".to_string()),
+            // The URL uses the execute-api host, which the API serves.
+            ("execute-api-endpoint".to_string(), "pass".to_string()),
         ]
     );
     assert_eq!(code, 1);

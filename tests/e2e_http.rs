@@ -52,6 +52,7 @@ fn healthy_http_api_through_an_alb_passes() {
             "resource-policy",
             "cloudfront-origin-protocol",
             "route-exists",
+            "lambda-integration",
         ]
         .contains(&check.as_str());
         assert!(

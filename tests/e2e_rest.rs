@@ -61,6 +61,7 @@ fn healthy_rest_api_passes_every_check_and_replays_offline() {
             "authorizer-config",
             "cloudfront-origin-protocol",
             "route-exists",
+            "lambda-integration",
         ];
         let ok = status == "pass" || (skippable.contains(&check.as_str()) && status == "skip");
         assert!(ok, "{check} is {status} on a healthy API: {w:?}");
@@ -704,16 +705,30 @@ fn deadline_cuts_pending_reads_into_errors_and_writes_the_report() {
 /// a custom domain: none fails, one mapping the stage passes.
 #[test]
 fn a_disabled_execute_api_endpoint_needs_a_custom_domain() {
-    let s = build("rest-v1", "noexec", 183);
+    // A region of its own: the pinned call counts of the healthy API in
+    // us-east-1 would see this custom domain's mappings read.
+    let s = build_in("sa-east-1", "rest-v1", "noexec", 183);
     apply(&s, "execute-api-disabled");
     let api = s["api_id"].as_str().expect("api id");
-    let (report, code) = audit_json("AKIDnoexec", api);
+    let audit = || {
+        let out = run(tool("AKIDnoexec").args([
+            "audit",
+            "--region",
+            "sa-east-1",
+            "--api-id",
+            api,
+            "--output",
+            "json",
+        ]));
+        (json_of(&out), out.status.code().unwrap_or(-1))
+    };
+    let (report, code) = audit();
     assert_only_fails(&report, "execute-api-endpoint");
     assert_eq!(code, 1);
     let m = messages(&report, "execute-api-endpoint").join(" ");
     assert!(m.contains("no custom domain"), "{m}");
     apply(&s, "custom-domain");
-    let (report, code) = audit_json("AKIDnoexec", api);
+    let (report, code) = audit();
     assert_only(&report, &[], &[]);
     assert_eq!(code, 0, "{report}");
     let m = messages(&report, "execute-api-endpoint").join(" ");
@@ -746,4 +761,23 @@ fn lambda_integrations_need_a_permission_and_concurrency() {
             assert_eq!(code, 0, "{blueprint}: {report}");
         }
     }
+}
+
+/// A distribution forwarding the viewer's Host to the execute-api origin
+/// fails (API Gateway answers 403); without it the same origin passes.
+#[test]
+fn cloudfront_forwarding_the_viewer_host_fails() {
+    let s = build("rest-v1", "cfhost", 188);
+    apply(&s, "cloudfront-forwards-host");
+    let api = s["api_id"].as_str().expect("api id");
+    let (report, code) = audit_json("AKIDcfhost", api);
+    assert_only_fails(&report, "cloudfront-origin-protocol");
+    assert_eq!(code, 1);
+    let m = messages(&report, "cloudfront-origin-protocol").join(" ");
+    assert!(m.contains("viewer header Host") && m.contains("403"), "{m}");
+    let s = build("rest-v1", "cfnohost", 189);
+    apply(&s, "cloudfront-https-only");
+    let (report, code) = audit_json("AKIDcfnohost", s["api_id"].as_str().expect("api id"));
+    assert_only(&report, &[], &[]);
+    assert_eq!(code, 0, "{report}");
 }

@@ -783,6 +783,13 @@ pub struct Origin {
     pub origin_path: Option<String>,
     /// `http-only`, `https-only`, `match-viewer`; `None` for S3 origins.
     pub protocol_policy: Option<String>,
+    /// The port CloudFront connects to over HTTPS (`CustomOriginConfig.HTTPSPort`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_port: Option<i32>,
+    /// The TLS protocols CloudFront may use with the origin
+    /// (`OriginSslProtocols`: `SSLv3`, `TLSv1`, `TLSv1.1`, `TLSv1.2`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ssl_protocols: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -792,6 +799,13 @@ pub struct CacheBehavior {
     pub target_origin_id: String,
     /// `allow-all`, `https-only`, `redirect-to-https`.
     pub viewer_protocol_policy: Option<ViewerProtocolPolicy>,
+    /// The viewer headers forwarded to the origin by the legacy cache
+    /// settings (`ForwardedValues.Headers`; `*` is every header).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwarded_headers: Vec<String>,
+    /// The origin request policy attached to the behavior.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_request_policy_id: Option<String>,
 }
 
 /// A Cloud Map service and its registered instances.

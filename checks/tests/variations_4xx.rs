@@ -680,3 +680,55 @@ fn lambda_integrations_exist_are_active_and_may_be_invoked() {
     assert_eq!(s, Status::Fail);
     assert!(m.contains("refundsFn"), "{m}");
 }
+
+#[test]
+fn cloudfront_host_header_port_and_tls() {
+    let v = example("rest-cloudfront-forwards-host");
+    let (s, m) = worst(&v, "cloudfront-origin-protocol");
+    assert_eq!(s, Status::Fail);
+    assert!(m.contains("AllViewer") && m.contains("403"), "{m}");
+
+    let behavior =
+        |v: &mut Value| -> Value { region(v)["distributions"]["ok"][0]["behaviors"][0].take() };
+    // Legacy settings forwarding Host (or every header) fail too.
+    for header in ["Host", "*"] {
+        let mut v = example("rest-healthy");
+        let mut b = behavior(&mut v);
+        b["origin_request_policy_id"] = Value::Null;
+        b["forwarded_headers"] = json!(["Authorization", header]);
+        region(&mut v)["distributions"]["ok"][0]["behaviors"][0] = b;
+        assert_eq!(
+            worst(&v, "cloudfront-origin-protocol").0,
+            Status::Fail,
+            "{header}"
+        );
+    }
+    // A custom origin request policy is not read: warn.
+    let mut v = example("rest-healthy");
+    region(&mut v)["distributions"]["ok"][0]["behaviors"][0]["origin_request_policy_id"] =
+        json!("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Warn);
+    // Through the custom domain the viewer's Host is not judged.
+    let mut v = example("rest-cloudfront-forwards-host");
+    region(&mut v)["distributions"]["ok"][0]["origins"][0]["domain_name"] =
+        json!("api.orders.example.com");
+    region(&mut v)["distributions"]["ok"][0]["origins"][0]["origin_path"] = Value::Null;
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Pass);
+
+    // Port and TLS protocols.
+    let origin = |v: &mut Value, key: &str, val: Value| {
+        region(v)["distributions"]["ok"][0]["origins"][0][key] = val;
+    };
+    let mut v = example("rest-healthy");
+    origin(&mut v, "https_port", json!(8443));
+    let (s, m) = worst(&v, "cloudfront-origin-protocol");
+    assert_eq!(s, Status::Warn);
+    assert!(m.contains("8443") && m.contains("443"), "{m}");
+    let mut v = example("rest-healthy");
+    origin(&mut v, "ssl_protocols", json!(["SSLv3"]));
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Fail);
+    origin(&mut v, "ssl_protocols", json!(["TLSv1", "TLSv1.1"]));
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Warn);
+    origin(&mut v, "ssl_protocols", json!(["TLSv1.1", "TLSv1.2"]));
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Pass);
+}

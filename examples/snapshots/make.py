@@ -223,9 +223,12 @@ def healthy():
             "id": DIST, "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{DIST}",
             "domain_name": "d111111abcdef8.cloudfront.net", "aliases": ["orders.example.com"],
             "origins": [{"id": "orders-api", "domain_name": f"{API}.execute-api.{REGION}.amazonaws.com",
-                         "origin_path": "/prod", "protocol_policy": "https-only"}],
+                         "origin_path": "/prod", "protocol_policy": "https-only", "https_port": 443,
+                         "ssl_protocols": ["TLSv1.2"]}],
+            # The managed origin request policy AllViewerExceptHostHeader.
             "behaviors": [{"path_pattern": "*", "target_origin_id": "orders-api",
-                           "viewer_protocol_policy": "redirect-to-https"}],
+                           "viewer_protocol_policy": "redirect-to-https",
+                           "origin_request_policy_id": "b689b0a8-53d0-40ab-baf2-68738e2966ac"}],
         }]),
     }
     # Deep-copied so no example can change the shared dicts another uses.
@@ -695,6 +698,12 @@ def cloudfront_http_only(r):
     r["distributions"]["ok"][0]["origins"][0]["protocol_policy"] = "http-only"
 
 
+def cloudfront_forwards_host(r):
+    """The default behavior moved to the managed AllViewer policy so that
+    the Authorization header reaches the API: it forwards Host too."""
+    r["distributions"]["ok"][0]["behaviors"][0]["origin_request_policy_id"] = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+
+
 def lambda_wrong_source_arn(r):
     """The refunds function's permission names a path the API does not have
     (the resource was renamed from /refund to /refunds)."""
@@ -723,6 +732,7 @@ EXAMPLES = {
     "rest-resource-policy-deny": resource_policy_denies,
     "rest-cloudfront-http-only": cloudfront_http_only,
     "rest-execute-api-disabled": execute_api_disabled,
+    "rest-cloudfront-forwards-host": cloudfront_forwards_host,
     "rest-lambda-permission-for-another-path": lambda_wrong_source_arn,
 }
 

@@ -1,5 +1,7 @@
 //! Amazon CloudFront reads: every distribution of the account, with its
-//! origins and the viewer protocol of each behavior.
+//! origins (protocol policy, HTTPS port, TLS protocols) and each behavior's
+//! viewer protocol and forwarded headers (legacy settings, or the origin
+//! request policy's id).
 
 use aws_sdk_cloudfront::Client;
 
@@ -25,21 +27,31 @@ pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
         for d in list.items() {
             let mut behaviors: Vec<CacheBehavior> = Vec::new();
             if let Some(def) = d.default_cache_behavior() {
+                // Deprecated in the API for new distributions, yet what
+                // distributions made before cache policies still use.
+                #[allow(deprecated)]
+                let legacy = def.forwarded_values();
                 behaviors.push(CacheBehavior {
                     path_pattern: "*".to_string(),
                     target_origin_id: def.target_origin_id().to_string(),
                     viewer_protocol_policy: Some(model::ViewerProtocolPolicy::from(
                         def.viewer_protocol_policy().as_str(),
                     )),
+                    forwarded_headers: headers(legacy),
+                    origin_request_policy_id: def.origin_request_policy_id().map(str::to_string),
                 });
             }
             for b in d.cache_behaviors().map(|c| c.items()).unwrap_or_default() {
+                #[allow(deprecated)]
+                let legacy = b.forwarded_values();
                 behaviors.push(CacheBehavior {
                     path_pattern: b.path_pattern().to_string(),
                     target_origin_id: b.target_origin_id().to_string(),
                     viewer_protocol_policy: Some(model::ViewerProtocolPolicy::from(
                         b.viewer_protocol_policy().as_str(),
                     )),
+                    forwarded_headers: headers(legacy),
+                    origin_request_policy_id: b.origin_request_policy_id().map(str::to_string),
                 });
             }
             out.push(Distribution {
@@ -59,6 +71,12 @@ pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
                         protocol_policy: o
                             .custom_origin_config()
                             .map(|c| c.origin_protocol_policy().as_str().to_string()),
+                        https_port: o.custom_origin_config().map(|c| c.https_port()),
+                        ssl_protocols: o
+                            .custom_origin_config()
+                            .and_then(|c| c.origin_ssl_protocols())
+                            .map(|p| p.items().iter().map(|x| x.as_str().to_string()).collect())
+                            .unwrap_or_default(),
                     })
                     .collect(),
                 behaviors,
@@ -66,4 +84,11 @@ pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
         }
     }
     Ok(out)
+}
+
+/// The viewer headers a behavior's legacy cache settings forward.
+fn headers(f: Option<&aws_sdk_cloudfront::types::ForwardedValues>) -> Vec<String> {
+    f.and_then(|f| f.headers())
+        .map(|h| h.items().to_vec())
+        .unwrap_or_default()
 }

@@ -444,6 +444,7 @@ REST_ROUTES = {
     "lambda": [
         ("GET", r"^/2015-03-31/functions/[^/]+/configuration$", "GetFunctionConfiguration"),
         ("GET", r"^/2015-03-31/functions/[^/]+/policy$", "GetPolicy"),
+        ("GET", r"^/2019-09-30/functions/[^/]+/concurrency$", "GetFunctionConcurrency"),
     ],
     "cloudfront": [("GET", r"^/2020-05-31/distribution$", "ListDistributions")],
 }

@@ -351,8 +351,9 @@ def prefix_list_rule(c, s):
         "IpRanges": [{"CidrIp": f"{net}.1.0/24"}, {"CidrIp": f"{net}.2.0/24"}]}])
 
 
-def cloudfront_in_front(c, s, protocol):
-    """A distribution whose origin is the API's execute-api host, stage prod."""
+def cloudfront_in_front(c, s, protocol, headers=()):
+    """A distribution whose origin is the API's execute-api host, stage prod;
+    its default behavior forwards the viewer `headers` (legacy settings)."""
     c["cloudfront"].create_distribution(DistributionConfig={
         "CallerReference": f"orders-{s['api_id']}", "Comment": "orders API", "Enabled": True,
         "Origins": {"Quantity": 1, "Items": [{
@@ -360,7 +361,9 @@ def cloudfront_in_front(c, s, protocol):
             "OriginPath": "/prod",
             "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": protocol}}]},
         "DefaultCacheBehavior": {"TargetOriginId": "orders-api", "ViewerProtocolPolicy": "redirect-to-https",
-                                 "MinTTL": 0, "ForwardedValues": {"QueryString": True, "Cookies": {"Forward": "none"}}},
+                                 "MinTTL": 0, "ForwardedValues": {
+                                     "QueryString": True, "Cookies": {"Forward": "none"},
+                                     "Headers": {"Quantity": len(headers), "Items": list(headers)}}},
     })
 
 
@@ -647,6 +650,8 @@ def apply_break(c, s, name):
         cloudfront_in_front(c, s, "http-only")
     elif name == "cloudfront-https-only":
         cloudfront_in_front(c, s, "https-only")
+    elif name == "cloudfront-forwards-host":
+        cloudfront_in_front(c, s, "https-only", headers=("Authorization", "Host"))
     elif name == "api-prefix-route":
         api_prefix_route(c, s)
     elif name == "execution-log-errors":

@@ -2,15 +2,18 @@
 //! this API (its execute-api host, or one of its custom domain names) talk to
 //! it over HTTPS. API Gateway accepts only HTTPS, so an `http-only` origin,
 //! or `match-viewer` with a behavior that lets viewers use HTTP, answers 502
-//! or 503 "The request could not be satisfied".
+//! or 503 "The request could not be satisfied". Beyond the protocol: the
+//! origin's HTTPS port and TLS protocols, and (for an execute-api origin)
+//! no behavior forwarding the viewer's `Host` header, which API Gateway
+//! answers with 403.
 
 use serde_json::json;
 
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::model::{Distribution, DomainName, Origin, ViewerProtocolPolicy};
+use crate::model::{ApiKind, CacheBehavior, Distribution, DomainName, Origin, ViewerProtocolPolicy};
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
+use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -18,7 +21,7 @@ pub static CHECK: CheckDef = CheckDef {
         id: CheckId::CloudfrontOriginProtocol,
         title: "CloudFront reaches the API over HTTPS",
         severity: Severity::High,
-        remediation: "Set the origin's protocol policy to https-only (aws cloudfront update-distribution: Origins.Items[].CustomOriginConfig.OriginProtocolPolicy = https-only), or keep match-viewer only with behaviors whose viewer protocol policy is redirect-to-https or https-only.",
+        remediation: "Set the origin's protocol policy to https-only (aws cloudfront update-distribution: Origins.Items[].CustomOriginConfig.OriginProtocolPolicy = https-only), or keep match-viewer only with behaviors whose viewer protocol policy is redirect-to-https or https-only; keep the origin's HTTPS port at 443 and TLSv1.2 among its SSL protocols; and forward no viewer Host header to an execute-api origin (origin request policy AllViewerExceptHostHeader, b689b0a8-53d0-40ab-baf2-68738e2966ac).",
         aliases: &[],
     },
     run,
@@ -86,7 +89,7 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 continue;
             }
             found = true;
-            out.add(judge(d, o));
+            out.add(judge(view, d, o, stage_path.is_some()));
         }
     }
     if !found {
@@ -101,59 +104,132 @@ fn run(view: &StageCtx, out: &mut Findings) {
     }
 }
 
+/// The managed origin request policies that forward every viewer header,
+/// `Host` included (CloudFront guide, "Use managed origin request
+/// policies": AllViewer and AllViewerAndCloudFrontHeaders-2022-06), and the
+/// one "intended for use with Amazon API Gateway", AllViewerExceptHostHeader.
+const ALL_VIEWER_POLICIES: &[(&str, &str)] = &[
+    ("216adef6-5c7f-47e4-b989-5492eafa07d3", "AllViewer"),
+    ("33f36d7e-f396-46d9-90e0-52428a34d9dc", "AllViewerAndCloudFrontHeaders-2022-06"),
+];
+const EXCEPT_HOST_POLICY: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
 /// One origin serving this stage: its protocol policy must keep plain HTTP
-/// away from API Gateway for every behavior using it.
-fn judge(d: &Distribution, o: &Origin) -> Finding {
+/// away from API Gateway for every behavior using it, over TLS the API
+/// accepts, and an execute-api origin must not get the viewer's `Host`.
+fn judge(view: &StageView, d: &Distribution, o: &Origin, execute_api: bool) -> Finding {
     let meta = &CHECK.meta;
     let behaviors: Vec<_> = d
         .behaviors
         .iter()
         .filter(|b| b.target_origin_id == o.id)
         .collect();
+    let evidence = || {
+        json!({
+            "distribution": d.id, "origin_id": o.id, "origin_domain": o.domain_name, "origin_path": o.origin_path,
+            "origin_protocol_policy": o.protocol_policy, "https_port": o.https_port,
+            "origin_ssl_protocols": o.ssl_protocols, "behaviors": behaviors,
+        })
+    };
+    let mut j = Judgement::new();
+    judge_protocol(d, o, &behaviors, &mut j);
+    judge_port_and_tls(view, d, o, &mut j);
+    if execute_api {
+        for b in &behaviors {
+            judge_host_header(d, o, b, &mut j);
+        }
+    }
+    let pass = format!(
+        "CloudFront distribution {} reaches this API through origin {} over HTTPS on port 443, with TLS it accepts{}.",
+        d.id,
+        o.id,
+        if execute_api { " and without the viewer's Host header" } else { "" }
+    );
+    j.finding(meta, &d.arn, pass, evidence())
+}
+
+fn judge_protocol(d: &Distribution, o: &Origin, behaviors: &[&CacheBehavior], j: &mut Judgement) {
     let http_viewers: Vec<&str> = behaviors
         .iter()
         .filter(|b| b.viewer_protocol_policy == Some(ViewerProtocolPolicy::AllowAll))
         .map(|b| b.path_pattern.as_str())
         .collect();
-    let evidence = || {
-        json!({
-            "distribution": d.id, "origin_id": o.id, "origin_domain": o.domain_name, "origin_path": o.origin_path,
-            "origin_protocol_policy": o.protocol_policy, "behaviors": behaviors,
-        })
-    };
     let policy = o.protocol_policy.as_deref().unwrap_or("none");
-    let (status, message) = match policy {
-        "https-only" => (
-            Status::Pass,
-            format!(
-                "CloudFront distribution {} reaches this API through origin {} over HTTPS only.",
-                d.id, o.id
-            ),
-        ),
-        "match-viewer" if http_viewers.is_empty() => (
-            Status::Pass,
-            format!(
-                "CloudFront distribution {} forwards the viewer's protocol to origin {}, and every behavior using it redirects or requires HTTPS.",
-                d.id, o.id
-            ),
-        ),
-        "match-viewer" => (
-            Status::Fail,
-            format!(
-                "CloudFront distribution {} forwards plain HTTP to origin {} ({}) for behaviors {} (viewer protocol allow-all), which API Gateway refuses, so viewers get 502/503; it needs https-only.",
-                d.id,
-                o.id,
-                o.domain_name,
-                http_viewers.join(", ")
-            ),
-        ),
-        other => (
-            Status::Fail,
-            format!(
-                "CloudFront distribution {} reaches origin {} ({}) with protocol policy {other}, but API Gateway accepts only HTTPS, so viewers get 502/503; it needs https-only.",
-                d.id, o.id, o.domain_name
-            ),
-        ),
+    let (status, sentence) = match policy {
+        "https-only" => (Status::Pass, String::new()),
+        "match-viewer" if http_viewers.is_empty() => (Status::Pass, String::new()),
+        "match-viewer" => (Status::Fail, format!(
+            "CloudFront distribution {} forwards plain HTTP to origin {} ({}) for behaviors {} (viewer protocol allow-all), which API Gateway refuses, so viewers get 502/503; it needs https-only",
+            d.id, o.id, o.domain_name, http_viewers.join(", ")
+        )),
+        other => (Status::Fail, format!(
+            "CloudFront distribution {} reaches origin {} ({}) with protocol policy {other}, but API Gateway accepts only HTTPS, so viewers get 502/503; it needs https-only",
+            d.id, o.id, o.domain_name
+        )),
     };
-    Finding::new(meta, status, &d.arn, message).evidence(evidence)
+    j.push(status, sentence, || json!({ "origin_protocol_policy": policy }));
+}
+
+/// The HTTPS port and the TLS protocols CloudFront may use. API Gateway
+/// serves HTTPS ("API Gateway doesn't support unencrypted (HTTP)
+/// endpoints") on its default port; no page says another port fails, so a
+/// port other than 443 is `warn`. TLS: HTTP APIs enforce TLS 1.2 ("API
+/// Gateway enforces a security policy of TLS_1_2 for all HTTP API
+/// endpoints"), REST endpoints' default policy TLS-1-0 accepts TLS 1.0 and
+/// up, and none accepts SSLv3 (Developer Guide, "Choose a security policy").
+fn judge_port_and_tls(view: &StageView, d: &Distribution, o: &Origin, j: &mut Judgement) {
+    if let Some(port) = o.https_port.filter(|p| *p != 443) {
+        j.push(Status::Warn, format!(
+            "CloudFront distribution {} connects to origin {} on HTTPS port {port}, but API Gateway is assumed to listen on 443 only (no AWS page names another port), so viewers would get 502; it needs 443",
+            d.id, o.id
+        ), || json!({ "https_port": port }));
+    }
+    let p = &o.ssl_protocols;
+    if p.is_empty() || p.iter().any(|x| x == "TLSv1.2") {
+        return;
+    }
+    let listed = p.join(", ");
+    let ev = || json!({ "origin_ssl_protocols": p });
+    let tls10 = p.iter().any(|x| x == "TLSv1" || x == "TLSv1.1");
+    if !tls10 {
+        j.push(Status::Fail, format!(
+            "CloudFront distribution {} may use only {listed} with origin {}, which API Gateway does not accept, so viewers get 502; the origin's SSL protocols need TLSv1.2", d.id, o.id), ev);
+    } else if view.api.kind == ApiKind::Http {
+        j.push(Status::Fail, format!(
+            "CloudFront distribution {} may use only {listed} with origin {}, but HTTP APIs accept TLS 1.2 and up, so viewers get 502; the origin's SSL protocols need TLSv1.2", d.id, o.id), ev);
+    } else {
+        j.push(Status::Warn, format!(
+            "CloudFront distribution {} may use only {listed} with origin {}, which only a TLS-1-0 security policy accepts (a custom domain's TLS_1_2 policy or a private API refuses it); the origin's SSL protocols need TLSv1.2", d.id, o.id), ev);
+    }
+}
+
+/// An execute-api origin answers 403 when CloudFront forwards the viewer's
+/// `Host` ("If you create a custom policy for API Gateway origins without
+/// custom domain, then don't forward the HOST header. Otherwise, you get a
+/// 403 Error", knowledge center "configure-cloudfront-to-forward-headers").
+fn judge_host_header(d: &Distribution, o: &Origin, b: &CacheBehavior, j: &mut Judgement) {
+    let ev = || json!({ "behavior": b.path_pattern, "forwarded_headers": b.forwarded_headers,
+                         "origin_request_policy_id": b.origin_request_policy_id });
+    let legacy = b.forwarded_headers.iter().find(|h| *h == "*" || h.eq_ignore_ascii_case("Host"));
+    let managed = b.origin_request_policy_id.as_deref().and_then(|id| {
+        ALL_VIEWER_POLICIES.iter().find(|(p, _)| *p == id).map(|(_, n)| *n)
+    });
+    let forwards = match (legacy, managed) {
+        (Some(h), _) => Some(format!("forwards the viewer header {h}")),
+        (None, Some(name)) => Some(format!("uses origin request policy {name}, which forwards every viewer header")),
+        (None, None) => None,
+    };
+    if let Some(what) = forwards {
+        return j.push(Status::Fail, format!(
+            "CloudFront distribution {}'s behavior {} {what}, so origin {} ({}) receives the viewer's Host and API Gateway answers 403 Forbidden; it needs origin request policy AllViewerExceptHostHeader or no Host header",
+            d.id, b.path_pattern, o.id, o.domain_name
+        ), ev);
+    }
+    match b.origin_request_policy_id.as_deref() {
+        Some(id) if id != EXCEPT_HOST_POLICY => j.push(Status::Warn, format!(
+            "CloudFront distribution {}'s behavior {} uses origin request policy {id}, whose headers are not read here; if it forwards Host, origin {} answers 403 Forbidden; it needs AllViewerExceptHostHeader or a policy without Host",
+            d.id, b.path_pattern, o.id
+        ), ev),
+        _ => j.push(Status::Pass, String::new(), ev),
+    }
 }
