@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::finding::{
     CheckMeta, Finding, Status, evidence_wanted, failure_remediation, failure_sentence,
 };
-use crate::model::{ApiRecord, Failure};
+use crate::model::{ApiRecord, Failure, Route};
 use crate::view::{Blocked, BlockedKind, Probe, RoutePath, StageView};
 use crate::walk::{DeadEnd, Walk, walk};
 
@@ -231,6 +231,24 @@ pub fn blocked_finding(meta: &CheckMeta, b: &Blocked) -> Finding {
     }
 }
 
+/// The error finding for a stage whose API's routes cannot be read.
+fn routes_unreadable(meta: &CheckMeta, view: &StageView, failure: &Failure) -> Finding {
+    let what = format!("the routes of API {}", view.api.id);
+    Finding::from_failure(meta, &view.stage_arn, &what, failure)
+}
+
+/// Every route of the definition the stage is judged on; when they cannot
+/// be read, records the `error` saying so and returns `None`.
+pub fn all_routes<'a>(view: &StageView<'a>, out: &mut Findings) -> Option<&'a [Route]> {
+    match view.all_routes() {
+        Ok(r) => Some(r),
+        Err(f) => {
+            out.add(routes_unreadable(out.meta(), view, f));
+            None
+        }
+    }
+}
+
 /// The routes a VPC-link check walks. When there is nothing to walk it
 /// records why (no VPC-link route: `skip`; routes unreadable: `error`) and
 /// returns `None`.
@@ -241,12 +259,7 @@ pub fn private_routes<'v, 'a>(
     let meta = out.meta();
     match view.private_routes() {
         Err(failure) => {
-            out.add(Finding::from_failure(
-                meta,
-                &view.stage_arn,
-                &format!("the routes of API {}", view.api.id),
-                failure,
-            ));
+            out.add(routes_unreadable(meta, view, failure));
             None
         }
         Ok([]) => {

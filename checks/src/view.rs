@@ -381,6 +381,33 @@ impl<'a> StageView<'a> {
         )
     }
 
+    /// The region's custom domain names and the account's CloudFront
+    /// distributions: the ways callers reach the stage other than its
+    /// execute-api host. A listing that cannot be read blocks (the
+    /// distributions' failure named first).
+    pub fn public_faces(
+        &self,
+    ) -> Hop<(
+        &'a [crate::model::DomainName],
+        &'a [crate::model::Distribution],
+    )> {
+        let region: &'a RegionData = self.region;
+        let dists = self.listing(
+            &region.distributions,
+            Want::new(res::Kind::Distributions, ""),
+            &self.stage_arn,
+            "the CloudFront distributions of the account",
+        );
+        let domains = self.listing(
+            &region.domain_names,
+            Want::new(res::Kind::DomainNames, ""),
+            &self.stage_arn,
+            "the custom domain names of the region",
+        );
+        let dists = dists?;
+        Ok((domains?.as_slice(), dists.as_slice()))
+    }
+
     /// Whether a custom domain sends some base path to this stage (a REST
     /// mapping without a stage serves every stage).
     pub fn maps_here(&self, d: &crate::model::DomainName) -> bool {

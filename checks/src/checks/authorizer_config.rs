@@ -19,7 +19,7 @@ use crate::model::{ApiKind, AuthorizationType, Authorizer, AuthorizerType, Route
 use crate::lambda_policy::{Caller, Scan, scan};
 use crate::policy::parse_policy;
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding, skip};
+use crate::toolkit::{self, CheckDef, Findings, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, Want, partition, substitute_stage_variables};
 
 pub static CHECK: CheckDef = CheckDef {
@@ -102,17 +102,8 @@ fn used_authorizers(routes: &[Route]) -> BTreeMap<(Option<&str>, Option<&str>), 
 
 fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let routes = match view.all_routes() {
-        Ok(r) => r,
-        Err(f) => {
-            out.add(Finding::from_failure(
-                meta,
-                &view.stage_arn,
-                &format!("the routes of API {}", view.api.id),
-                f,
-            ));
-            return;
-        }
+    let Some(routes) = toolkit::all_routes(view, out) else {
+        return;
     };
     let used = used_authorizers(routes);
     if used.is_empty() {

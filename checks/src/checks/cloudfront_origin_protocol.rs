@@ -12,9 +12,8 @@ use serde_json::json;
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{ApiKind, CacheBehavior, Distribution, DomainName, Origin, ViewerProtocolPolicy};
-use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
-use crate::view::{StageView, Want};
+use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -51,21 +50,9 @@ fn api_hosts(view: &StageView, domains: &[DomainName]) -> Vec<(String, Option<St
 
 fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let dists = view.listing(
-        &view.region.distributions,
-        Want::new(res::Kind::Distributions, ""),
-        &view.stage_arn,
-        "the CloudFront distributions of the account",
-    );
-    let domains = view.listing(
-        &view.region.domain_names,
-        Want::new(res::Kind::DomainNames, ""),
-        &view.stage_arn,
-        "the custom domain names of the region",
-    );
-    let (dists, domains) = match (dists, domains) {
-        (Ok(d), Ok(n)) => (d, n),
-        (Err(b), _) | (_, Err(b)) => {
+    let (domains, dists) = match view.public_faces() {
+        Ok(faces) => faces,
+        Err(b) => {
             out.add(blocked_finding(meta, &b));
             return;
         }

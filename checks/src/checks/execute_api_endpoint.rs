@@ -17,9 +17,8 @@ use serde_json::json;
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
 use crate::model::{Distribution, DomainName, Fetched};
-use crate::resources as res;
 use crate::toolkit::{CheckDef, Findings, StageCtx, blocked_finding};
-use crate::view::{StageView, Want};
+use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -60,21 +59,9 @@ fn run(view: &StageCtx, out: &mut Findings) {
         );
         return;
     }
-    let domains = view.listing(
-        &view.region.domain_names,
-        Want::new(res::Kind::DomainNames, ""),
-        &view.stage_arn,
-        "the custom domain names of the region",
-    );
-    let dists = view.listing(
-        &view.region.distributions,
-        Want::new(res::Kind::Distributions, ""),
-        &view.stage_arn,
-        "the CloudFront distributions of the account",
-    );
-    let (domains, dists) = match (domains, dists) {
-        (Ok(n), Ok(d)) => (n, d),
-        (Err(b), _) | (_, Err(b)) => return out.add(blocked_finding(meta, &b)),
+    let (domains, dists) = match view.public_faces() {
+        Ok(faces) => faces,
+        Err(b) => return out.add(blocked_finding(meta, &b)),
     };
     judge_disabled(view, &host, domains, dists, out);
 }

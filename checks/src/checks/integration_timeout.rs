@@ -25,10 +25,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use crate::check_id::CheckId;
-use crate::finding::{CheckMeta, Finding, Severity, Status};
+use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{ApiKind, Fetched, LbType, Route};
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, skip};
+use crate::toolkit::{self, CheckDef, Findings, Judgement, StageCtx, skip};
 use crate::view::StageView;
 
 pub static CHECK: CheckDef = CheckDef {
@@ -65,12 +65,8 @@ pub fn effective_timeout_ms(kind: ApiKind, route: &Route) -> Option<(i64, bool)>
 
 fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let routes = match view.all_routes() {
-        Ok(r) => r,
-        Err(f) => {
-            let what = format!("the routes of API {}", view.api.id);
-            return out.add(Finding::from_failure(meta, &view.stage_arn, &what, f));
-        }
+    let Some(routes) = toolkit::all_routes(view, out) else {
+        return;
     };
     let timed: BTreeMap<String, i64> = routes
         .iter()

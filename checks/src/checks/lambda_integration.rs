@@ -37,7 +37,7 @@ use crate::lambda_policy::{Caller, scan};
 use crate::model::{LambdaFunction, Route};
 use crate::policy::parse_policy;
 use crate::resources as res;
-use crate::toolkit::{CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
+use crate::toolkit::{self, CheckDef, Findings, Judgement, StageCtx, blocked_finding, skip};
 use crate::view::{StageView, substitute_stage_variables};
 
 use super::authorizer_config::function_arn;
@@ -84,12 +84,8 @@ pub fn integrated_function(route: &Route, view: &StageView) -> Option<Result<Str
 
 fn run(view: &StageCtx, out: &mut Findings) {
     let meta = &CHECK.meta;
-    let routes = match view.all_routes() {
-        Ok(r) => r,
-        Err(f) => {
-            let what = format!("the routes of API {}", view.api.id);
-            return out.add(Finding::from_failure(meta, &view.stage_arn, &what, f));
-        }
+    let Some(routes) = toolkit::all_routes(view, out) else {
+        return;
     };
     let mut by_function: BTreeMap<String, Vec<&Route>> = BTreeMap::new();
     let mut unresolved = false;

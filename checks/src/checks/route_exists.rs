@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::check_id::CheckId;
 use crate::explain::match_route;
 use crate::finding::{CheckMeta, Finding, Severity, Status};
-use crate::toolkit::{CheckDef, Findings, StageCtx, skip};
+use crate::toolkit::{self, CheckDef, Findings, StageCtx, skip};
 
 pub static CHECK: CheckDef = CheckDef {
     meta: CheckMeta {
@@ -34,17 +34,8 @@ fn run(view: &StageCtx, out: &mut Findings) {
         ));
         return;
     };
-    let routes = match view.all_routes() {
-        Ok(r) => r,
-        Err(f) => {
-            out.add(Finding::from_failure(
-                meta,
-                &view.stage_arn,
-                &format!("the routes of API {}", view.api.id),
-                f,
-            ));
-            return;
-        }
+    let Some(routes) = toolkit::all_routes(view, out) else {
+        return;
     };
     let m = match_route(routes, probe.method.as_deref(), &probe.path);
     let asked = format!(
