@@ -17,11 +17,15 @@ pub struct Scan {
     pub unsure: Option<(String, String)>,
     pub deny: Option<String>,
     pub needs_account: Option<String>,
+    /// A Deny whose condition may cover the caller: it keeps an Allow
+    /// from passing.
+    pub maybe_deny: Option<(String, String)>,
 }
 
 pub fn scan(stmts: &[Statement], caller: &Caller) -> Scan {
     let (mut allow, mut unsure, mut deny) = (None, None, None);
     let mut needs_account: Option<String> = None;
+    let mut maybe_deny = None;
     for st in stmts {
         let applies = st.applies_to_principal("Service:apigateway.amazonaws.com")
             && st.applies_to_action("lambda:InvokeFunction");
@@ -43,6 +47,13 @@ pub fn scan(stmts: &[Statement], caller: &Caller) -> Scan {
                 ));
             }
             ("Allow", Cover::Unsure(why)) => unsure = Some((label, why)),
+            ("Deny", Cover::Unsure(why)) => maybe_deny = Some((label, why)),
+            ("Deny", Cover::NeedsAccount) => {
+                maybe_deny = Some((
+                    label,
+                    "it depends on the account, which is unknown".to_string(),
+                ))
+            }
             _ => {}
         }
     }
@@ -51,6 +62,7 @@ pub fn scan(stmts: &[Statement], caller: &Caller) -> Scan {
         unsure,
         deny,
         needs_account,
+        maybe_deny,
     }
 }
 

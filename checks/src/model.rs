@@ -806,6 +806,9 @@ pub struct CacheBehavior {
     /// The origin request policy attached to the behavior.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin_request_policy_id: Option<String>,
+    /// The cache policy: the headers of its cache key reach the origin too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_policy_id: Option<String>,
 }
 
 /// A Cloud Map service and its registered instances.

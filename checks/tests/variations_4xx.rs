@@ -732,3 +732,88 @@ fn cloudfront_host_header_port_and_tls() {
     origin(&mut v, "ssl_protocols", json!(["TLSv1.1", "TLSv1.2"]));
     assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Pass);
 }
+
+#[test]
+fn lambda_permissions_on_path_templates_methods_of_their_own_and_unknowns() {
+    let set_path = |v: &mut Value, path: &str| {
+        let path = path.to_string();
+        each_route(v, move |r| {
+            if r["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/refunds"))
+            {
+                r["path"] = json!(path.clone());
+            }
+        });
+    };
+    let permit = |v: &mut Value, source: &str| {
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Sid": "apigw", "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "lambda:InvokeFunction",
+            "Resource": REFUNDS_FN, "Condition": {"ArnLike": {"AWS:SourceArn": source}}}]});
+        refunds(v)["policy"] = json!(doc.to_string());
+    };
+    // A wildcard covers the template and a request's path alike: pass; the
+    // literal template covers only one of them, which the guides leave
+    // open: warn.
+    let mut v = example("rest-healthy");
+    set_path(&mut v, "/refunds/{id}");
+    permit(
+        &mut v,
+        "arn:aws:execute-api:us-east-1:123456789012:k7m2x9q4ab/*/POST/refunds/*",
+    );
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Pass, "{m}");
+    permit(
+        &mut v,
+        "arn:aws:execute-api:us-east-1:123456789012:k7m2x9q4ab/*/POST/refunds/{id}",
+    );
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("path template"), "{m}");
+
+    // ANY beside a route of its own for OPTIONS: OPTIONS is not its call.
+    let mut v = example("rest-healthy");
+    permit(
+        &mut v,
+        "arn:aws:execute-api:us-east-1:123456789012:k7m2x9q4ab/*/*/refunds",
+    );
+    each_route(&mut v, |r| {
+        if r["path"] == "/refunds" {
+            r["method"] = json!("ANY");
+        }
+    });
+    assert_eq!(worst(&v, "lambda-integration").0, Status::Pass);
+
+    // A Deny under a condition keeps the Allow from passing.
+    let mut v = example("rest-healthy");
+    let doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "apigw", "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+         "Action": "lambda:InvokeFunction", "Resource": REFUNDS_FN},
+        {"Sid": "office-only", "Effect": "Deny", "Principal": {"Service": "apigateway.amazonaws.com"},
+         "Action": "lambda:InvokeFunction", "Resource": REFUNDS_FN,
+         "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]});
+    refunds(&mut v)["policy"] = json!(doc.to_string());
+    let (s, m) = worst(&v, "lambda-integration");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("office-only"), "{m}");
+
+    // A function that reports no timeout: not known to end in time.
+    let mut v = example("rest-healthy");
+    refunds(&mut v)
+        .as_object_mut()
+        .map(|o| o.remove("timeout_seconds"));
+    assert_eq!(worst(&v, "lambda-integration").0, Status::Warn);
+}
+
+#[test]
+fn a_cache_policy_whose_headers_are_not_read_warns() {
+    let mut v = example("rest-healthy");
+    region(&mut v)["distributions"]["ok"][0]["behaviors"][0]["cache_policy_id"] =
+        json!("658327ea-f89d-4fab-a63d-7e88639e58f6");
+    assert_eq!(worst(&v, "cloudfront-origin-protocol").0, Status::Pass);
+    region(&mut v)["distributions"]["ok"][0]["behaviors"][0]["cache_policy_id"] =
+        json!("7a1b2c3d-0000-4000-8000-123456789abc");
+    let (s, m) = worst(&v, "cloudfront-origin-protocol");
+    assert_eq!(s, Status::Warn);
+    assert!(m.contains("cache policy 7a1b2c3d"), "{m}");
+}

@@ -262,3 +262,14 @@ fn integration_timeouts_against_the_api_limit_and_the_alb() {
     set_timeouts(&mut v, Value::Null);
     assert_eq!(worst(&v, "integration-timeout").0, Status::Warn);
 }
+
+#[test]
+fn a_long_rest_timeout_on_an_api_of_unknown_endpoint_type_warns() {
+    let mut v = example("rest-healthy");
+    set_timeouts(&mut v, json!(60000));
+    region(&mut v)["apis"][0]["info"] = json!({"error": {"operation": "apigateway:GetRestApi",
+        "iam_action": "apigateway:GET", "kind": "access_denied", "code": "AccessDenied", "message": "denied"}});
+    let (s, m) = worst(&v, "integration-timeout");
+    assert_eq!(s, Status::Warn, "{m}");
+    assert!(m.contains("endpoint type could not be read"), "{m}");
+}

@@ -38,7 +38,8 @@ pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
                         def.viewer_protocol_policy().as_str(),
                     )),
                     forwarded_headers: headers(legacy),
-                    origin_request_policy_id: def.origin_request_policy_id().map(str::to_string),
+                    origin_request_policy_id: id(def.origin_request_policy_id()),
+                    cache_policy_id: id(def.cache_policy_id()),
                 });
             }
             for b in d.cache_behaviors().map(|c| c.items()).unwrap_or_default() {
@@ -51,7 +52,8 @@ pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
                         b.viewer_protocol_policy().as_str(),
                     )),
                     forwarded_headers: headers(legacy),
-                    origin_request_policy_id: b.origin_request_policy_id().map(str::to_string),
+                    origin_request_policy_id: id(b.origin_request_policy_id()),
+                    cache_policy_id: id(b.cache_policy_id()),
                 });
             }
             out.push(Distribution {
@@ -84,6 +86,11 @@ pub async fn distributions(c: &Client) -> Result<Vec<Distribution>, Failure> {
         }
     }
     Ok(out)
+}
+
+/// A policy id, `None` when absent or empty.
+fn id(v: Option<&str>) -> Option<String> {
+    v.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// The viewer headers a behavior's legacy cache settings forward.

@@ -408,6 +408,7 @@ fn invoke_verdict(
         unsure,
         deny,
         needs_account,
+        maybe_deny,
     } = scan;
     if let Some(sid) = deny {
         return Finding::new(
@@ -427,6 +428,15 @@ fn invoke_verdict(
             arn,
             &format!("the account, on which statement {sid} of {function}'s policy depends"),
             f,
+        )
+        .evidence(evidence);
+    }
+    if let (Some(_), Some((sid, why))) = (&allow, &maybe_deny) {
+        return Finding::new(
+            meta,
+            Status::Warn,
+            arn,
+            format!("Lambda authorizer {name} invokes {function}, whose statement {sid} denies apigateway.amazonaws.com under a condition this check cannot evaluate ({why}); confirm it does not cover {source}."),
         )
         .evidence(evidence);
     }

@@ -100,6 +100,14 @@ const ALL_VIEWER_POLICIES: &[(&str, &str)] = &[
     ("33f36d7e-f396-46d9-90e0-52428a34d9dc", "AllViewerAndCloudFrontHeaders-2022-06"),
 ];
 const EXCEPT_HOST_POLICY: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+/// Managed cache policies whose cache key holds no viewer header
+/// (CloudFront guide, "Use managed cache policies": CachingOptimized,
+/// CachingDisabled); another cache policy's key headers are not read, and
+/// CloudFront sends them to the origin.
+const HEADERLESS_CACHE_POLICIES: &[&str] = &[
+    "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+];
 
 /// One origin serving this stage: its protocol policy must keep plain HTTP
 /// away from API Gateway for every behavior using it, over TLS the API
@@ -212,11 +220,16 @@ fn judge_host_header(d: &Distribution, o: &Origin, b: &CacheBehavior, j: &mut Ju
             d.id, b.path_pattern, o.id, o.domain_name
         ), ev);
     }
-    match b.origin_request_policy_id.as_deref() {
-        Some(id) if id != EXCEPT_HOST_POLICY => j.push(Status::Warn, format!(
-            "CloudFront distribution {}'s behavior {} uses origin request policy {id}, whose headers are not read here; if it forwards Host, origin {} answers 403 Forbidden; it needs AllViewerExceptHostHeader or a policy without Host",
+    let unread = match (b.origin_request_policy_id.as_deref(), b.cache_policy_id.as_deref()) {
+        (Some(id), _) if id != EXCEPT_HOST_POLICY => Some(format!("origin request policy {id}")),
+        (_, Some(id)) if !HEADERLESS_CACHE_POLICIES.contains(&id) => Some(format!("cache policy {id}")),
+        _ => None,
+    };
+    match unread {
+        Some(policy) => j.push(Status::Warn, format!(
+            "CloudFront distribution {}'s behavior {} uses {policy}, whose headers are not read here; if it forwards Host, origin {} answers 403 Forbidden; it needs AllViewerExceptHostHeader and a cache policy without Host",
             d.id, b.path_pattern, o.id
         ), ev),
-        _ => j.push(Status::Pass, String::new(), ev),
+        None => j.push(Status::Pass, String::new(), ev),
     }
 }

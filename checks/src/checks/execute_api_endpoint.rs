@@ -51,8 +51,12 @@ fn run(view: &StageCtx, out: &mut Findings) {
                 Status::Pass,
                 &view.stage_arn,
                 format!(
-                    "API {} serves its default endpoint https://{host}/ (disableExecuteApiEndpoint false).",
-                    view.api.id
+                    "API {} serves its default endpoint https://{host}/ (disableExecuteApiEndpoint {}).",
+                    view.api.id,
+                    match info.disable_execute_api_endpoint {
+                        Some(v) => v.to_string(),
+                        None => "not reported: the default, false".to_string(),
+                    }
                 ),
             )
             .evidence(|| json!({ "disable_execute_api_endpoint": info.disable_execute_api_endpoint })),

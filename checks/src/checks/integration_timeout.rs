@@ -87,8 +87,21 @@ fn run(view: &StageCtx, out: &mut Findings) {
         judge_limit(view, r, &mut j);
     }
     judge_albs(view, &timed, out, &mut j);
+    let raised: Vec<&str> = timed
+        .iter()
+        .filter(|(_, ms)| view.api.kind == ApiKind::Rest && **ms > REST_DEFAULT_MS)
+        .map(|(r, _)| r.as_str())
+        .collect();
+    let quota = if raised.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (routes {} wait longer than the {REST_DEFAULT_MS} ms default, which API Gateway accepts only under a raised account quota)",
+            raised.join(", ")
+        )
+    };
     let pass = format!(
-        "Every integration timeout of stage {} is within the {} API limit and no ALB on its routes closes idle connections sooner.",
+        "Every integration timeout of stage {} is within the {} API limit{quota} and no ALB on its VPC-link routes closes idle connections sooner.",
         view.stage.name,
         view.api.kind.as_str().to_uppercase()
     );
@@ -102,16 +115,20 @@ fn judge_limit(view: &StageView, r: &Route, j: &mut Judgement) {
     };
     let label = r.label();
     let ev = || json!({ "route": label, "timeout_ms": ms, "default": default });
-    let edge = matches!(&view.api.info, Fetched::Ok(i) if i.endpoint_types.iter().any(|t| t.eq_ignore_ascii_case("EDGE")));
+    // Whether the API is edge-optimized; `None` when its record is unreadable.
+    let edge = match &view.api.info {
+        Fetched::Ok(i) => Some(i.endpoint_types.iter().any(|t| t.eq_ignore_ascii_case("EDGE"))),
+        _ => None,
+    };
     let (status, sentence) = match view.api.kind {
         _ if ms < MIN_MS => (Status::Fail, format!(
             "Route {label} has an integration timeout of {ms} ms, below API Gateway's minimum of {MIN_MS} ms, so every call times out with 504; it needs at least {MIN_MS} ms")),
         ApiKind::Http if ms > HTTP_MAX_MS => (Status::Fail, format!(
             "Route {label} has an integration timeout of {ms} ms, above the HTTP API maximum of {HTTP_MAX_MS} ms, which cannot be raised; it needs at most {HTTP_MAX_MS} ms")),
-        ApiKind::Rest if ms > REST_DEFAULT_MS && edge => (Status::Warn, format!(
+        ApiKind::Rest if ms > REST_DEFAULT_MS && edge.is_none() => (Status::Warn, format!(
+            "Route {label} has an integration timeout of {ms} ms, above the {REST_DEFAULT_MS} ms an edge-optimized API cannot exceed, and API {}'s endpoint type could not be read; calls slower than {REST_DEFAULT_MS} ms may end in 504", view.api.id)),
+        ApiKind::Rest if ms > REST_DEFAULT_MS && edge == Some(true) => (Status::Warn, format!(
             "Route {label} has an integration timeout of {ms} ms on an edge-optimized API, whose limit of {REST_DEFAULT_MS} ms the quota table says cannot be raised; calls slower than {REST_DEFAULT_MS} ms are assumed to end in 504")),
-        ApiKind::Rest if ms > REST_DEFAULT_MS => (Status::Pass, format!(
-            "Route {label} waits {ms} ms, above the {REST_DEFAULT_MS} ms default, which API Gateway accepts only under a raised account quota")),
         _ => (Status::Pass, String::new()),
     };
     j.push(status, sentence, ev);

@@ -61,8 +61,12 @@ const ANY_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", 
 
 /// The Lambda function a route's integration invokes: `None` for a route
 /// that integrates with something else, `Err` when its URI cannot be
-/// resolved on this stage.
-pub fn integrated_function(route: &Route, view: &StageView) -> Option<Result<String, String>> {
+/// resolved on this stage (`fail`: a stage variable it needs is unset) or
+/// names no function this check can find (`warn`).
+pub fn integrated_function(
+    route: &Route,
+    view: &StageView,
+) -> Option<Result<String, (Status, String)>> {
     let i = route.integration.as_ref()?;
     let kind = i.integration_type.to_ascii_uppercase();
     if kind != "AWS" && kind != "AWS_PROXY" {
@@ -72,14 +76,40 @@ pub fn integrated_function(route: &Route, view: &StageView) -> Option<Result<Str
     if !uri.contains(":lambda:") {
         return None;
     }
-    Some(substitute_stage_variables(uri, view.stage).and_then(|u| {
-        if u.starts_with("arn:") && u.contains(":lambda:") && !u.contains(":apigateway:") {
-            return Ok(u);
-        }
+    let u = match substitute_stage_variables(uri, view.stage) {
+        Ok(u) => u,
+        Err(why) => return Some(Err((Status::Fail, format!("{why}, so every call gets 500")))),
+    };
+    if u.starts_with("arn:") && u.contains(":lambda:") && !u.contains(":apigateway:") {
+        return Some(Ok(u));
+    }
+    Some(
         function_arn(&u)
             .map(str::to_string)
-            .ok_or_else(|| format!("its URI `{u}` names no Lambda function"))
-    }))
+            .or_else(|| by_name(view, &u))
+            .ok_or_else(|| {
+                (Status::Warn, format!("its URI `{u}` names no function this check can look up (another Lambda action, or a name in an unknown account), so it is not judged"))
+            }),
+    )
+}
+
+/// A function the URI names by name (`.../functions/NAME/invocations`),
+/// which Lambda resolves in the URI's region and the API's account.
+fn by_name(view: &StageView, uri: &str) -> Option<String> {
+    let region = uri.split(':').nth(3).filter(|r| !r.is_empty())?;
+    let start = uri.find("/functions/")? + "/functions/".len();
+    let name = uri[start..].strip_suffix("/invocations")?;
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':');
+    let account = view.snapshot.account.as_deref()?;
+    valid.then(|| {
+        format!(
+            "arn:{}:lambda:{region}:{account}:function:{name}",
+            view.partition()
+        )
+    })
 }
 
 fn run(view: &StageCtx, out: &mut Findings) {
@@ -93,11 +123,11 @@ fn run(view: &StageCtx, out: &mut Findings) {
         match integrated_function(r, view) {
             None => {}
             Some(Ok(arn)) => by_function.entry(arn).or_default().push(r),
-            Some(Err(why)) => {
+            Some(Err((status, why))) => {
                 unresolved = true;
                 out.add(
-                Finding::new(meta, Status::Fail, &view.stage_arn, format!(
-                    "Route {}'s Lambda function cannot be resolved on stage {}: {why}, so every call gets 500; it needs an existing function's ARN.",
+                Finding::new(meta, status, &view.stage_arn, format!(
+                    "Route {}'s Lambda function cannot be resolved on stage {}: {why}; it needs an existing function's ARN.",
                     r.label(), view.stage.name
                 ))
                 .routes([r.label()]),
@@ -167,9 +197,14 @@ fn judge_state(f: &LambdaFunction, j: &mut Judgement) {
 }
 
 fn judge_timeout(view: &StageView, f: &LambdaFunction, r: &Route, j: &mut Judgement) {
-    let (Some(secs), Some((ms, _))) = (f.timeout_seconds, effective_timeout_ms(view.api.kind, r))
-    else {
+    let Some((ms, _)) = effective_timeout_ms(view.api.kind, r) else {
         return;
+    };
+    let Some(secs) = f.timeout_seconds else {
+        return j.push(Status::Warn, format!(
+            "Lambda function {} reports no timeout, so whether it ends within route {}'s {ms} ms is not known; it needs a timeout of at most {} s",
+            f.arn, r.label(), ms / 1000
+        ), || json!({ "route": r.label(), "integration_timeout_ms": ms }));
     };
     let ev = || json!({ "route": r.label(), "function_timeout_seconds": secs, "integration_timeout_ms": ms });
     if i64::from(secs) * 1000 > ms {
@@ -182,22 +217,76 @@ fn judge_timeout(view: &StageView, f: &LambdaFunction, r: &Route, j: &mut Judgem
     }
 }
 
-/// The source ARNs' tails API Gateway invokes the function with for `r`:
-/// one per method an `ANY` route may be called with.
-fn tails(stage: &str, r: &Route) -> Vec<(String, String)> {
+/// The source ARNs' tails API Gateway may invoke the function with for
+/// `r`, by method: each method an `ANY` route serves (those another route
+/// of the path serves itself are not its calls), and for a path with
+/// parameters both the template and a request's path, since the guides
+/// do not say which the source ARN carries.
+fn tails(stage: &str, r: &Route, siblings: &[Route]) -> Vec<(String, Vec<String>)> {
     if r.path == "$default" {
-        return vec![("$default".to_string(), format!("{stage}/$default"))];
+        return vec![("$default".to_string(), vec![format!("{stage}/$default")])];
     }
     let path = r.path.trim_start_matches('/');
     let methods: Vec<&str> = if r.method.eq_ignore_ascii_case("ANY") {
-        ANY_METHODS.to_vec()
+        let own = |m: &str| {
+            siblings
+                .iter()
+                .any(|o| o.path == r.path && o.method.eq_ignore_ascii_case(m))
+        };
+        ANY_METHODS.iter().copied().filter(|m| !own(m)).collect()
     } else {
         vec![r.method.as_str()]
     };
+    let request_path: String = path
+        .split('/')
+        .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/");
     methods
         .into_iter()
-        .map(|m| (m.to_string(), format!("{stage}/{}/{path}", m.to_ascii_uppercase())))
+        .map(|m| {
+            let m = m.to_ascii_uppercase();
+            let mut t = vec![format!("{stage}/{m}/{path}")];
+            if request_path != path {
+                t.push(format!("{stage}/{m}/{request_path}"));
+            }
+            (m, t)
+        })
         .collect()
+}
+
+/// What the policy says about one method of a route.
+enum MethodCover {
+    Covered,
+    Denied(String),
+    Unsure(String, String),
+    Uncovered,
+    NeedsAccount(String),
+}
+
+fn cover_method(stmts: &[crate::policy::Statement], callers: &[Caller]) -> MethodCover {
+    let scans: Vec<_> = callers.iter().map(|c| scan(stmts, c)).collect();
+    if let Some(sid) = scans.iter().find_map(|s| s.deny.clone()) {
+        return MethodCover::Denied(sid);
+    }
+    if let Some((sid, why)) = scans.iter().find_map(|s| s.maybe_deny.clone()) {
+        return MethodCover::Unsure(sid, format!("a Deny under a condition: {why}"));
+    }
+    let allowed = scans.iter().filter(|s| s.allow.is_some()).count();
+    if allowed == scans.len() {
+        return MethodCover::Covered;
+    }
+    if let Some(sid) = scans.iter().find_map(|s| s.needs_account.clone()) {
+        return MethodCover::NeedsAccount(sid);
+    }
+    if let Some((sid, why)) = scans.iter().find_map(|s| s.unsure.clone()) {
+        return MethodCover::Unsure(sid, why);
+    }
+    if allowed > 0 {
+        let sid = scans.iter().find_map(|s| s.allow.clone()).unwrap_or_default();
+        return MethodCover::Unsure(sid, "it covers the route's path template or a request's path, not both, and the guides do not say which the source ARN carries".to_string());
+    }
+    MethodCover::Uncovered
 }
 
 /// Whether the function's policy lets API Gateway invoke it for `r`.
@@ -216,9 +305,15 @@ fn judge_permission(view: &StageView, f: &LambdaFunction, r: &Route, j: &mut Jud
         api: &view.api.id,
         tail,
     };
-    let all = tails(&view.stage.name, r);
-    let first = caller(all[0].1.clone()).source_arn(view.snapshot.account.as_deref().unwrap_or("ACCOUNT"));
-    let ev = || json!({ "route": label, "source_arn_needed": first, "policy": f.policy });
+    let account = view.snapshot.account.as_deref().unwrap_or("ACCOUNT");
+    let siblings = view.all_routes().unwrap_or_default();
+    let all = tails(&view.stage.name, r, siblings);
+    let arn_of = |tail: &str| caller(tail.to_string()).source_arn(account);
+    let needed: Vec<String> = all.iter().map(|(_, t)| arn_of(&t[0])).collect();
+    let ev = || json!({ "route": label, "source_arns_needed": needed, "policy": f.policy });
+    let Some(first) = needed.first() else {
+        return j.push(Status::Pass, String::new(), ev);
+    };
     let Some(policy) = f.policy.as_deref() else {
         return j.push(Status::Fail, format!(
             "Lambda function {} has no resource-based policy, so API Gateway may not invoke it for route {label} and callers get 500 (Invalid permissions on Lambda function); it needs a statement allowing apigateway.amazonaws.com lambda:InvokeFunction from {first}",
@@ -230,34 +325,50 @@ fn judge_permission(view: &StageView, f: &LambdaFunction, r: &Route, j: &mut Jud
         Err(why) => return j.push(Status::Error, format!(
             "The policy of {} could not be read ({why}), so whether API Gateway may invoke it for route {label} is unknown", f.arn), ev),
     };
-    let (mut uncovered, mut unsure, mut denied) = (Vec::new(), None, None);
-    for (method, tail) in all {
-        let s = scan(&stmts, &caller(tail));
-        if let Some(sid) = s.deny {
-            denied = Some(sid);
-        } else if s.allow.is_some() {
-            continue;
-        } else if let (Some(sid), Some(fail)) = (&s.needs_account, &view.snapshot.account_failure) {
-            let what = format!("the account, on which statement {sid} of {}'s policy depends", f.arn);
-            return j.push_failure(&what, fail);
-        } else if let Some(u) = s.unsure {
-            unsure = Some(u);
-        } else {
-            uncovered.push(method);
+    let mut worst: Option<(Status, String)> = None;
+    let mut uncovered: Vec<(String, String)> = Vec::new();
+    for (method, ts) in &all {
+        let callers: Vec<Caller> = ts.iter().map(|t| caller(t.clone())).collect();
+        let arn = arn_of(&ts[0]);
+        let verdict = match cover_method(&stmts, &callers) {
+            MethodCover::Covered => continue,
+            MethodCover::Uncovered => {
+                uncovered.push((method.clone(), arn));
+                continue;
+            }
+            MethodCover::NeedsAccount(sid) => match &view.snapshot.account_failure {
+                Some(fail) => {
+                    let what = format!("the account, on which statement {sid} of {}'s policy depends", f.arn);
+                    j.push_failure(&what, fail);
+                    continue;
+                }
+                None => (Status::Warn, format!(
+                    "Lambda function {}'s statement {sid} allows apigateway.amazonaws.com for route {label} only for an account this check does not know; confirm it covers {arn}", f.arn)),
+            },
+            MethodCover::Denied(sid) => (Status::Fail, format!(
+                "Statement {sid} of {}'s policy denies apigateway.amazonaws.com for route {label}, so callers get 500 (Invalid permissions on Lambda function); it must not cover {arn}", f.arn)),
+            MethodCover::Unsure(sid, why) => (Status::Warn, format!(
+                "Lambda function {}'s statement {sid} lets apigateway.amazonaws.com invoke it for route {label} only in part ({why}); confirm it covers {arn}", f.arn)),
+        };
+        if worst.as_ref().is_none_or(|(s, _)| verdict.0 > *s) {
+            worst = Some(verdict);
         }
     }
-    let many = r.method.eq_ignore_ascii_case("ANY") && uncovered.len() < ANY_METHODS.len();
-    let (status, sentence) = match (denied, unsure, uncovered.is_empty()) {
-        (Some(sid), _, _) => (Status::Fail, format!(
-            "Statement {sid} of {}'s policy denies apigateway.amazonaws.com for route {label}, so callers get 500 (Invalid permissions on Lambda function); it must not cover {first}", f.arn)),
-        (None, _, false) if many => (Status::Warn, format!(
-            "Lambda function {}'s policy lets API Gateway invoke it for route {label} only with some methods: {} calls get 500; it needs a statement covering {first} for every method callers use",
-            f.arn, uncovered.join(", "))),
-        (None, None, false) => (Status::Fail, format!(
-            "Lambda function {}'s policy has no statement letting apigateway.amazonaws.com invoke it from {first} (route {label}), so callers get 500 (Invalid permissions on Lambda function); it needs that permission", f.arn)),
-        (None, Some((sid, why)), _) => (Status::Warn, format!(
-            "Lambda function {}'s statement {sid} allows apigateway.amazonaws.com for route {label} only under a condition this check cannot evaluate ({why}); confirm it covers {first}", f.arn)),
-        (None, None, true) => (Status::Pass, String::new()),
-    };
+    if !uncovered.is_empty() {
+        let methods: Vec<&str> = uncovered.iter().map(|(m, _)| m.as_str()).collect();
+        let verdict = if uncovered.len() < all.len() {
+            (Status::Warn, format!(
+                "Lambda function {}'s policy lets API Gateway invoke it for route {label} only with some methods: {} calls get 500; it needs a statement covering {} (or STAGE/*/PATH)",
+                f.arn, methods.join(", "), uncovered[0].1))
+        } else {
+            (Status::Fail, format!(
+                "Lambda function {}'s policy has no statement letting apigateway.amazonaws.com invoke it from {} (route {label}), so callers get 500 (Invalid permissions on Lambda function); it needs that permission",
+                f.arn, uncovered[0].1))
+        };
+        if worst.as_ref().is_none_or(|(s, _)| verdict.0 > *s) {
+            worst = Some(verdict);
+        }
+    }
+    let (status, sentence) = worst.unwrap_or((Status::Pass, String::new()));
     j.push(status, sentence, ev);
 }
