@@ -62,7 +62,9 @@ fn nlb_idle(view: &StageView, listener: &Listener) -> Hop<(i64, &'static str)> {
     })
 }
 
-fn alb_idle(view: &StageView, alb: &LoadBalancer) -> Hop<(i64, &'static str)> {
+/// An ALB's idle timeout in seconds (`idle_timeout.timeout_seconds`, else
+/// the default), and where the value came from.
+pub fn alb_idle(view: &StageView, alb: &LoadBalancer) -> Hop<(i64, &'static str)> {
     let attrs = view.get::<res::LoadBalancerAttributes>(
         &alb.arn,
         &alb.arn,

@@ -27,7 +27,6 @@ use serde_json::json;
 use crate::check_id::CheckId;
 use crate::finding::{CheckMeta, Severity, Status};
 use crate::model::{ApiKind, Fetched, LbType, Route};
-use crate::resources as res;
 use crate::toolkit::{self, CheckDef, Findings, Judgement, StageCtx, skip};
 use crate::view::StageView;
 
@@ -154,20 +153,12 @@ fn judge_albs(view: &StageCtx, timed: &BTreeMap<String, i64>, out: &mut Findings
         else {
             continue;
         };
-        let what = format!("the attributes of {arn}");
-        let attrs = match view.get::<res::LoadBalancerAttributes>(arn, arn, &what) {
-            Ok(a) => a,
+        let (secs, src) = match super::idle_timeout::alb_idle(view, alb) {
+            Ok(v) => v,
             Err(b) => {
                 j.push_blocked(&b, "the ALB's idle timeout");
                 continue;
             }
-        };
-        let (secs, src) = match attrs
-            .and_then(|m| m.get("idle_timeout.timeout_seconds"))
-            .and_then(|v| v.trim().parse::<i64>().ok())
-        {
-            Some(v) => (v, "idle_timeout.timeout_seconds"),
-            None => (super::idle_timeout::ALB_DEFAULT_IDLE, "the default"),
         };
         let ev = || json!({ "alb": alb.arn, "idle_timeout_seconds": secs, "source": src, "route": route, "timeout_ms": ms });
         if secs * 1000 < ms {

@@ -350,25 +350,39 @@ fn judge_permission(view: &StageView, f: &LambdaFunction, r: &Route, j: &mut Jud
             MethodCover::Unsure(sid, why) => (Status::Warn, format!(
                 "Lambda function {}'s statement {sid} lets apigateway.amazonaws.com invoke it for route {label} only in part ({why}); confirm it covers {arn}", f.arn)),
         };
-        if worst.as_ref().is_none_or(|(s, _)| verdict.0 > *s) {
-            worst = Some(verdict);
-        }
+        keep_worst(&mut worst, verdict);
     }
-    if !uncovered.is_empty() {
-        let methods: Vec<&str> = uncovered.iter().map(|(m, _)| m.as_str()).collect();
-        let verdict = if uncovered.len() < all.len() {
-            (Status::Warn, format!(
-                "Lambda function {}'s policy lets API Gateway invoke it for route {label} only with some methods: {} calls get 500; it needs a statement covering {} (or STAGE/*/PATH)",
-                f.arn, methods.join(", "), uncovered[0].1))
-        } else {
-            (Status::Fail, format!(
-                "Lambda function {}'s policy has no statement letting apigateway.amazonaws.com invoke it from {} (route {label}), so callers get 500 (Invalid permissions on Lambda function); it needs that permission",
-                f.arn, uncovered[0].1))
-        };
-        if worst.as_ref().is_none_or(|(s, _)| verdict.0 > *s) {
-            worst = Some(verdict);
-        }
+    if let Some(verdict) = uncovered_verdict(f, &label, &uncovered, all.len()) {
+        keep_worst(&mut worst, verdict);
     }
     let (status, sentence) = worst.unwrap_or((Status::Pass, String::new()));
     j.push(status, sentence, ev);
+}
+
+/// Keeps the first of the worst verdicts.
+fn keep_worst(worst: &mut Option<(Status, String)>, verdict: (Status, String)) {
+    if worst.as_ref().is_none_or(|(s, _)| verdict.0 > *s) {
+        *worst = Some(verdict);
+    }
+}
+
+/// The verdict on the methods (with their source ARNs) no statement
+/// covers: some of the route's `total` methods warn, all of them fail.
+fn uncovered_verdict(
+    f: &LambdaFunction,
+    label: &str,
+    uncovered: &[(String, String)],
+    total: usize,
+) -> Option<(Status, String)> {
+    let (_, arn) = uncovered.first()?;
+    let methods: Vec<&str> = uncovered.iter().map(|(m, _)| m.as_str()).collect();
+    Some(if uncovered.len() < total {
+        (Status::Warn, format!(
+            "Lambda function {}'s policy lets API Gateway invoke it for route {label} only with some methods: {} calls get 500; it needs a statement covering {arn} (or STAGE/*/PATH)",
+            f.arn, methods.join(", ")))
+    } else {
+        (Status::Fail, format!(
+            "Lambda function {}'s policy has no statement letting apigateway.amazonaws.com invoke it from {arn} (route {label}), so callers get 500 (Invalid permissions on Lambda function); it needs that permission",
+            f.arn))
+    })
 }
