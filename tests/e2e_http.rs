@@ -42,7 +42,8 @@ fn healthy_http_api_through_an_alb_passes() {
         // PrivateLink checks do not apply to VPC link v2; TLS checks do not
         // apply to a plain HTTP listener; HTTP APIs have no resource policy;
         // no distribution fronts the API and no URL was asked about; the
-        // instances' keep-alive behind the ALB is not visible to AWS.
+        // instances' keep-alive behind the ALB is not visible to AWS; HTTP
+        // APIs have no API keys.
         let skipped_ok = [
             "idle-timeout",
             "endpoint-connection",
@@ -53,6 +54,7 @@ fn healthy_http_api_through_an_alb_passes() {
             "cloudfront-origin-protocol",
             "route-exists",
             "lambda-integration",
+            "api-key-usage-plan",
         ]
         .contains(&check.as_str());
         assert!(

@@ -781,3 +781,52 @@ fn cloudfront_forwarding_the_viewer_host_fails() {
     assert_only(&report, &[], &[]);
     assert_eq!(code, 0, "{report}");
 }
+
+/// A method requiring an API key needs the stage in a usage plan with an
+/// enabled key (else 403); a stage burst of 0 answers every call 429.
+#[test]
+fn api_keys_need_a_usage_plan_and_throttles_must_not_be_zero() {
+    for (suffix, octet, blueprint, fails) in [
+        ("keyok", 190, "api-key-route-plan", None),
+        (
+            "keynoplan",
+            191,
+            "api-key-route-no-plan",
+            Some("api-key-usage-plan"),
+        ),
+        (
+            "keyoff",
+            192,
+            "api-key-route-disabled-key",
+            Some("api-key-usage-plan"),
+        ),
+        ("burst0", 193, "stage-burst-zero", Some("throttling")),
+    ] {
+        let s = build("rest-v1", suffix, octet);
+        apply(&s, blueprint);
+        let api = s["api_id"].as_str().expect("api id");
+        let (report, code) = audit_json(&format!("AKID{suffix}"), api);
+        match fails {
+            Some(check) => {
+                let m = messages(&report, check).join(" ");
+                let want = if check == "throttling" {
+                    "429"
+                } else {
+                    "403 Forbidden"
+                };
+                assert!(m.contains(want), "{blueprint}: {m}");
+                assert_only_fails(&report, check);
+                assert_eq!(code, 1, "{blueprint}");
+            }
+            None => {
+                let m = messages(&report, "api-key-usage-plan").join(" ");
+                assert!(
+                    m.contains("GET /partners") || m.contains("usage plan"),
+                    "{blueprint}: {m}"
+                );
+                assert_only(&report, &[], &[]);
+                assert_eq!(code, 0, "{blueprint}: {report}");
+            }
+        }
+    }
+}

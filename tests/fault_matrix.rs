@@ -63,6 +63,9 @@ const PAGINATED: &[&str] = &[
     "apigateway:GetVpcLinks",
     "apigateway:GetBasePathMappings",
     "apigateway:GetApiMappings",
+    "apigateway:GetUsagePlans",
+    "apigateway:GetUsagePlanKeys",
+    "apigateway:GetApiKeys",
     "cloudfront:ListDistributions",
     "ec2:DescribeInstances",
     "ec2:DescribeNetworkAcls",
@@ -119,6 +122,11 @@ const NEEDED_BY: &[(&str, &[&str])] = &[
         &["endpoint-connection"],
     ),
     ("apigateway:GetAccount", &["execution-logging"]),
+    // A method requires an API key: its stage's usage plans, their keys,
+    // and whether the keys are enabled.
+    ("apigateway:GetUsagePlans", &["api-key-usage-plan"]),
+    ("apigateway:GetUsagePlanKeys", &["api-key-usage-plan"]),
+    ("apigateway:GetApiKeys", &["api-key-usage-plan"]),
     // An HTTP API's own record says whether its default endpoint is disabled.
     ("apigateway:GetApi", &["execute-api-endpoint"]),
     (
@@ -435,6 +443,8 @@ fn every_fault_on_every_collector_operation_errors_only_what_needed_it() {
         "execution-log-errors",
         "custom-domain",
         "prefix-list-rule",
+        // GET /partners requires an API key: the usage plan reads.
+        "api-key-route-plan",
         // A failing fixture too: the ALB behind the NLB closes idle
         // connections first, so idle-timeout fails, and a fault on either
         // load balancer's attributes must turn that fail into an error.
@@ -629,6 +639,7 @@ fn transient_faults_on_every_operation_change_no_verdict() {
         "authorizer-with-permission",
         "custom-domain",
         "prefix-list-rule",
+        "api-key-route-plan",
         // A failing fixture too (idle-timeout fails): a retried read must
         // keep a failure exactly as it was.
         "nlb-to-alb",

@@ -103,6 +103,8 @@ mod tests {
             "route-exists",
             // Added after the first contract, in the README's copy of it.
             "route-tables",
+            "api-key-usage-plan",
+            "throttling",
             "lambda-integration",
             "integration-timeout",
             "execute-api-endpoint",

@@ -63,6 +63,8 @@ check_ids! {
     CloudfrontOriginProtocol = "cloudfront-origin-protocol",
     RouteExists = "route-exists",
     RouteTables = "route-tables",
+    ApiKeyUsagePlan = "api-key-usage-plan",
+    Throttling = "throttling",
     LambdaIntegration = "lambda-integration",
     IntegrationTimeout = "integration-timeout",
     ExecuteApiEndpoint = "execute-api-endpoint",

@@ -389,6 +389,54 @@ pub static SIGNATURES: &[Signature] = &[
         example: "{\"Message\":\"User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********7890:a1b2c3/stage/GET/v1/orders with an explicit deny\"}",
         seen_in: Seen::Response,
     },
+    // The execution log's line when a key is in no usage plan of the stage
+    // (quoted in github.com/WojciechMatuszewski/apigw-access-logs-firehose);
+    // the caller gets 403 Forbidden (Developer Guide, "Choose an API key
+    // source": InvalidKeyParameter).
+    Signature {
+        id: "api-key-not-in-usage-plan",
+        statuses: &[403],
+        error_types: &["ForbiddenException"],
+        patterns: &[
+            r"requires API Key and API Key is not associated with a Usage Plan",
+            r"No Usage Plan found for key and API Stage",
+        ],
+        status_alone: false,
+        meaning: "The method requires an API key, and the key the caller sent is in no usage plan of the stage (or the stage is in none).",
+        causes: &[
+            "the stage was never added to the usage plan holding the caller's key",
+            "the caller's key belongs to another usage plan, or is disabled",
+        ],
+        checks: &[CheckId::ApiKeyUsagePlan],
+        example: "API Key ... not authorized because method 'GET /' requires API Key and API Key is not associated with a Usage Plan for API Stage a1b2c3/prod: No Usage Plan found for key and API Stage",
+        seen_in: Seen::Log,
+    },
+    // Knowledge center "api-gateway-429-limit": "Exceeding the throttling
+    // limit or quota returns a "429 Too Many Requests" or "Limit Exceeded"
+    // error response."
+    Signature {
+        id: "too-many-requests",
+        statuses: &[429],
+        error_types: &["TooManyRequestsException", "LimitExceededException"],
+        // The execution log's lines for a usage plan's limits (knowledge
+        // center "api-gateway-429-limit").
+        patterns: &[
+            r"too many requests",
+            r"limit exceeded",
+            r"exceeded (throttle|quota) limit for API",
+            r"key quota exhausted for usage plan",
+        ],
+        status_alone: false,
+        meaning: "API Gateway throttled the request (a stage, method, usage plan or account limit) or the caller's usage plan quota is spent.",
+        causes: &[
+            "a stage or method throttle (rate or burst) set to 0, or below the traffic",
+            "the caller's usage plan has a quota of 0 or a spent one, or throttles to 0",
+            "the account's Regional limit is exceeded by all APIs together",
+        ],
+        checks: &[CheckId::Throttling, CheckId::ApiKeyUsagePlan],
+        example: "{\"message\":\"Too Many Requests\"}",
+        seen_in: Seen::Response,
+    },
     Signature {
         id: "forbidden",
         statuses: &[403],
@@ -401,11 +449,13 @@ pub static SIGNATURES: &[Signature] = &[
             "the execute-api endpoint is disabled and the URL does not use the custom domain",
             "a WAF rule blocked the request",
             "CloudFront forwards the viewer's Host header to the execute-api origin",
+            "the method requires an API key and the caller's key is missing, disabled or in no usage plan of the stage",
         ],
         checks: &[
             CheckId::ResourcePolicy,
             CheckId::ExecuteApiEndpoint,
             CheckId::CloudfrontOriginProtocol,
+            CheckId::ApiKeyUsagePlan,
         ],
         example: "{\"message\":\"Forbidden\"} x-amzn-errortype: ForbiddenException",
         seen_in: Seen::Response,
@@ -1209,6 +1259,30 @@ mod tests {
                 seen(Some(500), None, "{\"message\": \"Internal server error\"}"),
             ),
             (
+                "too-many-requests",
+                seen(Some(429), None, "{\"message\":\"Too Many Requests\"}"),
+            ),
+            (
+                "too-many-requests",
+                seen(Some(429), None, "{\"message\":\"Limit Exceeded\"}"),
+            ),
+            (
+                "too-many-requests",
+                seen(
+                    Some(429),
+                    None,
+                    "Stage rohkz08x02/dev: Key throttle limit exceeded for Usage Plan ID nnpegc, RestApi rohkz08x02, Stage dev, Resource f646q2, HttpMethod GET. Limit: 5.00 Burst: 10",
+                ),
+            ),
+            (
+                "api-key-not-in-usage-plan",
+                seen(
+                    None,
+                    None,
+                    "API Key ... not authorized because method 'GET /' requires API Key and API Key is not associated with a Usage Plan for API Stage zsuvlqr7nb/prod: No Usage Plan found for key and API Stage",
+                ),
+            ),
+            (
                 "service-unavailable",
                 seen(Some(503), None, "{\"message\":\"Service Unavailable\"}"),
             ),
@@ -1293,7 +1367,7 @@ mod tests {
         // A status with no signature of its own is unknown, not guessed.
         assert!(
             ids(ErrorInput {
-                status: Some(429),
+                status: Some(418),
                 ..Default::default()
             })
             .is_empty()
@@ -1448,6 +1522,7 @@ mod tests {
             authorizer_id: None,
             authorizer_name: None,
             integration: None,
+            api_key_required: None,
         }
     }
 

@@ -43,8 +43,8 @@ pub fn routes_from_export(doc: &Value) -> Result<Vec<Route>, String> {
             } else {
                 continue;
             };
-            let (authorization_type, authorizer_name) =
-                authorization(op.get("security").or(default_security), schemes);
+            let security = op.get("security").or(default_security);
+            let (authorization_type, authorizer_name) = authorization(security, schemes);
             routes.push(Route {
                 method,
                 path: path.clone(),
@@ -54,11 +54,33 @@ pub fn routes_from_export(doc: &Value) -> Result<Vec<Route>, String> {
                 authorizer_id: None,
                 authorizer_name,
                 integration: op.get("x-amazon-apigateway-integration").map(integration),
+                api_key_required: Some(requires_api_key(security, schemes)),
             });
         }
     }
     routes.sort_by(|a, b| a.path.cmp(&b.path).then(a.method.cmp(&b.method)));
     Ok(routes)
+}
+
+/// Whether an operation requires an API key: API Gateway exports
+/// `apiKeyRequired` as a requirement on an `apiKey` scheme named
+/// `x-api-key` that is not an authorizer (no `x-amazon-apigateway-authtype`).
+fn requires_api_key(security: Option<&Value>, schemes: Option<&Value>) -> bool {
+    security
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|req| req.keys())
+        .filter_map(|name| schemes.and_then(|s| s.get(name)))
+        .any(|s| {
+            s.get("type").and_then(Value::as_str) == Some("apiKey")
+                && s.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("x-api-key"))
+                && s.get("x-amazon-apigateway-authtype").is_none()
+                && s.get("x-amazon-apigateway-authorizer").is_none()
+        })
 }
 
 /// How an operation's `security` requirement authorizes callers, as the
@@ -255,6 +277,12 @@ mod tests {
             }}
         });
         let routes = routes_from_export(&doc).unwrap();
+        let keyed: Vec<&str> = routes
+            .iter()
+            .filter(|r| r.api_key_required == Some(true))
+            .map(|r| r.method.as_str())
+            .collect();
+        assert_eq!(keyed, ["GET"], "only the x-api-key requirement needs a key");
         let got: Vec<(String, Option<AuthorizationType>, Option<String>)> = routes
             .iter()
             .map(|r| {

@@ -205,6 +205,10 @@ pub struct RegionData {
     pub domain_names: Option<Fetched<Vec<DomainName>>>,
     /// CloudFront distributions of the account (a global service).
     pub distributions: Option<Fetched<Vec<Distribution>>>,
+    /// The region's usage plans (REST API keys), each with its keys; read
+    /// only when a stage has a method requiring an API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_plans: Option<Fetched<Vec<UsagePlan>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +282,10 @@ pub struct ApiInfo {
     /// REST APIs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_type: Option<String>,
+    /// REST `apiKeySource`: `HEADER` (the caller's `x-api-key`) or
+    /// `AUTHORIZER` (a Lambda authorizer's `usageIdentifierKey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_source: Option<String>,
 }
 
 impl ApiInfo {
@@ -319,7 +327,9 @@ pub struct Stage {
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
     /// REST method settings, keyed as API Gateway keys them: `*/*` for the
-    /// stage default, `resource/path/METHOD` for an override.
+    /// stage default, `~1resource~1path/METHOD` for an override. An HTTP
+    /// API's default route settings are `*/*` and its route settings are
+    /// keyed by route key (`GET /orders`).
     #[serde(default)]
     pub method_settings: BTreeMap<String, MethodSetting>,
     pub access_log: Option<AccessLog>,
@@ -331,6 +341,13 @@ pub struct MethodSetting {
     pub logging_level: Option<String>,
     pub data_trace_enabled: Option<bool>,
     pub metrics_enabled: Option<bool>,
+    /// Requests per second the stage or method is throttled to; negative
+    /// (REST's -1) is "not set here".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_rate_limit: Option<f64>,
+    /// The token bucket's size: concurrent requests served before 429.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_burst_limit: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -355,6 +372,10 @@ pub struct Route {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizer_name: Option<String>,
     pub integration: Option<Integration>,
+    /// REST `apiKeyRequired`: callers must send a key of a usage plan of
+    /// the stage. `None` when not reported (HTTP APIs have no API keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_required: Option<bool>,
 }
 
 impl Route {
@@ -761,6 +782,50 @@ pub struct ApiMapping {
     pub base_path: String,
     pub api_id: String,
     pub stage: Option<String>,
+}
+
+/// A usage plan: the stages it serves, its limits and its API keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsagePlan {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub api_stages: Vec<PlanStage>,
+    pub throttle: Option<Throttle>,
+    pub quota: Option<Quota>,
+    /// The plan's keys with whether each is enabled (never their values).
+    pub keys: Fetched<Vec<PlanKey>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanStage {
+    pub api_id: String,
+    pub stage: String,
+    /// Per-method throttles, keyed `/path/METHOD`.
+    #[serde(default)]
+    pub throttle: BTreeMap<String, Throttle>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub rate_limit: Option<f64>,
+    pub burst_limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quota {
+    pub limit: Option<i64>,
+    /// `DAY`, `WEEK` or `MONTH`.
+    pub period: Option<String>,
+}
+
+/// An API key of a usage plan: its id and name, and whether callers can
+/// use it (`GetApiKeys`' `enabled`; usage plan keys do not carry it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanKey {
+    pub id: String,
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -257,6 +257,9 @@ kinds! {
     Distributions: custom(land_distributions),
         "cloudfront:ListDistributions", ["cloudfront:ListDistributions"],
         Batch::Listing, Wait::No;
+    /// The usage plans serving the region's REST APIs, with their keys.
+    UsagePlans: custom(land_usage_plans),
+        "apigateway:GetUsagePlans", ["apigateway:GET"], Batch::Listing, Wait::No;
     /// What a stage's deployment serves (its export); the key is the API
     /// id, the scope the stage.
     Deployment: custom(land_exports),
@@ -290,6 +293,12 @@ fn land_domain_names(rd: &mut RegionData, a: &mut Answer) {
 fn land_distributions(rd: &mut RegionData, a: &mut Answer) {
     if a.data.distributions.is_some() {
         rd.distributions = a.data.distributions.take();
+    }
+}
+
+fn land_usage_plans(rd: &mut RegionData, a: &mut Answer) {
+    if a.data.usage_plans.is_some() {
+        rd.usage_plans = a.data.usage_plans.take();
     }
 }
 

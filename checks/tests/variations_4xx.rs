@@ -817,3 +817,164 @@ fn a_cache_policy_whose_headers_are_not_read_warns() {
     assert_eq!(s, Status::Warn);
     assert!(m.contains("cache policy 7a1b2c3d"), "{m}");
 }
+
+fn plans(v: &mut Value) -> &mut Value {
+    &mut region(v)["usage_plans"]
+}
+
+fn prod_settings(v: &mut Value) -> &mut Value {
+    let stages = api(v)["stages"]["ok"].as_array_mut().expect("stages");
+    let prod = stages
+        .iter_mut()
+        .find(|s| s["name"] == "prod")
+        .expect("prod");
+    &mut prod["method_settings"]
+}
+
+fn prod_verdict_of(v: &Value, check: &str) -> (Status, String) {
+    let fs: Vec<Finding> = findings_with(v, check, None)
+        .into_iter()
+        .filter(|f| {
+            f.resource
+                .as_deref()
+                .is_some_and(|r| r.ends_with("/stages/prod"))
+        })
+        .collect();
+    worst_of(&fs)
+}
+
+#[test]
+fn api_keys_need_a_usage_plan_with_an_enabled_key() {
+    let (s, m) = keys_verdict(&example("rest-healthy"));
+    assert_eq!(s, Status::Pass, "{m}");
+    assert!(m.contains("usage plan u8p2l4"), "{m}");
+
+    let (s, m) = keys_verdict(&example("rest-api-key-stage-in-no-usage-plan"));
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(
+        m.contains("POST /refunds") && m.contains("403 Forbidden"),
+        "{m}"
+    );
+
+    // The plan's only key disabled.
+    let mut v = example("rest-healthy");
+    plans(&mut v)["ok"][0]["keys"]["ok"][0]["enabled"] = json!(false);
+    let (s, m) = keys_verdict(&v);
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("no enabled API key"), "{m}");
+
+    // Whether it is enabled unknown: not a pass.
+    plans(&mut v)["ok"][0]["keys"]["ok"][0]["enabled"] = Value::Null;
+    assert_eq!(keys_verdict(&v).0, Status::Warn);
+
+    // Keys unreadable, plans unreadable, plans never read: errors.
+    let denied = json!({"error": {"operation": "apigateway:GetUsagePlanKeys",
+        "iam_action": "apigateway:GET", "kind": "access_denied", "code": "AccessDeniedException",
+        "message": "not authorized"}});
+    let mut v = example("rest-healthy");
+    plans(&mut v)["ok"][0]["keys"] = denied.clone();
+    let (s, m) = keys_verdict(&v);
+    assert_eq!(s, Status::Error, "{m}");
+    assert!(m.contains("apigateway:GetUsagePlanKeys"), "{m}");
+    let mut v = example("rest-healthy");
+    *plans(&mut v) = denied;
+    assert_eq!(keys_verdict(&v).0, Status::Error);
+    let mut v = example("rest-healthy");
+    region(&mut v)
+        .as_object_mut()
+        .unwrap()
+        .remove("usage_plans");
+    let (s, m) = keys_verdict(&v);
+    assert_eq!(s, Status::Error, "{m}");
+    assert!(m.contains("apigateway:GetUsagePlans"), "{m}");
+
+    // No method requiring a key: usage plans are not needed.
+    let mut v = example("rest-healthy");
+    region(&mut v)
+        .as_object_mut()
+        .unwrap()
+        .remove("usage_plans");
+    each_route(&mut v, |r| r["api_key_required"] = json!(false));
+    assert_eq!(keys_verdict(&v).0, Status::Pass);
+    // Not recorded whether any does: a warning.
+    each_route(&mut v, |r| {
+        r.as_object_mut().unwrap().remove("api_key_required");
+    });
+    assert_eq!(keys_verdict(&v).0, Status::Warn);
+}
+
+#[test]
+fn usage_plan_limits_of_zero_refuse_the_keys_callers() {
+    // A quota of 0 on the only plan: every keyed call 429.
+    let mut v = example("rest-healthy");
+    plans(&mut v)["ok"][0]["quota"]["limit"] = json!(0);
+    let (s, m) = keys_verdict(&v);
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("quota of 0") && m.contains("429"), "{m}");
+
+    // A second plan with limits serves its own callers: a warning.
+    let mut second = plans(&mut v)["ok"][0].clone();
+    second["id"] = json!("z9q8w7");
+    second["quota"]["limit"] = json!(1000);
+    plans(&mut v)["ok"].as_array_mut().unwrap().push(second);
+    let (s, m) = keys_verdict(&v);
+    assert_eq!(s, Status::Warn, "{m}");
+
+    // The plan's per-method throttle of 0 for the only keyed route.
+    let mut v = example("rest-healthy");
+    plans(&mut v)["ok"][0]["api_stages"][1]["throttle"]["/refunds/POST"]["burst_limit"] = json!(0);
+    assert_eq!(keys_verdict(&v).0, Status::Fail);
+}
+
+fn keys_verdict(v: &Value) -> (Status, String) {
+    prod_verdict_of(v, "api-key-usage-plan")
+}
+
+fn throttle_verdict(v: &Value) -> (Status, String) {
+    prod_verdict_of(v, "throttling")
+}
+
+#[test]
+fn stage_and_method_throttles_of_zero_answer_429() {
+    let (s, m) = throttle_verdict(&example("rest-stage-throttled-to-zero"));
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("*/*") && m.contains("burst limit of 0"), "{m}");
+
+    // A method's own non-zero limits override the stage default for it;
+    // the other routes still fail.
+    let mut v = example("rest-stage-throttled-to-zero");
+    prod_settings(&mut v)["~1refunds/POST"] = json!({"logging_level": "INFO",
+        "throttling_rate_limit": 10.0, "throttling_burst_limit": 20});
+    let (s, m) = throttle_verdict(&v);
+    assert_eq!(s, Status::Fail);
+    assert!(!m.contains("POST /refunds"), "{m}");
+    // A method rate of 0 fails that method even under a healthy default;
+    // -1 (not set here) defers to the default.
+    let mut v = example("rest-healthy");
+    prod_settings(&mut v)["~1orders/GET"] = json!({"throttling_rate_limit": 0.0,
+        "throttling_burst_limit": -1});
+    let (s, m) = throttle_verdict(&v);
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(
+        m.contains("~1orders/GET") && m.contains("GET /orders") && m.contains("rate limit of 0"),
+        "{m}"
+    );
+
+    // Throttles not recorded on a REST method setting: not a pass.
+    let mut v = example("rest-healthy");
+    prod_settings(&mut v)["*/*"]
+        .as_object_mut()
+        .unwrap()
+        .remove("throttling_burst_limit");
+    assert_eq!(throttle_verdict(&v).0, Status::Warn);
+
+    // HTTP APIs: a route setting of 0, keyed by route key.
+    let mut v = example("http-healthy");
+    let st = &mut api(&mut v)["stages"]["ok"][0]["method_settings"];
+    st["GET /catalog/{proxy+}"] = json!({"throttling_rate_limit": 0.0});
+    let (s, m) = throttle_verdict(&v);
+    assert_eq!(s, Status::Fail, "{m}");
+    assert!(m.contains("GET /catalog/{proxy+}"), "{m}");
+    let (s, m) = throttle_verdict(&example("http-healthy"));
+    assert_eq!(s, Status::Pass, "{m}");
+}

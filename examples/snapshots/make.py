@@ -85,10 +85,10 @@ APP_SG = {"id": "sg-0a7b6c5d4e3f2a1b0", "name": "orders-app", "vpc_id": VPC, "ow
           "egress": ALL_OUT}
 
 
-def route(method, path, rid, integration=None, authorizer=None):
+def route(method, path, rid, integration=None, authorizer=None, api_key=False):
     return {"method": method, "path": path, "resource_id": rid, "route_id": None,
             "authorization_type": "CUSTOM" if authorizer else "NONE", "authorizer_id": authorizer,
-            "integration": integration}
+            "integration": integration, "api_key_required": api_key}
 
 
 AUTH_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-token-authorizer"
@@ -135,7 +135,8 @@ MOCK = {"id": None, "integration_type": "MOCK", "http_method": None, "uri": None
 def stage(name, deployment, level="INFO"):
     return {"name": name, "deployment_id": deployment, "variables": {"vpcLinkId": LINK},
             "method_settings": {"*/*": {"logging_level": level, "data_trace_enabled": False,
-                                        "metrics_enabled": True}},
+                                        "metrics_enabled": True, "throttling_rate_limit": 500.0,
+                                        "throttling_burst_limit": 1000}},
             "access_log": None, "auto_deploy": None}
 
 
@@ -155,10 +156,20 @@ def healthy():
                 route("GET", "/orders", "b7c1d2", vpc_integration("/orders")),
                 route("POST", "/orders", "b7c1d2", vpc_integration("/orders"), authorizer="t7x2qa"),
                 route("GET", "/orders/{id}", "e4f5g6", vpc_integration("/orders/{id}")),
-                route("POST", "/refunds", "f8r2d4", REFUNDS),
+                route("POST", "/refunds", "f8r2d4", REFUNDS, api_key=True),
             ]),
             "authorizers": ok([AUTHORIZER]),
         }],
+        # POST /refunds requires an API key: partners hold one, in a usage
+        # plan serving both stages (GetUsagePlans, GetUsagePlanKeys, and
+        # GetApiKeys for whether it is enabled).
+        "usage_plans": ok([{
+            "id": "u8p2l4", "name": "refund-partners",
+            "api_stages": [{"api_id": API, "stage": "beta", "throttle": {}},
+                           {"api_id": API, "stage": "prod", "throttle": {"/refunds/POST": {"rate_limit": 5.0, "burst_limit": 10}}}],
+            "throttle": {"rate_limit": 50.0, "burst_limit": 100},
+            "quota": {"limit": 100000, "period": "MONTH"},
+            "keys": ok([{"id": "k5e7y9a1b3", "name": "partner-acme", "enabled": True}])}]),
         "lambda_functions": {AUTH_FN: ok({"arn": AUTH_FN, "policy": invoke_policy(
             f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/authorizers/*"), "state": "Active", "timeout_seconds": 5}),
             REFUNDS_FN: refunds_function(f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/*/POST/refunds")},
@@ -351,7 +362,8 @@ def http_integration(iid, uri):
 def http_route(key, rid, integration):
     method, path = key.split(" ", 1)
     return {"method": method, "path": path, "resource_id": None, "route_id": rid,
-            "authorization_type": "NONE", "authorizer_id": None, "integration": integration}
+            "authorization_type": "NONE", "authorizer_id": None, "integration": integration,
+            "api_key_required": None}
 
 
 def health(tid, az, port=8080):
@@ -368,7 +380,12 @@ def http_healthy():
             "id": HAPI, "kind": "http",
             "info": ok({"name": "catalog-api", "endpoint_types": [], "policy": None,
                         "disable_execute_api_endpoint": False}),
-            "stages": ok([{"name": "prod", "deployment_id": "q2w3e4", "variables": {}, "method_settings": {},
+            # Default route settings as GetStages reports them for a stage
+            # throttled below the account's limits.
+            "stages": ok([{"name": "prod", "deployment_id": "q2w3e4", "variables": {},
+                           "method_settings": {"*/*": {"logging_level": None, "data_trace_enabled": None,
+                                                       "metrics_enabled": None, "throttling_rate_limit": 200.0,
+                                                       "throttling_burst_limit": 400}},
                            "access_log": {"destination_arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/apigw/catalog-api/prod",
                                           "format": "$context.requestId $context.status $context.integrationErrorMessage"},
                            "auto_deploy": False}]),
@@ -716,6 +733,20 @@ def execute_api_disabled(r):
     r["apis"][0]["info"]["ok"]["disable_execute_api_endpoint"] = True
 
 
+def api_key_plan_beta_only(r):
+    """The usage plan of POST /refunds was created for beta and prod was
+    never added to it: partners calling prod get 403."""
+    plan = r["usage_plans"]["ok"][0]
+    plan["api_stages"] = [s for s in plan["api_stages"] if s["stage"] == "beta"]
+
+
+def stage_throttled_to_zero(r):
+    """A load test left prod's default burst at 0: every call 429."""
+    for st in r["apis"][0]["stages"]["ok"]:
+        if st["name"] == "prod":
+            st["method_settings"]["*/*"]["throttling_burst_limit"] = 0
+
+
 EXAMPLES = {
     "rest-healthy": None,
     "rest-vpc-link-failed": vpc_link_failed,
@@ -734,6 +765,8 @@ EXAMPLES = {
     "rest-execute-api-disabled": execute_api_disabled,
     "rest-cloudfront-forwards-host": cloudfront_forwards_host,
     "rest-lambda-permission-for-another-path": lambda_wrong_source_arn,
+    "rest-api-key-stage-in-no-usage-plan": api_key_plan_beta_only,
+    "rest-stage-throttled-to-zero": stage_throttled_to_zero,
 }
 
 

@@ -32,6 +32,7 @@ pub async fn get_rest_api(c: &Client, region: &str, id: &str) -> Result<ApiInfo,
         policy: out.policy().map(str::to_string),
         disable_execute_api_endpoint: Some(out.disable_execute_api_endpoint()),
         protocol_type: None,
+        api_key_source: out.api_key_source().map(|s| s.as_str().to_string()),
     })
 }
 
@@ -61,6 +62,7 @@ pub async fn get_rest_apis(c: &Client, region: &str) -> Result<Vec<(String, ApiI
                     policy: a.policy().map(str::to_string),
                     disable_execute_api_endpoint: Some(a.disable_execute_api_endpoint()),
                     protocol_type: None,
+                    api_key_source: a.api_key_source().map(|s| s.as_str().to_string()),
                 },
             ))
         })
@@ -101,6 +103,13 @@ pub async fn get_stages(c: &Client, region: &str, id: &str) -> Result<Vec<Stage>
                                         logging_level: v.logging_level().map(str::to_string),
                                         data_trace_enabled: Some(v.data_trace_enabled()),
                                         metrics_enabled: Some(v.metrics_enabled()),
+                                        // AWS reports both limits on every
+                                        // method setting (CLI reference,
+                                        // get-stage example).
+                                        throttling_rate_limit: Some(v.throttling_rate_limit()),
+                                        throttling_burst_limit: Some(i64::from(
+                                            v.throttling_burst_limit(),
+                                        )),
                                     },
                                 )
                             })
@@ -154,6 +163,7 @@ pub async fn get_resources(c: &Client, region: &str, id: &str) -> Result<Vec<Rou
                 authorizer_id: m.authorizer_id().map(str::to_string),
                 authorizer_name: None,
                 integration: m.method_integration().map(integration),
+                api_key_required: m.api_key_required(),
             });
         }
     }
@@ -354,4 +364,172 @@ pub async fn get_domain_names(c: &Client, region: &str) -> Result<Vec<DomainName
         });
     }
     Ok(out)
+}
+
+/// The region's usage plans that serve one of `apis`, each with its keys
+/// and whether each key is enabled. Usage plan keys do not say whether a
+/// key is enabled (API reference, UsagePlanKey), so one `GetApiKeys`
+/// listing answers that; neither read asks for key values
+/// (`includeValues` stays unset) and the value a usage plan key carries is
+/// dropped here: an API key is a credential.
+pub async fn get_usage_plans(
+    c: &Client,
+    region: &str,
+    apis: &[String],
+    limit: usize,
+) -> Result<Vec<model::UsagePlan>, Failure> {
+    let op = Op::apigw("apigateway:GetUsagePlans", region, "/usageplans");
+    let items: Vec<t::UsagePlan> = c
+        .get_usage_plans()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    let serving: Vec<&t::UsagePlan> = items
+        .iter()
+        .filter(|p| {
+            p.api_stages()
+                .iter()
+                .any(|s| s.api_id().is_some_and(|a| apis.iter().any(|x| x == a)))
+        })
+        .collect();
+    let ids: Vec<String> = serving
+        .iter()
+        .filter_map(|p| p.id().map(str::to_string))
+        .collect();
+    let keys = super::plumbing::each(ids, limit, |id| async move {
+        get_usage_plan_keys(c, region, &id).await
+    })
+    .await;
+    let enabled = if keys
+        .iter()
+        .any(|(_, k)| k.as_ref().is_ok_and(|k| !k.is_empty()))
+    {
+        Some(get_api_keys_enabled(c, region).await)
+    } else {
+        None
+    };
+    let mut out: Vec<model::UsagePlan> = serving
+        .iter()
+        .filter_map(|p| {
+            let id = p.id()?;
+            let found = keys
+                .iter()
+                .find(|(k, _)| *k == id)
+                .map(|(_, v)| v.clone())?;
+            Some(usage_plan(p, with_enabled(found, enabled.as_ref())))
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+fn usage_plan(p: &t::UsagePlan, keys: model::Fetched<Vec<model::PlanKey>>) -> model::UsagePlan {
+    model::UsagePlan {
+        id: p.id().unwrap_or_default().to_string(),
+        name: p.name().map(str::to_string),
+        api_stages: p
+            .api_stages()
+            .iter()
+            .filter_map(|s| {
+                Some(model::PlanStage {
+                    api_id: s.api_id()?.to_string(),
+                    stage: s.stage()?.to_string(),
+                    throttle: s
+                        .throttle()
+                        .map(|m| m.iter().map(|(k, v)| (k.clone(), throttle(v))).collect())
+                        .unwrap_or_default(),
+                })
+            })
+            .collect(),
+        throttle: p.throttle().map(throttle),
+        quota: p.quota().map(|q| model::Quota {
+            limit: Some(i64::from(q.limit())),
+            period: q.period().map(|p| p.as_str().to_string()),
+        }),
+        keys,
+    }
+}
+
+fn throttle(t: &t::ThrottleSettings) -> model::Throttle {
+    model::Throttle {
+        rate_limit: Some(t.rate_limit()),
+        burst_limit: Some(i64::from(t.burst_limit())),
+    }
+}
+
+/// A plan's keys (id and name only), enabled still unknown.
+async fn get_usage_plan_keys(
+    c: &Client,
+    region: &str,
+    plan: &str,
+) -> Result<Vec<model::PlanKey>, Failure> {
+    let op = Op::apigw(
+        "apigateway:GetUsagePlanKeys",
+        region,
+        &format!("/usageplans/{plan}/keys"),
+    );
+    let items: Vec<t::UsagePlanKey> = c
+        .get_usage_plan_keys()
+        .usage_plan_id(plan)
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(items
+        .iter()
+        .filter_map(|k| {
+            Some(model::PlanKey {
+                id: k.id()?.to_string(),
+                name: k.name().map(str::to_string),
+                enabled: None,
+            })
+        })
+        .collect())
+}
+
+/// Whether each API key of the region is enabled, by key id.
+async fn get_api_keys_enabled(c: &Client, region: &str) -> Result<BTreeMap<String, bool>, Failure> {
+    let op = Op::apigw("apigateway:GetApiKeys", region, "/apikeys");
+    let items: Vec<t::ApiKey> = c
+        .get_api_keys()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify(&op, &e))?;
+    Ok(items
+        .iter()
+        .filter_map(|k| Some((k.id()?.to_string(), k.enabled())))
+        .collect())
+}
+
+/// A plan's keys with their enabled flag; the listing's failure is the
+/// keys' failure (without it no key is known to be usable).
+fn with_enabled(
+    keys: Result<Vec<model::PlanKey>, Failure>,
+    enabled: Option<&Result<BTreeMap<String, bool>, Failure>>,
+) -> model::Fetched<Vec<model::PlanKey>> {
+    let mut keys = match keys {
+        Ok(k) => k,
+        Err(f) => return model::Fetched::Error(f),
+    };
+    match enabled {
+        Some(Err(f)) if !keys.is_empty() => return model::Fetched::Error(f.clone()),
+        Some(Ok(map)) => {
+            for k in &mut keys {
+                k.enabled = map.get(&k.id).copied();
+            }
+        }
+        _ => {}
+    }
+    model::Fetched::Ok(keys)
 }

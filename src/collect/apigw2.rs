@@ -8,7 +8,7 @@ use aws_sdk_apigatewayv2::Client;
 
 use apigw_audit_checks::model;
 use apigw_audit_checks::model::{
-    AccessLog, ApiInfo, Failure, Integration, Route, Stage, TlsConfig, VpcLinkV2,
+    AccessLog, ApiInfo, Failure, Integration, MethodSetting, Route, Stage, TlsConfig, VpcLinkV2,
 };
 use apigw_audit_checks::model::{ApiMapping, Authorizer, DomainName};
 
@@ -44,6 +44,7 @@ pub async fn get_api(c: &Client, region: &str, id: &str) -> Result<ApiInfo, Fail
         policy: None,
         disable_execute_api_endpoint: out.disable_execute_api_endpoint(),
         protocol_type: out.protocol_type().map(|p| p.as_str().to_string()),
+        api_key_source: None,
     })
 }
 
@@ -66,6 +67,7 @@ pub async fn get_apis(c: &Client, region: &str) -> Result<Vec<(String, ApiInfo)>
                     policy: None,
                     disable_execute_api_endpoint: a.disable_execute_api_endpoint(),
                     protocol_type: a.protocol_type().map(|p| p.as_str().to_string()),
+                    api_key_source: None,
                 },
             ))
         })
@@ -93,7 +95,7 @@ pub async fn get_stages(c: &Client, region: &str, id: &str) -> Result<Vec<Stage>
                     .stage_variables()
                     .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                     .unwrap_or_default(),
-                method_settings: BTreeMap::new(),
+                method_settings: route_settings(s),
                 access_log: s.access_log_settings().map(|a| AccessLog {
                     destination_arn: a.destination_arn().map(str::to_string),
                     format: a.format().map(str::to_string),
@@ -104,6 +106,25 @@ pub async fn get_stages(c: &Client, region: &str, id: &str) -> Result<Vec<Stage>
         .collect();
     stages.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(stages)
+}
+
+/// An HTTP stage's throttles as method settings: the default route
+/// settings under `*/*`, each route's under its route key. A limit the
+/// stage does not set stays `None`.
+fn route_settings(s: &aws_sdk_apigatewayv2::types::Stage) -> BTreeMap<String, MethodSetting> {
+    let one = |r: &aws_sdk_apigatewayv2::types::RouteSettings| MethodSetting {
+        throttling_rate_limit: r.throttling_rate_limit(),
+        throttling_burst_limit: r.throttling_burst_limit().map(i64::from),
+        ..MethodSetting::default()
+    };
+    let mut out: BTreeMap<String, MethodSetting> = s
+        .route_settings()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), one(v))).collect())
+        .unwrap_or_default();
+    if let Some(d) = s.default_route_settings() {
+        out.insert("*/*".to_string(), one(d));
+    }
+    out
 }
 
 /// Every route with its integration: `GetRoutes` and `GetIntegrations`,
@@ -202,6 +223,8 @@ fn route(
         authorizer_id: r.authorizer_id().map(str::to_string),
         authorizer_name: None,
         integration,
+        // HTTP APIs have no API keys (the field is WebSocket's).
+        api_key_required: None,
     })
 }
 

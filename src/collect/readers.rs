@@ -113,6 +113,7 @@ pub fn read<'a>(ctx: &'a Ctx<'a>, kind: Kind, wants: Vec<Want>) -> Option<Readin
         }),
         Kind::DomainNames => Box::pin(domain_names(ctx)),
         Kind::Distributions => Box::pin(distributions(ctx)),
+        Kind::UsagePlans => Box::pin(usage_plans(ctx)),
         Kind::Deployment => Box::pin(deployments(ctx, wants)),
         Kind::ListenerCertificates => per_key!(ctx, keys, listener_certificates, |c, arn| fetched(
             elb::describe_listener_certificates(&c.elb, &arn).await
@@ -234,6 +235,20 @@ async fn domain_names(ctx: &Ctx<'_>) -> Answer {
 async fn distributions(ctx: &Ctx<'_>) -> Answer {
     let mut a = Answer::default();
     a.data.distributions = Some(fetched(cloudfront::distributions(&ctx.c.cloudfront).await));
+    a
+}
+
+/// The usage plans serving the region's REST APIs, with their keys.
+async fn usage_plans(ctx: &Ctx<'_>) -> Answer {
+    let rest: Vec<String> = ctx
+        .api_kinds
+        .iter()
+        .filter(|(_, k)| **k == ApiKind::Rest)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let plans = apigw::get_usage_plans(&ctx.c.apigw, ctx.region, &rest, ctx.limit).await;
+    let mut a = Answer::default();
+    a.data.usage_plans = Some(fetched(plans));
     a
 }
 

@@ -54,12 +54,13 @@ enum Landed {
     /// The account settings and every VPC link of both generations.
     Roots {
         account: Result<apigw_audit_checks::model::ApiGatewayAccount, Failure>,
-        links: Links,
+        links: Box<Links>,
     },
     /// The region's APIs (`--all-apis`).
     Listing(Result<Vec<(String, ApiKind, ApiInfo)>, Failure>),
-    /// One listed API with its stages and routes.
-    Api(ApiRecord),
+    /// One listed API with its stages and routes (boxed: a record is
+    /// large beside the other variants).
+    Api(Box<ApiRecord>),
     /// A named API, as looked up in this region.
     Named(Result<super::Named, Fatal>),
     /// The answers of one wave.
@@ -159,7 +160,13 @@ impl<'a> Schedule<'a> {
                 ),
             )
             .await;
-            (1, Landed::Roots { account, links })
+            (
+                1,
+                Landed::Roots {
+                    account,
+                    links: Box::new(links),
+                },
+            )
         }));
         if req.all_apis {
             pending.push(Box::pin(async move {
@@ -190,7 +197,7 @@ impl<'a> Schedule<'a> {
         match landed {
             Landed::Roots { account, links } => {
                 self.rd.apigateway_account = Some(fetched(account));
-                self.memo.links = Some(links);
+                self.memo.links = Some(*links);
                 for i in 0..self.rd.apis.len() {
                     insert_links(&mut self.rd, &self.memo, i, self.region);
                 }
@@ -216,13 +223,13 @@ impl<'a> Schedule<'a> {
                 for (id, kind, info) in roots {
                     pending.push(Box::pin(async move {
                         let api = listed_api(c, region, id, kind, info).await;
-                        (d + 1, Landed::Api(api))
+                        (d + 1, Landed::Api(Box::new(api)))
                     }));
                 }
             }
             Landed::Api(api) => {
                 self.apis_due = self.apis_due.map(|n| n.saturating_sub(1));
-                self.add_api(api);
+                self.add_api(*api);
             }
             Landed::Named(named) => {
                 self.apis_due = self.apis_due.map(|n| n.saturating_sub(1));

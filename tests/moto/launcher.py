@@ -172,7 +172,8 @@ def security_scheme(authorizer):
 def rest_export(api):
     """An OpenAPI document of a REST API's current resources, as GetExport
     with extensions=apigateway returns it: integrations, and each method's
-    authorization as a security requirement naming its scheme."""
+    authorization and API key requirement as security requirements naming
+    their schemes."""
     paths = {}
     schemes = {}
     for res in api.resources.values():
@@ -188,6 +189,11 @@ def rest_export(api):
                 a = api.authorizers[method.authorizer_id]
                 op["security"] = [{a.name: []}]
                 schemes[a.name] = security_scheme(a)
+            if getattr(method, "api_key_required", False):
+                # API Gateway exports apiKeyRequired as a requirement on the
+                # x-api-key scheme, beside the authorizer's.
+                op.setdefault("security", [{}])[0]["api_key"] = []
+                schemes["api_key"] = {"type": "apiKey", "name": "x-api-key", "in": "header"}
             i = method.method_integration
             if i is not None:
                 ext = {"type": (i.integration_type or "").lower(), "uri": i.uri,
@@ -436,6 +442,9 @@ APIGW_ROUTES = [
     ("GET", r"^/v2/domainnames$", "GetDomainNames"),
     ("GET", r"^/v2/domainnames/[^/]+/apimappings$", "GetApiMappings"),
     ("GET", r"^/v2/vpclinks$", "GetVpcLinks"),
+    ("GET", r"^/usageplans$", "GetUsagePlans"),
+    ("GET", r"^/usageplans/[^/]+/keys$", "GetUsagePlanKeys"),
+    ("GET", r"^/apikeys$", "GetApiKeys"),
 ]
 
 # The other REST-style services the tool reads.

@@ -276,6 +276,26 @@ def lambda_route(c, s, permit, concurrency=None):
     redeploy(apigw, s)
 
 
+def api_key_route(c, s, plan, key_enabled=True):
+    """GET /partners requires an API key (a MOCK integration); with `plan`
+    a usage plan serves prod and holds one key, enabled or not."""
+    apigw, api = c["apigateway"], s["api_id"]
+    root = [r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/"][0]["id"]
+    res = apigw.create_resource(restApiId=api, parentId=root, pathPart="partners")["id"]
+    apigw.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE",
+                     apiKeyRequired=True)
+    apigw.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="MOCK")
+    redeploy(apigw, s)
+    if plan:
+        up = apigw.create_usage_plan(name=f"partners-{api}", apiStages=[{"apiId": api, "stage": "prod"}],
+                                     throttle={"rateLimit": 10.0, "burstLimit": 20},
+                                     quota={"limit": 1000, "period": "DAY"})["id"]
+        # A value the tests look for in every output: it must appear in none.
+        key = apigw.create_api_key(name=f"partner-{api}", enabled=key_enabled,
+                                   value=f"partnerkey{api}SECRET0123456789")["id"]
+        apigw.create_usage_plan_key(usagePlanId=up, keyId=key, keyType="API_KEY")
+
+
 def token_authorizer(c, s, permit):
     """A TOKEN authorizer on POST /orders backed by a Lambda function; with
     `permit`, the function lets API Gateway invoke it for this API."""
@@ -664,6 +684,15 @@ def apply_break(c, s, name):
         lambda_route(c, s, permit=False)
     elif name == "lambda-route-throttled":
         lambda_route(c, s, permit=True, concurrency=0)
+    elif name == "api-key-route-no-plan":
+        api_key_route(c, s, plan=False)
+    elif name == "api-key-route-disabled-key":
+        api_key_route(c, s, plan=True, key_enabled=False)
+    elif name == "api-key-route-plan":
+        api_key_route(c, s, plan=True)
+    elif name == "stage-burst-zero":
+        apigw.update_stage(restApiId=s["api_id"], stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "0"}])
     elif name == "execute-api-disabled":
         # Callers are to use the custom domain only (moto reads the patch's
         # value as a truthy string, so only "true" is sent).

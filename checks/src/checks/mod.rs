@@ -35,6 +35,8 @@ registry! {
     cloudfront_origin_protocol,
     route_exists,
     route_tables,
+    api_key_usage_plan,
+    throttling,
     lambda_integration,
     integration_timeout,
     execute_api_endpoint,
