@@ -33,6 +33,10 @@ const FAULTS: &[&str] = &[
 /// The attempt timeout the matrix runs with; `slow:4` outlasts it.
 const CALL_TIMEOUT: &str = "2";
 
+/// The attempt timeout of the trickling run, far above the 0.5 s a body
+/// trickles for, so only the trickle could cause a retry.
+const TRICKLE_CALL_TIMEOUT: &str = "10";
+
 /// How long one run may take: three attempts at the operation timeout
 /// plus the retry back-off, with room for a loaded machine. A run still
 /// going is killed and reported.
@@ -713,13 +717,24 @@ fn transient_faults_on_every_operation_change_no_verdict() {
     // well inside the 2 s attempt timeout: at 1 s a loaded machine once
     // pushed a call past it) is read whole: no retry, and every verdict,
     // message and the exit code as in the clean run.
+    //
+    // That run gets a 10 s attempt timeout: its question is whether a slow
+    // but steady body is read whole, and in CI (2026-12-02) the 2 s one
+    // expired once for a DescribeLoadBalancers answer on two cores shared
+    // with the matrix, a retry the trickle did not cause.
     let key = "AKIDfmtrickle";
     let config: serde_json::Map<String, Value> = ops
         .keys()
         .map(|op| (op.clone(), json!("trickle:0.5")))
         .collect();
     set_faults(key, &Value::Object(config));
-    let out = run_within_transient(key, &args);
+    let mut patient = args.clone();
+    let at = patient
+        .iter()
+        .position(|a| a == "--call-timeout")
+        .expect("the audit sets a call timeout");
+    patient[at + 1] = TRICKLE_CALL_TIMEOUT.to_string();
+    let out = run_within_transient(key, &patient);
     assert_eq!(calls_of(key), ops, "a trickling body was retried");
     same_as_clean("trickle", &out);
 }
